@@ -1,0 +1,142 @@
+//! Assembles a runnable server from settings: database ready, pool open, schema built, port
+//! bound. Tests build one on port 0 and read `port()`; `main` runs it until a signal arrives.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use tokio::{net::TcpListener, sync::watch};
+
+use crate::{
+    auth::tokens::TokenKeys,
+    config::{SecretSource, Settings},
+    db,
+    graphql::build_schema,
+    http,
+    state::AppState,
+    telemetry::Metrics,
+};
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+    shutdown_sender: watch::Sender<bool>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if settings.jwt_secret_source == SecretSource::GeneratedForThisProcess {
+            tracing::warn!(
+                "JWT_SECRET is not set: using a random secret for this process; \
+                 tokens will not survive a restart or work across instances"
+            );
+        }
+        db::create_database_if_missing(&settings.database_url).await?;
+        let applied = db::run_migrations(&settings.database_url).await?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied database migrations");
+        }
+        let pool = db::build_pool(
+            &settings.database_url,
+            settings.database_pool_size,
+            settings.database_statement_timeout,
+        )
+        .await?;
+        let redis = settings
+            .redis_url
+            .as_deref()
+            .map(redis::Client::open)
+            .transpose()
+            .context("REDIS_URL is not a valid Redis URL")?;
+        let metrics = Arc::new(Metrics::new()?);
+        metrics.observe_pool(pool.clone());
+        let (shutdown_sender, shutdown) = watch::channel(false);
+        let state = AppState {
+            pool,
+            redis,
+            keys: Arc::new(TokenKeys::new(
+                &settings.jwt_secret,
+                settings.access_token_ttl,
+            )),
+            settings: Arc::new(settings.clone()),
+            metrics,
+            shutdown,
+        };
+        let schema = build_schema(Some(state.clone()));
+        let router = http::router(state.clone(), schema)?;
+        let listener = TcpListener::bind(settings.bind_addr)
+            .await
+            .with_context(|| format!("could not listen on {}", settings.bind_addr))?;
+        Ok(Application {
+            listener,
+            router,
+            state,
+            shutdown_sender,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has a local address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `stop` completes, then lets in-flight requests finish (up to the configured
+    /// grace period) and closes WebSockets with "going away".
+    pub async fn run_until_stopped(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let grace = self.state.settings.shutdown_grace;
+        let shutdown_sender = self.shutdown_sender;
+        let mut stopping = shutdown_sender.subscribe();
+        let signal = async move {
+            stop.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = shutdown_sender.send(true);
+        };
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(self.listener, service).with_graceful_shutdown(signal);
+        let deadline = async move {
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = server => result.context("server error")?,
+            _ = deadline => tracing::warn!("grace period over; dropping remaining connections"),
+        }
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}

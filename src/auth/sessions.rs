@@ -1,0 +1,238 @@
+//! Refresh sessions: one row per login, with a family of rotating refresh tokens. Presenting a
+//! token that was already rotated means it leaked, so the whole session is revoked.
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::{
+    auth::{
+        tokens::{generate_refresh_token, hash_opaque_token},
+        viewer::ClientInfo,
+    },
+    db::schema::{refresh_tokens, sessions, users},
+    error::AppResult,
+    users::model::User,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions, check_for_backend(diesel::pg::Pg))]
+pub struct Session {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_reason: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions)]
+struct NewSession<'a> {
+    id: Uuid,
+    user_id: Uuid,
+    user_agent: Option<&'a str>,
+    ip_address: Option<&'a str>,
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens, check_for_backend(diesel::pg::Pg))]
+pub struct RefreshToken {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub token_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+}
+
+/// Why a session was ended; stored for the user's session list and the audit trail.
+#[derive(Debug, Clone, Copy)]
+pub enum RevokeReason {
+    Logout,
+    PasswordChanged,
+    RefreshTokenReuse,
+}
+
+impl RevokeReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            RevokeReason::Logout => "logout",
+            RevokeReason::PasswordChanged => "password_changed",
+            RevokeReason::RefreshTokenReuse => "refresh_token_reuse",
+        }
+    }
+}
+
+/// Session activity is recorded at most this often, so authenticated reads stay read-only.
+const LAST_USED_RESOLUTION: ChronoDuration = ChronoDuration::minutes(1);
+
+/// Starts a session and returns it with its first refresh token (the only time it exists in
+/// clear).
+pub async fn start_session(
+    connection: &mut AsyncPgConnection,
+    user_id: Uuid,
+    client: &ClientInfo,
+    lifetime: std::time::Duration,
+) -> AppResult<(Session, String)> {
+    let expires_at = Utc::now() + lifetime;
+    let session: Session = diesel::insert_into(sessions::table)
+        .values(NewSession {
+            id: Uuid::now_v7(),
+            user_id,
+            user_agent: client.user_agent.as_deref(),
+            ip_address: client.ip_address.as_deref(),
+            expires_at,
+        })
+        .returning(Session::as_returning())
+        .get_result(connection)
+        .await?;
+    let refresh_token = add_refresh_token(connection, session.id).await?;
+    Ok((session, refresh_token))
+}
+
+async fn add_refresh_token(
+    connection: &mut AsyncPgConnection,
+    session_id: Uuid,
+) -> AppResult<String> {
+    let token = generate_refresh_token();
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(Uuid::now_v7()),
+            refresh_tokens::session_id.eq(session_id),
+            refresh_tokens::token_hash.eq(hash_opaque_token(&token)),
+        ))
+        .execute(connection)
+        .await?;
+    Ok(token)
+}
+
+pub enum Rotation {
+    Rotated {
+        session_id: Uuid,
+        user: Box<User>,
+        refresh_token: String,
+    },
+    /// The token is unknown, or its session has ended or expired.
+    Rejected,
+    /// The token had already been rotated: its session is now revoked.
+    ReuseDetected,
+}
+
+/// Exchanges a refresh token for its successor. Must run inside a transaction: the token row
+/// is locked so two concurrent uses of one token cannot both succeed.
+pub async fn rotate_refresh_token(
+    connection: &mut AsyncPgConnection,
+    presented: &str,
+) -> AppResult<Rotation> {
+    let found: Option<(RefreshToken, Session, User)> = refresh_tokens::table
+        .inner_join(sessions::table.inner_join(users::table))
+        .filter(refresh_tokens::token_hash.eq(hash_opaque_token(presented)))
+        .select((
+            RefreshToken::as_select(),
+            Session::as_select(),
+            User::as_select(),
+        ))
+        .for_update()
+        .first(connection)
+        .await
+        .optional()?;
+    let Some((token, session, user)) = found else {
+        return Ok(Rotation::Rejected);
+    };
+    if session.revoked_at.is_some() || session.expires_at <= Utc::now() {
+        return Ok(Rotation::Rejected);
+    }
+    if token.rotated_at.is_some() {
+        revoke_session(connection, session.id, RevokeReason::RefreshTokenReuse).await?;
+        return Ok(Rotation::ReuseDetected);
+    }
+    diesel::update(refresh_tokens::table.find(token.id))
+        .set(refresh_tokens::rotated_at.eq(diesel::dsl::now))
+        .execute(connection)
+        .await?;
+    diesel::update(sessions::table.find(session.id))
+        .set(sessions::last_used_at.eq(diesel::dsl::now))
+        .execute(connection)
+        .await?;
+    let refresh_token = add_refresh_token(connection, session.id).await?;
+    Ok(Rotation::Rotated {
+        session_id: session.id,
+        user: Box::new(user),
+        refresh_token,
+    })
+}
+
+pub async fn revoke_session(
+    connection: &mut AsyncPgConnection,
+    session_id: Uuid,
+    reason: RevokeReason,
+) -> AppResult<()> {
+    diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(diesel::dsl::now),
+        sessions::revoked_reason.eq(reason.as_str()),
+    ))
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// Revokes every live session of `user_id` except `keep`.
+pub async fn revoke_other_sessions(
+    connection: &mut AsyncPgConnection,
+    user_id: Uuid,
+    keep: Uuid,
+    reason: RevokeReason,
+) -> AppResult<usize> {
+    let revoked = diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(diesel::dsl::now),
+        sessions::revoked_reason.eq(reason.as_str()),
+    ))
+    .execute(connection)
+    .await?;
+    Ok(revoked)
+}
+
+/// The user behind a live (unrevoked, unexpired) session, in one statement: this runs on every
+/// authenticated request.
+pub async fn find_live_session_user(
+    connection: &mut AsyncPgConnection,
+    session_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<User>> {
+    let found: Option<(DateTime<Utc>, User)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(session_id))
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(diesel::dsl::now))
+        .select((sessions::last_used_at, User::as_select()))
+        .first(connection)
+        .await
+        .optional()?;
+    let Some((last_used_at, user)) = found else {
+        return Ok(None);
+    };
+    if Utc::now() - last_used_at > LAST_USED_RESOLUTION {
+        diesel::update(sessions::table.find(session_id))
+            .set(sessions::last_used_at.eq(diesel::dsl::now))
+            .execute(connection)
+            .await?;
+    }
+    Ok(Some(user))
+}

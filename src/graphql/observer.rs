@@ -1,0 +1,123 @@
+//! Records what each GraphQL request turned out to be (operation type and name, whether it got
+//! as far as execution) so the HTTP layer can pick status codes and count operations, and
+//! refuses mutations arriving over GET, which the GraphQL-over-HTTP spec forbids.
+
+use std::sync::{Arc, Mutex};
+
+use async_graphql::{
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
+        NextPrepareRequest,
+    },
+    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
+    Request, Response, ServerError, ServerResult, Variables,
+};
+
+/// Request data marking a request that arrived over HTTP GET.
+pub struct ArrivedOverGet;
+
+#[derive(Debug, Default, Clone)]
+pub struct OperationFacts {
+    pub operation_type: Option<OperationType>,
+    pub operation_name: Option<String>,
+    /// False when the request failed before execution (parse, validation, variables).
+    pub executed: bool,
+    pub refused_mutation_over_get: bool,
+}
+
+/// Shared between the handler (which inserts it into the request data) and the extension.
+#[derive(Debug, Default, Clone)]
+pub struct OperationRecord(Arc<Mutex<OperationFacts>>);
+
+impl OperationRecord {
+    pub fn facts(&self) -> OperationFacts {
+        self.0.lock().map(|facts| facts.clone()).unwrap_or_default()
+    }
+
+    fn update(&self, change: impl FnOnce(&mut OperationFacts)) {
+        if let Ok(mut facts) = self.0.lock() {
+            change(&mut facts);
+        }
+    }
+}
+
+pub struct OperationObserver;
+
+impl ExtensionFactory for OperationObserver {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(OperationObserverExtension)
+    }
+}
+
+struct OperationObserverExtension;
+
+fn selected_operation_type(
+    document: &ExecutableDocument,
+    name: Option<&str>,
+) -> Option<OperationType> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
+        (DocumentOperations::Multiple(operations), Some(name)) => {
+            operations.get(name).map(|operation| operation.node.ty)
+        }
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
+            .values()
+            .next()
+            .map(|operation| operation.node.ty),
+        _ => None,
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for OperationObserverExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if let Some(record) = ctx.data_opt::<OperationRecord>() {
+            let name = request.operation_name.clone();
+            record.update(|facts| facts.operation_name = name);
+        }
+        next.run(ctx, request).await
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let Some(record) = ctx.data_opt::<OperationRecord>() else {
+            return Ok(document);
+        };
+        let name = record.facts().operation_name;
+        let operation_type = selected_operation_type(&document, name.as_deref());
+        record.update(|facts| facts.operation_type = operation_type);
+        if operation_type == Some(OperationType::Mutation)
+            && ctx.data_opt::<ArrivedOverGet>().is_some()
+        {
+            record.update(|facts| facts.refused_mutation_over_get = true);
+            return Err(ServerError::new(
+                "mutations are not allowed over GET; send them with POST",
+                None,
+            ));
+        }
+        Ok(document)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if let Some(record) = ctx.data_opt::<OperationRecord>() {
+            record.update(|facts| facts.executed = true);
+        }
+        next.run(ctx, operation_name).await
+    }
+}

@@ -1,0 +1,55 @@
+//! Relay cursor pagination: page-size policy and opaque cursors shared by every connection.
+
+use async_graphql::connection::{Connection, Edge};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::error::{bad_input, AppResult};
+
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+/// Every list is paginated with at most this many items per page, which bounds query cost.
+pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// Validates `first`, defaulting when omitted.
+pub fn page_size(first: Option<i32>) -> AppResult<i64> {
+    match first.unwrap_or(DEFAULT_PAGE_SIZE) {
+        size @ 0..=MAX_PAGE_SIZE => Ok(i64::from(size)),
+        _ => Err(bad_input(
+            "first",
+            format!("must be between 0 and {MAX_PAGE_SIZE}"),
+        )),
+    }
+}
+
+pub fn encode_cursor(position: &impl Serialize) -> String {
+    let json = serde_json::to_vec(position).expect("cursor positions are plain serializable data");
+    URL_SAFE_NO_PAD.encode(json)
+}
+
+pub fn decode_cursor<T: DeserializeOwned>(field: &str, cursor: &str) -> AppResult<T> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| bad_input(field, "is not a cursor returned by this API"))
+}
+
+/// Builds a connection from `limit + 1` fetched rows: the extra row only signals a next page.
+pub fn connection_from_rows<T, P: Serialize>(
+    mut rows: Vec<T>,
+    limit: i64,
+    has_previous_page: bool,
+    position: impl Fn(&T) -> P,
+) -> Connection<String, T>
+where
+    T: async_graphql::OutputType,
+{
+    let has_next_page = rows.len() as i64 > limit;
+    rows.truncate(limit.max(0) as usize);
+    let mut connection = Connection::new(has_previous_page, has_next_page);
+    connection.edges.extend(
+        rows.into_iter()
+            .map(|row| Edge::new(encode_cursor(&position(&row)), row)),
+    );
+    connection
+}

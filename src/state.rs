@@ -1,0 +1,27 @@
+//! Everything a request handler may reach: the pool, token keys, settings, metrics and the
+//! shutdown signal. Cheap to clone; built once per application.
+
+use std::sync::Arc;
+
+use async_graphql::Context;
+use tokio::sync::watch;
+
+use crate::{auth::tokens::TokenKeys, config::Settings, db::DbPool, telemetry::Metrics};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub redis: Option<redis::Client>,
+    pub keys: Arc<TokenKeys>,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
+    /// Flips to true when the server starts shutting down; long-lived streams watch it.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    /// The state the schema was built with; every served schema has one.
+    pub fn from_ctx<'a>(ctx: &Context<'a>) -> &'a AppState {
+        ctx.data_unchecked::<AppState>()
+    }
+}

@@ -1,0 +1,386 @@
+//! GraphQL surface of accounts: registration, login, refresh-token rotation, profile, password
+//! and platform administration. Each mutation is one transaction.
+
+use async_graphql::{
+    connection::Connection, Context, InputObject, Object, Result as GqlResult, SimpleObject, ID,
+};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use uuid::Uuid;
+
+use crate::{
+    auth::{
+        authz::{self, PlatformGuard, PlatformPermission, SignedIn},
+        passwords::{check_password_policy, hash_password, verify_password, DECOY_HASH},
+        sessions::{self, RevokeReason, Rotation},
+        viewer::ClientInfo,
+    },
+    error::{bad_input, conflict, internal, not_found, AppError, AppResult},
+    graphql::{
+        ids::{decode_id, encode_id},
+        loaders::Loaders,
+        pagination::{connection_from_rows, decode_cursor, page_size},
+    },
+    state::AppState,
+    users::{
+        model::{DisplayName, Email, User, UserChanges},
+        store::{self, UserCursor},
+    },
+};
+
+pub const USER_TYPE: &str = "User";
+
+#[Object(name = "User")]
+impl User {
+    async fn id(&self) -> ID {
+        encode_id(USER_TYPE, self.id)
+    }
+
+    async fn email(&self) -> &str {
+        &self.email
+    }
+
+    async fn display_name(&self) -> &str {
+        &self.display_name
+    }
+
+    /// Platform administrators manage users and see every project.
+    async fn is_admin(&self) -> bool {
+        self.is_admin
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+/// Tokens for a new or refreshed session.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <accessToken>`; valid until `expiresAt`.
+    access_token: String,
+    /// Single use: exchange it with `refreshSession` for a new pair. Reusing an old one ends
+    /// the session.
+    refresh_token: String,
+    expires_at: DateTime<Utc>,
+    user: User,
+}
+
+#[derive(InputObject)]
+pub struct RegisterInput {
+    email: String,
+    /// At least 10 characters, not a common password, not containing the email's local part.
+    password: String,
+    display_name: String,
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    email: String,
+    password: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateProfileInput {
+    display_name: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    current_password: String,
+    new_password: String,
+}
+
+fn auth_payload(
+    state: &AppState,
+    user: User,
+    session_id: Uuid,
+    refresh_token: String,
+) -> AppResult<AuthPayload> {
+    let access = state
+        .keys
+        .issue_access_token(user.id, session_id)
+        .map_err(internal)?;
+    Ok(AuthPayload {
+        access_token: access.token,
+        refresh_token,
+        expires_at: access.expires_at,
+        user,
+    })
+}
+
+fn invalid_credentials() -> AppError {
+    AppError::Unauthenticated("invalid email or password".into())
+}
+
+fn client_info<'a>(ctx: &Context<'a>) -> ClientInfo {
+    ctx.data_opt::<ClientInfo>().cloned().unwrap_or_default()
+}
+
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// The signed-in user, or null for anonymous requests.
+    async fn me(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
+        let crate::auth::viewer::Viewer::User(viewer) = authz::viewer(ctx) else {
+            return Ok(None);
+        };
+        // The viewer's row was read while authenticating; the loader hands it out without a query.
+        let loaders = ctx
+            .data::<Loaders>()
+            .map_err(|_| internal(anyhow::anyhow!("no loaders")))?;
+        loaders
+            .users
+            .feed_one(viewer.user_id(), viewer.user.clone())
+            .await;
+        let user = loaders
+            .users
+            .load_one(viewer.user_id())
+            .await
+            .map_err(|error| internal(anyhow::anyhow!("{}", error.message)))?;
+        Ok(user)
+    }
+
+    /// All users in sign-up order, optionally filtered by `search` in email or display name.
+    /// Platform administrators only.
+    #[graphql(guard = "PlatformGuard(PlatformPermission::ListUsers)")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        search: Option<String>,
+    ) -> GqlResult<Connection<String, User>> {
+        let limit = page_size(first)?;
+        let after_position: Option<UserCursor> = after
+            .as_deref()
+            .map(|cursor| decode_cursor("after", cursor))
+            .transpose()?;
+        let state = AppState::from_ctx(ctx);
+        let mut connection = state.pool.get().await?;
+        let rows =
+            store::list_users(&mut connection, search.as_deref(), after_position, limit).await?;
+        Ok(connection_from_rows(
+            rows,
+            limit,
+            after_position.is_some(),
+            |user| (user.created_at, user.id),
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// Creates an account and signs it in. The first account becomes the platform admin.
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> GqlResult<AuthPayload> {
+        let email = Email::parse("email", &input.email)?;
+        let display_name = DisplayName::parse("displayName", &input.display_name)?;
+        check_password_policy("password", &input.password, email.as_str())?;
+        let password_hash = hash_password(input.password).await?;
+        let state = AppState::from_ctx(ctx);
+        let client = client_info(ctx);
+        let session_ttl = state.settings.refresh_session_ttl;
+        let mut connection = state.pool.get().await?;
+        let (user, session, refresh_token) = connection
+            .transaction::<_, AppError, _>(async |connection| {
+                let user = store::insert_user(
+                    connection,
+                    &email,
+                    password_hash,
+                    display_name.into_inner(),
+                )
+                .await?;
+                let (session, refresh_token) =
+                    sessions::start_session(connection, user.id, &client, session_ttl).await?;
+                Ok((user, session, refresh_token))
+            })
+            .await?;
+        tracing::info!(user_id = %user.id, "user registered");
+        Ok(auth_payload(state, user, session.id, refresh_token)?)
+    }
+
+    /// Signs in with email and password. A wrong password and an unknown email get the same
+    /// answer, in about the same time.
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> GqlResult<AuthPayload> {
+        let state = AppState::from_ctx(ctx);
+        let user = match Email::parse("email", &input.email) {
+            Ok(email) => {
+                let mut connection = state.pool.get().await?;
+                store::find_by_email(&mut connection, &email).await?
+            }
+            Err(_) => None,
+        };
+        let stored_hash = user
+            .as_ref()
+            .map(|user| user.password_hash.clone())
+            .unwrap_or_else(|| DECOY_HASH.clone());
+        let password_matches = verify_password(input.password, stored_hash).await?;
+        let user = match user {
+            Some(user) if password_matches => user,
+            _ => return Err(invalid_credentials().into()),
+        };
+        let client = client_info(ctx);
+        let session_ttl = state.settings.refresh_session_ttl;
+        let mut connection = state.pool.get().await?;
+        let (session, refresh_token) = connection
+            .transaction::<_, AppError, _>(async |connection| {
+                sessions::start_session(connection, user.id, &client, session_ttl).await
+            })
+            .await?;
+        Ok(auth_payload(state, user, session.id, refresh_token)?)
+    }
+
+    /// Exchanges a refresh token for a new access token and a new refresh token. The presented
+    /// token dies; presenting it again ends the whole session.
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> GqlResult<AuthPayload> {
+        let state = AppState::from_ctx(ctx);
+        let mut connection = state.pool.get().await?;
+        // The reuse case commits its revocation, then reports the failure.
+        let rotation = connection
+            .transaction::<_, AppError, _>(async |connection| {
+                sessions::rotate_refresh_token(connection, &refresh_token).await
+            })
+            .await?;
+        match rotation {
+            Rotation::Rotated {
+                session_id,
+                user,
+                refresh_token,
+            } => Ok(auth_payload(state, *user, session_id, refresh_token)?),
+            Rotation::Rejected => Err(AppError::Unauthenticated(
+                "the refresh token is invalid, expired or revoked".into(),
+            )
+            .into()),
+            Rotation::ReuseDetected => {
+                tracing::warn!("refresh token reuse detected; session revoked");
+                Err(AppError::Unauthenticated(
+                    "this refresh token was already used; the session has been ended".into(),
+                )
+                .into())
+            }
+        }
+    }
+
+    /// Ends the current session: its refresh token and access tokens stop working.
+    #[graphql(guard = "SignedIn")]
+    async fn logout(&self, ctx: &Context<'_>) -> GqlResult<bool> {
+        let viewer = authz::require_user(authz::viewer(ctx))?;
+        let state = AppState::from_ctx(ctx);
+        let mut connection = state.pool.get().await?;
+        let session_id = viewer.session_id;
+        connection
+            .transaction::<_, AppError, _>(async |connection| {
+                sessions::revoke_session(connection, session_id, RevokeReason::Logout).await
+            })
+            .await?;
+        Ok(true)
+    }
+
+    #[graphql(guard = "SignedIn")]
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProfileInput,
+    ) -> GqlResult<User> {
+        let viewer = authz::require_user(authz::viewer(ctx))?;
+        let changes = UserChanges {
+            display_name: input
+                .display_name
+                .map(|name| DisplayName::parse("displayName", &name).map(DisplayName::into_inner))
+                .transpose()?,
+            ..UserChanges::default()
+        };
+        if changes.display_name.is_none() {
+            return Ok(viewer.user.clone());
+        }
+        let state = AppState::from_ctx(ctx);
+        let mut connection = state.pool.get().await?;
+        let user_id = viewer.user_id();
+        connection
+            .transaction::<_, AppError, _>(async |connection| {
+                store::update_user(connection, user_id, &changes).await
+            })
+            .await
+            .map_err(Into::into)
+    }
+
+    /// Changes the password after checking the current one; every other session is ended.
+    #[graphql(guard = "SignedIn")]
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangePasswordInput,
+    ) -> GqlResult<User> {
+        let viewer = authz::require_user(authz::viewer(ctx))?;
+        if !verify_password(input.current_password, viewer.user.password_hash.clone()).await? {
+            return Err(bad_input("currentPassword", "the current password is incorrect").into());
+        }
+        check_password_policy("newPassword", &input.new_password, &viewer.user.email)?;
+        let changes = UserChanges {
+            password_hash: Some(hash_password(input.new_password).await?),
+            ..UserChanges::default()
+        };
+        let state = AppState::from_ctx(ctx);
+        let mut connection = state.pool.get().await?;
+        let (user_id, session_id) = (viewer.user_id(), viewer.session_id);
+        connection
+            .transaction::<_, AppError, _>(async |connection| {
+                let user = store::update_user(connection, user_id, &changes).await?;
+                sessions::revoke_other_sessions(
+                    connection,
+                    user_id,
+                    session_id,
+                    RevokeReason::PasswordChanged,
+                )
+                .await?;
+                Ok(user)
+            })
+            .await
+            .map_err(Into::into)
+    }
+
+    /// Grants or removes platform administration. The platform always keeps at least one admin.
+    #[graphql(guard = "PlatformGuard(PlatformPermission::SetPlatformAdmin)")]
+    async fn set_platform_admin(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        is_admin: bool,
+    ) -> GqlResult<User> {
+        let target_id = decode_id(USER_TYPE, "userId", &user_id)?;
+        let state = AppState::from_ctx(ctx);
+        let mut connection = state.pool.get().await?;
+        connection
+            .transaction::<_, AppError, _>(async |connection| {
+                let admins = store::lock_admin_ids(connection).await?;
+                store::find_by_id(connection, target_id)
+                    .await?
+                    .ok_or_else(|| not_found("user"))?;
+                if !is_admin && admins == [target_id] {
+                    return Err(conflict(
+                        "the last platform admin cannot be removed; make another user admin first",
+                    ));
+                }
+                let changes = UserChanges {
+                    is_admin: Some(is_admin),
+                    ..UserChanges::default()
+                };
+                store::update_user(connection, target_id, &changes).await
+            })
+            .await
+            .map_err(Into::into)
+    }
+}

@@ -1,0 +1,5 @@
+//! Accounts: registration, login, profiles and platform administration.
+
+pub mod api;
+pub mod model;
+pub mod store;
