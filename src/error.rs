@@ -11,7 +11,7 @@ tokio::task_local! {
 
 /// Deliberately not `Display`: async-graphql converts any `Display` type into an error without
 /// extensions, and that path must not exist for ours. `into_graphql` is the only way out.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum AppError {
     BadUserInput {
         field: Option<String>,
@@ -29,7 +29,8 @@ pub enum AppError {
         retry_after_secs: u64,
     },
     QueryTooComplex(String),
-    Internal(anyhow::Error),
+    /// Shared so the error can be cloned, which async-graphql requires of resolver errors.
+    Internal(std::sync::Arc<anyhow::Error>),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -61,7 +62,7 @@ pub fn conflict(message: impl Into<String>) -> AppError {
 }
 
 pub fn internal(error: impl Into<anyhow::Error>) -> AppError {
-    AppError::Internal(error.into())
+    AppError::Internal(std::sync::Arc::new(error.into()))
 }
 
 impl AppError {

@@ -51,20 +51,26 @@ impl ExtensionFactory for OperationObserver {
 
 struct OperationObserverExtension;
 
-fn selected_operation_type(
+/// The type and name of the operation the request will run, as the executor will choose it.
+fn selected_operation(
     document: &ExecutableDocument,
-    name: Option<&str>,
-) -> Option<OperationType> {
-    match (&document.operations, name) {
-        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            operations.get(name).map(|operation| operation.node.ty)
+    requested_name: Option<String>,
+) -> (Option<OperationType>, Option<String>) {
+    match (&document.operations, requested_name) {
+        (DocumentOperations::Single(operation), name) => (Some(operation.node.ty), name),
+        (DocumentOperations::Multiple(operations), Some(name)) => (
+            operations
+                .get(name.as_str())
+                .map(|operation| operation.node.ty),
+            Some(name),
+        ),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            match operations.iter().next() {
+                Some((name, operation)) => (Some(operation.node.ty), Some(name.to_string())),
+                None => (None, None),
+            }
         }
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
-            .values()
-            .next()
-            .map(|operation| operation.node.ty),
-        _ => None,
+        _ => (None, None),
     }
 }
 
@@ -94,9 +100,12 @@ impl Extension for OperationObserverExtension {
         let Some(record) = ctx.data_opt::<OperationRecord>() else {
             return Ok(document);
         };
-        let name = record.facts().operation_name;
-        let operation_type = selected_operation_type(&document, name.as_deref());
-        record.update(|facts| facts.operation_type = operation_type);
+        let requested_name = record.facts().operation_name;
+        let (operation_type, name) = selected_operation(&document, requested_name);
+        record.update(|facts| {
+            facts.operation_type = operation_type;
+            facts.operation_name = name;
+        });
         if operation_type == Some(OperationType::Mutation)
             && ctx.data_opt::<ArrivedOverGet>().is_some()
         {

@@ -1,9 +1,7 @@
 //! GraphQL surface of accounts: registration, login, refresh-token rotation, profile, password
 //! and platform administration. Each mutation is one transaction.
 
-use async_graphql::{
-    connection::Connection, Context, InputObject, Object, Result as GqlResult, SimpleObject, ID,
-};
+use async_graphql::{connection::Connection, Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
@@ -127,7 +125,7 @@ pub struct UserQuery;
 #[Object]
 impl UserQuery {
     /// The signed-in user, or null for anonymous requests.
-    async fn me(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
+    async fn me(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         let crate::auth::viewer::Viewer::User(viewer) = authz::viewer(ctx) else {
             return Ok(None);
         };
@@ -156,7 +154,7 @@ impl UserQuery {
         first: Option<i32>,
         after: Option<String>,
         search: Option<String>,
-    ) -> GqlResult<Connection<String, User>> {
+    ) -> AppResult<Connection<String, User>> {
         let limit = page_size(first)?;
         let after_position: Option<UserCursor> = after
             .as_deref()
@@ -181,7 +179,7 @@ pub struct UserMutation;
 #[Object]
 impl UserMutation {
     /// Creates an account and signs it in. The first account becomes the platform admin.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> GqlResult<AuthPayload> {
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> AppResult<AuthPayload> {
         let email = Email::parse("email", &input.email)?;
         let display_name = DisplayName::parse("displayName", &input.display_name)?;
         check_password_policy("password", &input.password, email.as_str())?;
@@ -205,12 +203,12 @@ impl UserMutation {
             })
             .await?;
         tracing::info!(user_id = %user.id, "user registered");
-        Ok(auth_payload(state, user, session.id, refresh_token)?)
+        auth_payload(state, user, session.id, refresh_token)
     }
 
     /// Signs in with email and password. A wrong password and an unknown email get the same
     /// answer, in about the same time.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> GqlResult<AuthPayload> {
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> AppResult<AuthPayload> {
         let state = AppState::from_ctx(ctx);
         let user = match Email::parse("email", &input.email) {
             Ok(email) => {
@@ -226,7 +224,7 @@ impl UserMutation {
         let password_matches = verify_password(input.password, stored_hash).await?;
         let user = match user {
             Some(user) if password_matches => user,
-            _ => return Err(invalid_credentials().into()),
+            _ => return Err(invalid_credentials()),
         };
         let client = client_info(ctx);
         let session_ttl = state.settings.refresh_session_ttl;
@@ -236,7 +234,7 @@ impl UserMutation {
                 sessions::start_session(connection, user.id, &client, session_ttl).await
             })
             .await?;
-        Ok(auth_payload(state, user, session.id, refresh_token)?)
+        auth_payload(state, user, session.id, refresh_token)
     }
 
     /// Exchanges a refresh token for a new access token and a new refresh token. The presented
@@ -245,7 +243,7 @@ impl UserMutation {
         &self,
         ctx: &Context<'_>,
         refresh_token: String,
-    ) -> GqlResult<AuthPayload> {
+    ) -> AppResult<AuthPayload> {
         let state = AppState::from_ctx(ctx);
         let mut connection = state.pool.get().await?;
         // The reuse case commits its revocation, then reports the failure.
@@ -259,24 +257,22 @@ impl UserMutation {
                 session_id,
                 user,
                 refresh_token,
-            } => Ok(auth_payload(state, *user, session_id, refresh_token)?),
+            } => auth_payload(state, *user, session_id, refresh_token),
             Rotation::Rejected => Err(AppError::Unauthenticated(
                 "the refresh token is invalid, expired or revoked".into(),
-            )
-            .into()),
+            )),
             Rotation::ReuseDetected => {
                 tracing::warn!("refresh token reuse detected; session revoked");
                 Err(AppError::Unauthenticated(
                     "this refresh token was already used; the session has been ended".into(),
-                )
-                .into())
+                ))
             }
         }
     }
 
     /// Ends the current session: its refresh token and access tokens stop working.
     #[graphql(guard = "SignedIn")]
-    async fn logout(&self, ctx: &Context<'_>) -> GqlResult<bool> {
+    async fn logout(&self, ctx: &Context<'_>) -> AppResult<bool> {
         let viewer = authz::require_user(authz::viewer(ctx))?;
         let state = AppState::from_ctx(ctx);
         let mut connection = state.pool.get().await?;
@@ -294,7 +290,7 @@ impl UserMutation {
         &self,
         ctx: &Context<'_>,
         input: UpdateProfileInput,
-    ) -> GqlResult<User> {
+    ) -> AppResult<User> {
         let viewer = authz::require_user(authz::viewer(ctx))?;
         let changes = UserChanges {
             display_name: input
@@ -314,7 +310,6 @@ impl UserMutation {
                 store::update_user(connection, user_id, &changes).await
             })
             .await
-            .map_err(Into::into)
     }
 
     /// Changes the password after checking the current one; every other session is ended.
@@ -323,10 +318,13 @@ impl UserMutation {
         &self,
         ctx: &Context<'_>,
         input: ChangePasswordInput,
-    ) -> GqlResult<User> {
+    ) -> AppResult<User> {
         let viewer = authz::require_user(authz::viewer(ctx))?;
         if !verify_password(input.current_password, viewer.user.password_hash.clone()).await? {
-            return Err(bad_input("currentPassword", "the current password is incorrect").into());
+            return Err(bad_input(
+                "currentPassword",
+                "the current password is incorrect",
+            ));
         }
         check_password_policy("newPassword", &input.new_password, &viewer.user.email)?;
         let changes = UserChanges {
@@ -349,7 +347,6 @@ impl UserMutation {
                 Ok(user)
             })
             .await
-            .map_err(Into::into)
     }
 
     /// Grants or removes platform administration. The platform always keeps at least one admin.
@@ -359,7 +356,7 @@ impl UserMutation {
         ctx: &Context<'_>,
         user_id: ID,
         is_admin: bool,
-    ) -> GqlResult<User> {
+    ) -> AppResult<User> {
         let target_id = decode_id(USER_TYPE, "userId", &user_id)?;
         let state = AppState::from_ctx(ctx);
         let mut connection = state.pool.get().await?;
@@ -381,6 +378,5 @@ impl UserMutation {
                 store::update_user(connection, target_id, &changes).await
             })
             .await
-            .map_err(Into::into)
     }
 }
