@@ -333,8 +333,44 @@ async fn playground_serves_graphiql_pointed_at_the_api() {
     let page = app.client.get(app.url("/playground")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("graphiql"), "{html}");
-    assert!(html.contains("/graphql"));
+    assert!(
+        !html.contains("https://"),
+        "the playground must not load from a CDN"
+    );
+    for asset in [
+        "graphiql.min.js",
+        "graphiql.min.css",
+        "react.production.min.js",
+        "react-dom.production.min.js",
+        "playground.js",
+    ] {
+        assert!(
+            html.contains(&format!("/playground/assets/{asset}")),
+            "{html}"
+        );
+        let response = app
+            .client
+            .get(app.url(&format!("/playground/assets/{asset}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        assert!(response.bytes().await.unwrap().len() > 1000, "{asset}");
+    }
+    let script = app
+        .client
+        .get(app.url("/playground/assets/playground.js"))
+        .send()
+        .await
+        .unwrap();
+    assert!(script.text().await.unwrap().contains("/graphql"));
+    let missing = app
+        .client
+        .get(app.url("/playground/assets/secrets.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 mod configuration {

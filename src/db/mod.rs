@@ -40,6 +40,9 @@ pub async fn build_pool(
         .max_size(size)
         .min_idle(Some(1.min(size)))
         .connection_timeout(Duration::from_secs(5))
+        // A checkout test is a `SELECT 1` round trip per request; a connection that broke is
+        // caught when it is returned instead (diesel-async reports it), and a query on it fails once.
+        .test_on_check_out(false)
         .build(manager)
         .await
         .context("could not open the database pool")?;

@@ -2,7 +2,7 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
 
 use crate::{
@@ -31,15 +31,22 @@ impl Loader<Uuid> for UserLoader {
     }
 }
 
+/// A loader that remembers what it loaded for the rest of the request.
+type RequestLoader<T> = DataLoader<T, HashMapCache>;
+
 /// The dataloaders of one request; created fresh so nothing is cached across viewers.
 pub struct Loaders {
-    pub users: DataLoader<UserLoader>,
+    pub users: RequestLoader<UserLoader>,
 }
 
 impl Loaders {
     pub fn new(pool: &DbPool) -> Self {
         Loaders {
-            users: DataLoader::new(UserLoader { pool: pool.clone() }, tokio::spawn),
+            users: DataLoader::with_cache(
+                UserLoader { pool: pool.clone() },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
         }
     }
 

@@ -76,6 +76,7 @@ pub fn router(app: AppState, schema: CatalystSchema) -> anyhow::Result<Router> {
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
         .route("/playground", get(playground::playground))
+        .route("/playground/assets/{name}", get(playground::asset))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(metrics))
