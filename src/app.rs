@@ -10,6 +10,7 @@ use crate::{
     auth::tokens::TokenKeys,
     config::{SecretSource, Settings},
     db,
+    events::EventBus,
     graphql::build_schema,
     http,
     state::AppState,
@@ -36,10 +37,12 @@ impl Application {
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied database migrations");
         }
+        let statements = db::StatementCounter::default();
         let pool = db::build_pool(
             &settings.database_url,
             settings.database_pool_size,
             settings.database_statement_timeout,
+            statements.clone(),
         )
         .await?;
         let redis = settings
@@ -50,7 +53,14 @@ impl Application {
             .context("REDIS_URL is not a valid Redis URL")?;
         let metrics = Arc::new(Metrics::new()?);
         metrics.observe_pool(pool.clone());
+        metrics.observe_statements(statements.clone());
         let (shutdown_sender, shutdown) = watch::channel(false);
+        let events = match &redis {
+            Some(client) => {
+                EventBus::with_redis(settings.event_buffer, client.clone(), shutdown.clone())
+            }
+            None => EventBus::in_process(settings.event_buffer),
+        };
         let state = AppState {
             pool,
             redis,
@@ -60,6 +70,8 @@ impl Application {
             )),
             settings: Arc::new(settings.clone()),
             metrics,
+            events,
+            statements,
             shutdown,
         };
         let schema = build_schema(Some(state.clone()));

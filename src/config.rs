@@ -40,6 +40,8 @@ pub struct Settings {
     pub refresh_session_ttl: Duration,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// Events buffered per topic for each subscriber; one that falls further behind is cut off.
+    pub event_buffer: usize,
 }
 
 /// A setting that is missing or invalid; its Display is the one line printed before exit code 2.
@@ -164,6 +166,7 @@ impl Settings {
         let refresh_session_ttl_days = parse_number(&get, "REFRESH_SESSION_TTL_DAYS", 30, 1..=365)?;
         let request_timeout_secs = parse_number(&get, "REQUEST_TIMEOUT_SECONDS", 30, 1..=600)?;
         let shutdown_grace_secs = parse_number(&get, "SHUTDOWN_GRACE_SECONDS", 20, 0..=600)?;
+        let event_buffer = parse_number(&get, "EVENT_BUFFER", 256, 16..=65_536)?;
 
         Ok(Settings {
             app_env,
@@ -180,6 +183,7 @@ impl Settings {
             refresh_session_ttl: Duration::from_secs(refresh_session_ttl_days * 86_400),
             request_timeout: Duration::from_secs(request_timeout_secs),
             shutdown_grace: Duration::from_secs(shutdown_grace_secs),
+            event_buffer: event_buffer as usize,
         })
     }
 

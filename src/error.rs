@@ -29,6 +29,8 @@ pub enum AppError {
         retry_after_secs: u64,
     },
     QueryTooComplex(String),
+    /// A live subscriber could not keep up with its stream; it must resubscribe from its cursor.
+    SubscriberTooSlow(String),
     /// Shared so the error can be cloned, which async-graphql requires of resolver errors.
     Internal(std::sync::Arc<anyhow::Error>),
 }
@@ -75,6 +77,7 @@ impl AppError {
             AppError::Conflict { .. } => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
+            AppError::SubscriberTooSlow(_) => "SUBSCRIBER_TOO_SLOW",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -88,7 +91,8 @@ impl AppError {
             AppError::Unauthenticated(message)
             | AppError::Forbidden(message)
             | AppError::NotFound(message)
-            | AppError::QueryTooComplex(message) => message,
+            | AppError::QueryTooComplex(message)
+            | AppError::SubscriberTooSlow(message) => message,
             AppError::Internal(_) => "internal error",
         }
     }

@@ -6,9 +6,12 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod projects;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 pub mod users;
 

@@ -6,7 +6,13 @@ use std::sync::Arc;
 use async_graphql::Context;
 use tokio::sync::watch;
 
-use crate::{auth::tokens::TokenKeys, config::Settings, db::DbPool, telemetry::Metrics};
+use crate::{
+    auth::tokens::TokenKeys,
+    config::Settings,
+    db::{DbPool, StatementCounter},
+    events::EventBus,
+    telemetry::Metrics,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,6 +21,8 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
+    pub events: EventBus,
+    pub statements: StatementCounter,
     /// Flips to true when the server starts shutting down; long-lived streams watch it.
     pub shutdown: watch::Receiver<bool>,
 }

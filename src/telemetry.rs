@@ -4,13 +4,18 @@
 use std::sync::OnceLock;
 
 use opentelemetry::{
-    metrics::{Counter, Histogram, MeterProvider as _, ObservableGauge, UpDownCounter},
+    metrics::{
+        Counter, Histogram, MeterProvider as _, ObservableCounter, ObservableGauge, UpDownCounter,
+    },
     KeyValue,
 };
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
 
-use crate::{config::LogFormat, db::DbPool};
+use crate::{
+    config::LogFormat,
+    db::{DbPool, StatementCounter},
+};
 
 /// Installs the global tracing subscriber. `RUST_LOG` overrides the default level.
 pub fn init_tracing(format: LogFormat) {
@@ -37,6 +42,7 @@ pub struct Metrics {
     graphql_operations: Counter<u64>,
     open_websockets: UpDownCounter<i64>,
     pool_gauge: OnceLock<ObservableGauge<u64>>,
+    statement_counter: OnceLock<ObservableCounter<u64>>,
 }
 
 /// Request-latency buckets in seconds: fine below 100 ms where our requests should live.
@@ -73,6 +79,7 @@ impl Metrics {
                 .with_description("Open GraphQL WebSocket connections")
                 .build(),
             pool_gauge: OnceLock::new(),
+            statement_counter: OnceLock::new(),
             registry,
             provider,
         })
@@ -93,6 +100,18 @@ impl Metrics {
             })
             .build();
         let _ = self.pool_gauge.set(gauge);
+    }
+
+    /// Reports the SQL statements run so far at every scrape.
+    pub fn observe_statements(&self, statements: StatementCounter) {
+        let counter = self
+            .provider
+            .meter("catalyst")
+            .u64_observable_counter("db_statements")
+            .with_description("SQL statements executed")
+            .with_callback(move |observer| observer.observe(statements.total(), &[]))
+            .build();
+        let _ = self.statement_counter.set(counter);
     }
 
     pub fn record_http(&self, route: &str, status: u16, seconds: f64) {

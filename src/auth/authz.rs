@@ -1,11 +1,12 @@
-//! The one permission table. Resolvers and guards ask here; nothing else decides access.
-//! Platform permissions hang on the `is_admin` flag; project roles join this table with projects.
+//! The one permission table. Resolvers, guards and subscription streams ask here; nothing else
+//! decides access. Platform permissions hang on the `is_admin` flag; project permissions on the
+//! viewer's role in the project.
 
 use async_graphql::{Context, Guard};
 
 use crate::{
     auth::viewer::{AuthenticatedUser, Viewer},
-    error::{forbidden, AppResult},
+    error::{forbidden, not_found, AppResult},
 };
 
 /// Actions on the platform as a whole, as opposed to inside one project.
@@ -21,6 +22,147 @@ impl PlatformPermission {
             PlatformPermission::ListUsers | PlatformPermission::SetPlatformAdmin => {
                 user.is_platform_admin()
             }
+        }
+    }
+}
+
+/// A member's role in a project, strongest first: each role can do everything the ones below it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, async_graphql::Enum)]
+pub enum ProjectRole {
+    Viewer,
+    Executor,
+    Editor,
+    Admin,
+    Owner,
+}
+
+impl ProjectRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectRole::Owner => "OWNER",
+            ProjectRole::Admin => "ADMIN",
+            ProjectRole::Editor => "EDITOR",
+            ProjectRole::Executor => "EXECUTOR",
+            ProjectRole::Viewer => "VIEWER",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<ProjectRole> {
+        Some(match stored {
+            "OWNER" => ProjectRole::Owner,
+            "ADMIN" => ProjectRole::Admin,
+            "EDITOR" => ProjectRole::Editor,
+            "EXECUTOR" => ProjectRole::Executor,
+            "VIEWER" => ProjectRole::Viewer,
+            _ => return None,
+        })
+    }
+}
+
+/// Actions inside one project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectPermission {
+    ReadProject,
+    RunPipeline,
+    CreateTask,
+    UpdateTask,
+    DeleteTask,
+    EditPipeline,
+    UpdateProject,
+    ArchiveProject,
+    ManageMembers,
+    DeleteProject,
+    TransferOwnership,
+}
+
+impl ProjectPermission {
+    /// The weakest role that holds this permission: the whole table in one match.
+    pub fn minimum_role(self) -> ProjectRole {
+        use ProjectPermission::*;
+        match self {
+            ReadProject => ProjectRole::Viewer,
+            RunPipeline => ProjectRole::Executor,
+            CreateTask | UpdateTask | DeleteTask | EditPipeline => ProjectRole::Editor,
+            UpdateProject | ArchiveProject | ManageMembers => ProjectRole::Admin,
+            DeleteProject | TransferOwnership => ProjectRole::Owner,
+        }
+    }
+}
+
+/// What the viewer may do in one project: their role there, or platform-admin powers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectAccess {
+    Member(ProjectRole),
+    /// Platform administrators act on every project with owner powers, without being members.
+    PlatformAdmin,
+    NonMember,
+}
+
+impl ProjectAccess {
+    pub fn for_viewer(user: &AuthenticatedUser, membership: Option<ProjectRole>) -> Self {
+        match membership {
+            Some(role) => ProjectAccess::Member(role),
+            None if user.is_platform_admin() => ProjectAccess::PlatformAdmin,
+            None => ProjectAccess::NonMember,
+        }
+    }
+
+    fn effective_role(self) -> Option<ProjectRole> {
+        match self {
+            ProjectAccess::Member(role) => Some(role),
+            ProjectAccess::PlatformAdmin => Some(ProjectRole::Owner),
+            ProjectAccess::NonMember => None,
+        }
+    }
+
+    pub fn allows(self, permission: ProjectPermission) -> bool {
+        self.effective_role()
+            .is_some_and(|role| role >= permission.minimum_role())
+    }
+
+    /// Non-members learn nothing, not even that the object exists: `NOT_FOUND`. Members without
+    /// the permission get `FORBIDDEN`.
+    pub fn require(self, permission: ProjectPermission, object: &str) -> AppResult<()> {
+        match self.effective_role() {
+            None => Err(not_found(object)),
+            Some(_) if self.allows(permission) => Ok(()),
+            Some(role) => Err(forbidden(format!(
+                "your role {} in this project does not allow this; it needs {} or above",
+                role.as_str(),
+                permission.minimum_role().as_str()
+            ))),
+        }
+    }
+
+    /// May this viewer give `target_new` to a member whose role is now `target_current`
+    /// (`None` when adding someone)? Owners manage everyone but the owner seat, which only
+    /// changes hands by transfer; admins manage members below admin.
+    pub fn require_member_change(
+        self,
+        target_current: Option<ProjectRole>,
+        target_new: Option<ProjectRole>,
+    ) -> AppResult<()> {
+        self.require(ProjectPermission::ManageMembers, "project")?;
+        let actor = self.effective_role().unwrap_or(ProjectRole::Viewer);
+        if target_current == Some(ProjectRole::Owner) || target_new == Some(ProjectRole::Owner) {
+            return Err(forbidden(
+                "the owner's seat changes only through transferOwnership",
+            ));
+        }
+        let ceiling = if actor == ProjectRole::Owner {
+            ProjectRole::Admin
+        } else {
+            ProjectRole::Editor
+        };
+        let within_reach = |role: Option<ProjectRole>| role.is_none_or(|role| role <= ceiling);
+        if within_reach(target_current) && within_reach(target_new) {
+            Ok(())
+        } else {
+            Err(forbidden(format!(
+                "your role {} can manage members up to {} only",
+                actor.as_str(),
+                ceiling.as_str()
+            )))
         }
     }
 }
@@ -65,5 +207,66 @@ impl Guard for PlatformGuard {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         require_platform(viewer(ctx), self.0)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ProjectPermission::*;
+
+    #[test]
+    fn roles_inherit_everything_below_them() {
+        let viewer = ProjectAccess::Member(ProjectRole::Viewer);
+        let executor = ProjectAccess::Member(ProjectRole::Executor);
+        let editor = ProjectAccess::Member(ProjectRole::Editor);
+        let admin = ProjectAccess::Member(ProjectRole::Admin);
+        let owner = ProjectAccess::Member(ProjectRole::Owner);
+        assert!(viewer.allows(ReadProject) && !viewer.allows(RunPipeline));
+        assert!(executor.allows(RunPipeline) && !executor.allows(CreateTask));
+        assert!(editor.allows(UpdateTask) && !editor.allows(ManageMembers));
+        assert!(admin.allows(ManageMembers) && !admin.allows(DeleteProject));
+        assert!(owner.allows(DeleteProject) && owner.allows(TransferOwnership));
+        assert!(ProjectAccess::PlatformAdmin.allows(DeleteProject));
+        assert!(!ProjectAccess::NonMember.allows(ReadProject));
+    }
+
+    #[test]
+    fn non_members_get_not_found_and_weak_members_forbidden() {
+        let hidden = ProjectAccess::NonMember
+            .require(ReadProject, "project")
+            .unwrap_err();
+        assert_eq!(hidden.code(), "NOT_FOUND");
+        let weak = ProjectAccess::Member(ProjectRole::Viewer)
+            .require(CreateTask, "project")
+            .unwrap_err();
+        assert_eq!(weak.code(), "FORBIDDEN");
+    }
+
+    #[test]
+    fn admins_manage_only_members_below_admin() {
+        let admin = ProjectAccess::Member(ProjectRole::Admin);
+        assert!(admin
+            .require_member_change(None, Some(ProjectRole::Editor))
+            .is_ok());
+        assert!(admin
+            .require_member_change(Some(ProjectRole::Viewer), Some(ProjectRole::Editor))
+            .is_ok());
+        assert!(admin
+            .require_member_change(None, Some(ProjectRole::Admin))
+            .is_err());
+        assert!(admin
+            .require_member_change(Some(ProjectRole::Admin), None)
+            .is_err());
+        let owner = ProjectAccess::Member(ProjectRole::Owner);
+        assert!(owner
+            .require_member_change(None, Some(ProjectRole::Admin))
+            .is_ok());
+        assert!(owner
+            .require_member_change(Some(ProjectRole::Owner), None)
+            .is_err());
+        assert!(ProjectAccess::Member(ProjectRole::Editor)
+            .require_member_change(None, Some(ProjectRole::Viewer))
+            .is_err());
     }
 }

@@ -3,10 +3,19 @@
 
 pub mod schema;
 
-use std::time::Duration;
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use anyhow::Context;
-use diesel::ConnectionError;
+use diesel::{
+    connection::{Instrumentation, InstrumentationEvent},
+    ConnectionError,
+};
 use diesel_async::{
     async_connection_wrapper::AsyncConnectionWrapper,
     pooled_connection::{bb8::Pool, AsyncDieselConnectionManager, ManagerConfig},
@@ -21,6 +30,27 @@ pub type PooledConnection<'a> =
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
+/// Counts every SQL statement the pool's connections run: exported as a metric, and how tests
+/// prove a nested query costs a bounded number of statements.
+#[derive(Debug, Clone, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    pub fn total(&self) -> u64 {
+        AtomicU64::load(&self.0, Ordering::Relaxed)
+    }
+}
+
+struct CountStatements(StatementCounter);
+
+impl Instrumentation for CountStatements {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            self.0 .0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Any 64-bit constant works; it only has to be the same for every instance migrating at once.
 const MIGRATION_LOCK_KEY: i64 = 0x0CA7_A1A5_0000_0001;
 
@@ -30,10 +60,12 @@ pub async fn build_pool(
     database_url: &str,
     size: u32,
     statement_timeout: Duration,
+    statements: StatementCounter,
 ) -> anyhow::Result<DbPool> {
     let timeout_ms = statement_timeout.as_millis();
     let mut config = ManagerConfig::default();
-    config.custom_setup = Box::new(move |url| establish_with_timeout(url, timeout_ms).boxed());
+    config.custom_setup =
+        Box::new(move |url| establish_with_timeout(url, timeout_ms, statements.clone()).boxed());
     let manager =
         AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     let pool = Pool::builder()
@@ -52,6 +84,7 @@ pub async fn build_pool(
 fn establish_with_timeout(
     url: &str,
     timeout_ms: u128,
+    statements: StatementCounter,
 ) -> BoxFuture<'_, Result<AsyncPgConnection, ConnectionError>> {
     async move {
         let mut connection = AsyncPgConnection::establish(url).await?;
@@ -59,6 +92,8 @@ fn establish_with_timeout(
             .execute(&mut connection)
             .await
             .map_err(ConnectionError::CouldntSetupConfiguration)?;
+        // Counting starts after setup: opening a connection is not work a request asked for.
+        connection.set_instrumentation(CountStatements(statements));
         Ok(connection)
     }
     .boxed()

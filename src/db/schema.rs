@@ -1,6 +1,47 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    activity_heads (project_id) {
+        project_id -> Uuid,
+        last_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    activity_log (seq) {
+        seq -> Int8,
+        prev_seq -> Int8,
+        project_id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        kind -> Text,
+        payload -> Jsonb,
+        occurred_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    project_members (project_id, user_id) {
+        project_id -> Uuid,
+        user_id -> Uuid,
+        role -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Text,
+        archived_at -> Nullable<Timestamptz>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
         session_id -> Uuid,
@@ -25,6 +66,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    tasks (id) {
+        id -> Uuid,
+        project_id -> Uuid,
+        parent_id -> Nullable<Uuid>,
+        title -> Text,
+        description -> Text,
+        status -> Text,
+        priority -> Text,
+        assignee_id -> Nullable<Uuid>,
+        due_at -> Nullable<Timestamptz>,
+        labels -> Array<Text>,
+        position -> Text,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         email -> Text,
@@ -36,7 +97,23 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(activity_heads -> projects (project_id));
+diesel::joinable!(activity_log -> projects (project_id));
+diesel::joinable!(activity_log -> users (actor_id));
+diesel::joinable!(project_members -> projects (project_id));
+diesel::joinable!(project_members -> users (user_id));
+diesel::joinable!(projects -> users (created_by));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(tasks -> projects (project_id));
 
-diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, sessions, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    activity_heads,
+    activity_log,
+    project_members,
+    projects,
+    refresh_tokens,
+    sessions,
+    tasks,
+    users,
+);

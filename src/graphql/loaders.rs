@@ -1,14 +1,31 @@
-//! Per-request dataloaders: every "belongs to" edge batches its lookups into one query.
+//! Per-request dataloaders: every "belongs to" edge batches its lookups into one statement, so a
+//! nested query costs a number of statements bounded by its depth, not by its row count.
 
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::{
-    db::DbPool,
+    db::{DbPool, PooledConnection},
+    error::AppError,
+    projects::{
+        model::{Project, ProjectMember},
+        store as project_store,
+    },
+    tasks::{
+        model::{Task, TaskStatus},
+        store::{self as task_store, TaskPageQuery},
+    },
     users::{model::User, store as user_store},
 };
+
+type LoadError = AppError;
+
+async fn connection(pool: &DbPool) -> Result<PooledConnection<'_>, LoadError> {
+    Ok(pool.get().await?)
+}
 
 pub struct UserLoader {
     pool: DbPool,
@@ -16,37 +33,269 @@ pub struct UserLoader {
 
 impl Loader<Uuid> for UserLoader {
     type Value = User;
-    type Error = Arc<async_graphql::Error>;
+    type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, User>, Self::Error> {
-        let mut connection = self
-            .pool
-            .get()
-            .await
-            .map_err(|error| Arc::new(crate::error::AppError::from(error).into_graphql()))?;
-        let users = user_store::find_by_ids(&mut connection, keys)
-            .await
-            .map_err(|error| Arc::new(error.into_graphql()))?;
+        let mut connection = connection(&self.pool).await?;
+        let users = user_store::find_by_ids(&mut connection, keys).await?;
         Ok(users.into_iter().map(|user| (user.id, user)).collect())
+    }
+}
+
+pub struct ProjectLoader {
+    pool: DbPool,
+}
+
+impl Loader<Uuid> for ProjectLoader {
+    type Value = Project;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Project>, Self::Error> {
+        let mut connection = connection(&self.pool).await?;
+        let projects = project_store::find_by_ids(&mut connection, keys).await?;
+        Ok(projects
+            .into_iter()
+            .map(|project| (project.id, project))
+            .collect())
+    }
+}
+
+pub struct TaskLoader {
+    pool: DbPool,
+}
+
+impl Loader<Uuid> for TaskLoader {
+    type Value = Task;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Task>, Self::Error> {
+        let mut connection = connection(&self.pool).await?;
+        let tasks = task_store::find_by_ids(&mut connection, keys).await?;
+        Ok(tasks.into_iter().map(|task| (task.id, task)).collect())
+    }
+}
+
+/// Members of a project with their users (one joined statement for every project asked).
+pub struct MemberLoader {
+    pool: DbPool,
+}
+
+impl Loader<Uuid> for MemberLoader {
+    type Value = Vec<(ProjectMember, User)>;
+    type Error = LoadError;
+
+    async fn load(&self, project_ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut connection = connection(&self.pool).await?;
+        let rows = project_store::members_with_users(&mut connection, project_ids).await?;
+        let mut grouped: HashMap<Uuid, Self::Value> =
+            project_ids.iter().map(|id| (*id, Vec::new())).collect();
+        for (member, user) in rows {
+            grouped
+                .entry(member.project_id)
+                .or_default()
+                .push((member, user));
+        }
+        Ok(grouped)
+    }
+}
+
+/// A page of one project's tasks, with what the query reads of them (when prefetched).
+#[derive(Debug, Clone, Default)]
+pub struct TaskPage {
+    pub tasks: Vec<Task>,
+    pub assignees: Vec<User>,
+    /// Subtasks by parent, with an entry (maybe empty) for every task of the page.
+    pub subtasks: Vec<(Uuid, Vec<Task>)>,
+}
+
+/// One page of a project's tasks; keys asking the same page of different projects share a
+/// statement. Assignees and subtasks, when the query reads them, come in the same batch: left
+/// to their own loaders, a large page that resolves slower than the batching window would split
+/// them into several batches, and the statement count would grow with the data.
+pub struct TaskPageLoader {
+    pool: DbPool,
+}
+
+impl Loader<(Uuid, Arc<TaskPageQuery>)> for TaskPageLoader {
+    type Value = TaskPage;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, Arc<TaskPageQuery>)],
+    ) -> Result<HashMap<(Uuid, Arc<TaskPageQuery>), TaskPage>, Self::Error> {
+        let mut by_query: HashMap<Arc<TaskPageQuery>, Vec<Uuid>> = HashMap::new();
+        for (project_id, query) in keys {
+            by_query.entry(query.clone()).or_default().push(*project_id);
+        }
+        let mut connection = connection(&self.pool).await?;
+        let mut pages: HashMap<(Uuid, Arc<TaskPageQuery>), TaskPage> = HashMap::new();
+        for (query, project_ids) in by_query {
+            let tasks = task_store::page_tasks(&mut connection, &project_ids, &query).await?;
+            for project_id in &project_ids {
+                pages.insert((*project_id, query.clone()), TaskPage::default());
+            }
+            for task in tasks {
+                if let Some(page) = pages.get_mut(&(task.project_id, query.clone())) {
+                    page.tasks.push(task);
+                }
+            }
+        }
+        let prefetch = keys
+            .first()
+            .map(|(_, query)| query.prefetch)
+            .unwrap_or_default();
+        if prefetch.assignees {
+            attach_assignees(&mut connection, &mut pages).await?;
+        }
+        if prefetch.subtasks {
+            attach_subtasks(&mut connection, &mut pages).await?;
+        }
+        Ok(pages)
+    }
+}
+
+type Pages = HashMap<(Uuid, Arc<TaskPageQuery>), TaskPage>;
+
+async fn attach_assignees(
+    connection: &mut AsyncPgConnection,
+    pages: &mut Pages,
+) -> Result<(), LoadError> {
+    let mut assignee_ids: Vec<Uuid> = pages
+        .values()
+        .flat_map(|page| page.tasks.iter().filter_map(|task| task.assignee_id))
+        .collect();
+    assignee_ids.sort_unstable();
+    assignee_ids.dedup();
+    if assignee_ids.is_empty() {
+        return Ok(());
+    }
+    let users: HashMap<Uuid, User> = user_store::find_by_ids(connection, &assignee_ids)
+        .await?
+        .into_iter()
+        .map(|user| (user.id, user))
+        .collect();
+    for page in pages.values_mut() {
+        let mut ids: Vec<Uuid> = page
+            .tasks
+            .iter()
+            .filter_map(|task| task.assignee_id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        page.assignees = ids.iter().filter_map(|id| users.get(id).cloned()).collect();
+    }
+    Ok(())
+}
+
+async fn attach_subtasks(
+    connection: &mut AsyncPgConnection,
+    pages: &mut Pages,
+) -> Result<(), LoadError> {
+    let parent_ids: Vec<Uuid> = pages
+        .values()
+        .flat_map(|page| page.tasks.iter().map(|task| task.id))
+        .collect();
+    if parent_ids.is_empty() {
+        return Ok(());
+    }
+    let mut by_parent: HashMap<Uuid, Vec<Task>> = HashMap::new();
+    for subtask in task_store::subtasks_of(connection, &parent_ids).await? {
+        if let Some(parent_id) = subtask.parent_id {
+            by_parent.entry(parent_id).or_default().push(subtask);
+        }
+    }
+    for page in pages.values_mut() {
+        page.subtasks = page
+            .tasks
+            .iter()
+            .map(|task| (task.id, by_parent.remove(&task.id).unwrap_or_default()))
+            .collect();
+    }
+    Ok(())
+}
+
+/// Subtasks of a task, in board order.
+pub struct SubtaskLoader {
+    pool: DbPool,
+}
+
+impl Loader<Uuid> for SubtaskLoader {
+    type Value = Vec<Task>;
+    type Error = LoadError;
+
+    async fn load(&self, parent_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Task>>, Self::Error> {
+        let mut connection = connection(&self.pool).await?;
+        let tasks = task_store::subtasks_of(&mut connection, parent_ids).await?;
+        let mut grouped: HashMap<Uuid, Vec<Task>> =
+            parent_ids.iter().map(|id| (*id, Vec::new())).collect();
+        for task in tasks {
+            if let Some(parent_id) = task.parent_id {
+                grouped.entry(parent_id).or_default().push(task);
+            }
+        }
+        Ok(grouped)
+    }
+}
+
+/// How many tasks a project has in each status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusCounts(pub HashMap<TaskStatus, i64>);
+
+pub struct TaskCountLoader {
+    pool: DbPool,
+}
+
+impl Loader<Uuid> for TaskCountLoader {
+    type Value = StatusCounts;
+    type Error = LoadError;
+
+    async fn load(&self, project_ids: &[Uuid]) -> Result<HashMap<Uuid, StatusCounts>, Self::Error> {
+        let mut connection = connection(&self.pool).await?;
+        let rows = task_store::counts_by_status(&mut connection, project_ids).await?;
+        let mut counts: HashMap<Uuid, StatusCounts> = project_ids
+            .iter()
+            .map(|id| (*id, StatusCounts::default()))
+            .collect();
+        for (project_id, status, count) in rows {
+            if let (Some(entry), Some(status)) =
+                (counts.get_mut(&project_id), TaskStatus::parse(&status))
+            {
+                entry.0.insert(status, count);
+            }
+        }
+        Ok(counts)
     }
 }
 
 /// A loader that remembers what it loaded for the rest of the request.
 type RequestLoader<T> = DataLoader<T, HashMapCache>;
 
+fn request_loader<T: Send + Sync + 'static>(loader: T) -> RequestLoader<T> {
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+}
+
 /// The dataloaders of one request; created fresh so nothing is cached across viewers.
 pub struct Loaders {
     pub users: RequestLoader<UserLoader>,
+    pub projects: RequestLoader<ProjectLoader>,
+    pub tasks: RequestLoader<TaskLoader>,
+    pub members: RequestLoader<MemberLoader>,
+    pub task_pages: RequestLoader<TaskPageLoader>,
+    pub subtasks: RequestLoader<SubtaskLoader>,
+    pub task_counts: RequestLoader<TaskCountLoader>,
 }
 
 impl Loaders {
     pub fn new(pool: &DbPool) -> Self {
         Loaders {
-            users: DataLoader::with_cache(
-                UserLoader { pool: pool.clone() },
-                tokio::spawn,
-                HashMapCache::default(),
-            ),
+            users: request_loader(UserLoader { pool: pool.clone() }),
+            projects: request_loader(ProjectLoader { pool: pool.clone() }),
+            tasks: request_loader(TaskLoader { pool: pool.clone() }),
+            members: request_loader(MemberLoader { pool: pool.clone() }),
+            task_pages: request_loader(TaskPageLoader { pool: pool.clone() }),
+            subtasks: request_loader(SubtaskLoader { pool: pool.clone() }),
+            task_counts: request_loader(TaskCountLoader { pool: pool.clone() }),
         }
     }
 
@@ -54,6 +303,16 @@ impl Loaders {
     pub fn without_cache(pool: &DbPool) -> Self {
         let loaders = Self::new(pool);
         loaders.users.enable_all_cache(false);
+        loaders.projects.enable_all_cache(false);
+        loaders.tasks.enable_all_cache(false);
+        loaders.members.enable_all_cache(false);
+        loaders.task_pages.enable_all_cache(false);
+        loaders.subtasks.enable_all_cache(false);
+        loaders.task_counts.enable_all_cache(false);
         loaders
+    }
+
+    pub fn from_ctx<'a>(ctx: &async_graphql::Context<'a>) -> &'a Loaders {
+        ctx.data_unchecked::<Loaders>()
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod ids;
 pub mod loaders;
+pub mod node;
 pub mod observer;
 pub mod pagination;
 pub mod system;
@@ -10,18 +11,20 @@ pub mod system;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::{
+    projects::api::{ProjectMutation, ProjectQuery, ProjectSubscription},
     state::AppState,
+    tasks::api::{TaskMutation, TaskQuery},
     users::api::{UserMutation, UserQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(UserQuery);
+pub struct QueryRoot(UserQuery, ProjectQuery, TaskQuery, node::NodeQuery);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(UserMutation);
+pub struct MutationRoot(UserMutation, ProjectMutation, TaskMutation);
 
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(system::SystemSubscription);
+pub struct SubscriptionRoot(system::SystemSubscription, ProjectSubscription);
 
 pub type CatalystSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

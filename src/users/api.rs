@@ -30,7 +30,7 @@ pub const USER_TYPE: &str = "User";
 
 #[Object(name = "User")]
 impl User {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         encode_id(USER_TYPE, self.id)
     }
 
@@ -130,19 +130,12 @@ impl UserQuery {
             return Ok(None);
         };
         // The viewer's row was read while authenticating; the loader hands it out without a query.
-        let loaders = ctx
-            .data::<Loaders>()
-            .map_err(|_| internal(anyhow::anyhow!("no loaders")))?;
+        let loaders = Loaders::from_ctx(ctx);
         loaders
             .users
             .feed_one(viewer.user_id(), viewer.user.clone())
             .await;
-        let user = loaders
-            .users
-            .load_one(viewer.user_id())
-            .await
-            .map_err(|error| internal(anyhow::anyhow!("{}", error.message)))?;
-        Ok(user)
+        loaders.users.load_one(viewer.user_id()).await
     }
 
     /// All users in sign-up order, optionally filtered by `search` in email or display name.

@@ -96,6 +96,27 @@ pub async fn update_user(
         .await?)
 }
 
+/// Do the two users have a project in common? (Members may see each other.)
+pub async fn share_a_project(
+    connection: &mut AsyncPgConnection,
+    a: Uuid,
+    b: Uuid,
+) -> AppResult<bool> {
+    use crate::db::schema::project_members;
+    let (mine, theirs) = diesel::alias!(project_members as mine, project_members as theirs);
+    Ok(diesel::select(diesel::dsl::exists(
+        mine.inner_join(
+            theirs.on(theirs
+                .field(project_members::project_id)
+                .eq(mine.field(project_members::project_id))),
+        )
+        .filter(mine.field(project_members::user_id).eq(a))
+        .filter(theirs.field(project_members::user_id).eq(b)),
+    ))
+    .get_result(connection)
+    .await?)
+}
+
 /// Locks and returns the ids of all platform admins, so changes to the admin set serialize.
 pub async fn lock_admin_ids(connection: &mut AsyncPgConnection) -> AppResult<Vec<Uuid>> {
     Ok(users::table

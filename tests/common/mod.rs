@@ -378,3 +378,76 @@ pub fn expect_error<'a>(body: &'a Value, code: &str) -> &'a Value {
     );
     &body["errors"][0]
 }
+
+pub const CREATE_PROJECT: &str = "mutation Create($input: CreateProjectInput!) { createProject(input: $input) { id name viewerRole } }";
+pub const ADD_MEMBER: &str = "mutation Add($projectId: ID!, $email: String!, $role: ProjectRole!) {
+  addProjectMember(projectId: $projectId, email: $email, role: $role) { role user { id email } }
+}";
+pub const CREATE_TASK: &str = "mutation CreateTask($input: CreateTaskInput!) {
+  createTask(input: $input) { id title status priority labels version position assignee { id } }
+}";
+
+impl TestApp {
+    /// Creates a project owned by `owner`; returns its id.
+    pub async fn create_project(&self, owner: &TestUser, name: &str) -> String {
+        let body = self
+            .graphql_as(
+                &owner.access_token,
+                CREATE_PROJECT,
+                json!({ "input": { "name": name } }),
+            )
+            .await;
+        data(&body)["createProject"]["id"]
+            .as_str()
+            .expect("project id")
+            .to_string()
+    }
+
+    pub async fn add_member(&self, by: &TestUser, project_id: &str, member: &TestUser, role: &str) {
+        let body = self
+            .graphql_as(
+                &by.access_token,
+                ADD_MEMBER,
+                json!({ "projectId": project_id, "email": member.email, "role": role }),
+            )
+            .await;
+        data(&body);
+    }
+
+    /// Creates a task with `title` (and any extra input fields); returns the task JSON.
+    pub async fn create_task(
+        &self,
+        by: &TestUser,
+        project_id: &str,
+        title: &str,
+        extra: Value,
+    ) -> Value {
+        let mut input = json!({ "projectId": project_id, "title": title });
+        if let (Some(input), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
+            input.extend(extra.clone());
+        }
+        let body = self
+            .graphql_as(&by.access_token, CREATE_TASK, json!({ "input": input }))
+            .await;
+        data(&body)["createTask"].clone()
+    }
+
+    /// The total SQL statements the server has run, read from its own metrics.
+    pub async fn statements_executed(&self) -> u64 {
+        let metrics = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics answer")
+            .text()
+            .await
+            .expect("metrics are text");
+        metrics
+            .lines()
+            .find(|line| line.starts_with("db_statements_total"))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|value| value.parse::<f64>().ok())
+            .expect("db_statements_total is exported") as u64
+    }
+}

@@ -1,0 +1,287 @@
+//! The event bus: committed events fanned out to local subscribers by topic, and, when Redis is
+//! configured, to every other instance through ONE pub/sub connection per instance. It carries
+//! no state of record: a subscriber that misses something recovers it from the activity log.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, Weak},
+    time::Duration,
+};
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+use super::log::ActivityEvent;
+
+/// What a subscriber listens to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Topic {
+    Project(Uuid),
+}
+
+/// An event worth telling subscribers about. Serialized across instances.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum BusEvent {
+    Activity(ActivityEvent),
+    /// The project and its log are gone; its streams end.
+    ProjectDeleted {
+        project_id: Uuid,
+    },
+}
+
+impl BusEvent {
+    pub fn topic(&self) -> Topic {
+        match self {
+            BusEvent::Activity(event) => Topic::Project(event.project_id),
+            BusEvent::ProjectDeleted { project_id } => Topic::Project(*project_id),
+        }
+    }
+}
+
+/// What a local subscriber receives.
+#[derive(Debug, Clone)]
+pub enum BusMessage {
+    Event(Arc<BusEvent>),
+    /// Delivery may have been interrupted (Redis reconnected): check the log for missed events.
+    Resync,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    origin: Uuid,
+    event: BusEvent,
+}
+
+/// The single Redis channel every instance publishes to and subscribes to; topics are
+/// demultiplexed locally, so an instance holds one subscription whatever its subscribers.
+const REDIS_CHANNEL: &str = "catalyst:events";
+const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct EventBus {
+    inner: Arc<BusInner>,
+}
+
+struct BusInner {
+    instance_id: Uuid,
+    capacity: usize,
+    topics: Mutex<HashMap<Topic, broadcast::Sender<BusMessage>>>,
+    redis: Option<RedisLink>,
+}
+
+struct RedisLink {
+    client: redis::Client,
+    publisher: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+}
+
+impl EventBus {
+    /// A bus for one instance: events reach subscribers of this process only.
+    pub fn in_process(capacity: usize) -> Self {
+        Self::build(capacity, None)
+    }
+
+    /// A bus shared by every instance connected to the same Redis. The subscriber task runs
+    /// until `shutdown` flips, reconnecting with backoff when Redis drops.
+    pub fn with_redis(
+        capacity: usize,
+        client: redis::Client,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        let bus = Self::build(
+            capacity,
+            Some(RedisLink {
+                client: client.clone(),
+                publisher: tokio::sync::Mutex::new(None),
+            }),
+        );
+        tokio::spawn(run_redis_subscriber(
+            client,
+            Arc::downgrade(&bus.inner),
+            shutdown,
+        ));
+        bus
+    }
+
+    fn build(capacity: usize, redis: Option<RedisLink>) -> Self {
+        EventBus {
+            inner: Arc::new(BusInner {
+                instance_id: Uuid::new_v4(),
+                capacity,
+                topics: Mutex::new(HashMap::new()),
+                redis,
+            }),
+        }
+    }
+
+    /// A receiver of everything published on `topic` from now on. The channel is bounded:
+    /// a receiver that falls `capacity` messages behind is told it lagged.
+    pub fn subscribe(&self, topic: Topic) -> broadcast::Receiver<BusMessage> {
+        let mut topics = self
+            .inner
+            .topics
+            .lock()
+            .expect("bus topic map lock is never poisoned");
+        topics
+            .entry(topic)
+            .or_insert_with(|| broadcast::channel(self.inner.capacity).0)
+            .subscribe()
+    }
+
+    /// Publishes a committed event: local subscribers get it at once, other instances through
+    /// Redis (in the background, so a slow Redis never delays the mutation's answer).
+    pub fn publish(&self, event: BusEvent) {
+        let event = Arc::new(event);
+        self.inner.deliver_locally(event.clone());
+        if self.inner.redis.is_some() {
+            let inner = self.inner.clone();
+            tokio::spawn(async move { inner.publish_to_redis(&event).await });
+        }
+    }
+
+    pub fn local_subscriber_count(&self, topic: Topic) -> usize {
+        let topics = self
+            .inner
+            .topics
+            .lock()
+            .expect("bus topic map lock is never poisoned");
+        topics
+            .get(&topic)
+            .map_or(0, broadcast::Sender::receiver_count)
+    }
+}
+
+impl BusInner {
+    fn deliver_locally(&self, event: Arc<BusEvent>) {
+        let topic = event.topic();
+        let mut topics = self
+            .topics
+            .lock()
+            .expect("bus topic map lock is never poisoned");
+        if let Some(sender) = topics.get(&topic) {
+            if sender.send(BusMessage::Event(event)).is_err() {
+                // Nobody listens any more: forget the topic so the map does not grow forever.
+                topics.remove(&topic);
+            }
+        }
+    }
+
+    fn resync_all(&self) {
+        let topics = self
+            .topics
+            .lock()
+            .expect("bus topic map lock is never poisoned");
+        for sender in topics.values() {
+            let _ = sender.send(BusMessage::Resync);
+        }
+    }
+
+    async fn publish_to_redis(&self, event: &BusEvent) {
+        let Some(link) = &self.redis else { return };
+        let payload = match serde_json::to_string(&Envelope {
+            origin: self.instance_id,
+            event: event.clone(),
+        }) {
+            Ok(payload) => payload,
+            Err(error) => {
+                tracing::error!(%error, "could not serialize a bus event");
+                return;
+            }
+        };
+        let mut publisher = link.publisher.lock().await;
+        if publisher.is_none() {
+            match tokio::time::timeout(
+                REDIS_TIMEOUT,
+                link.client.get_multiplexed_async_connection(),
+            )
+            .await
+            {
+                Ok(Ok(connection)) => *publisher = Some(connection),
+                _ => {
+                    tracing::warn!("Redis unreachable: event delivered to this instance only; other instances recover it from the log");
+                    return;
+                }
+            }
+        }
+        let Some(connection) = publisher.as_mut() else {
+            return;
+        };
+        let published = tokio::time::timeout(
+            REDIS_TIMEOUT,
+            redis::cmd("PUBLISH")
+                .arg(REDIS_CHANNEL)
+                .arg(&payload)
+                .query_async::<i64>(connection),
+        )
+        .await;
+        if !matches!(published, Ok(Ok(_))) {
+            tracing::warn!("Redis publish failed; reconnecting on the next event");
+            *publisher = None;
+        }
+    }
+}
+
+async fn run_redis_subscriber(
+    client: redis::Client,
+    bus: Weak<BusInner>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut delay = Duration::from_millis(100);
+    let mut first_connection = true;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        match subscribe(&client).await {
+            Ok(pubsub) => {
+                delay = Duration::from_millis(100);
+                let Some(inner) = bus.upgrade() else { return };
+                if !first_connection {
+                    tracing::info!("Redis event subscription restored");
+                    // Whatever was published while we were away is in the log.
+                    inner.resync_all();
+                }
+                first_connection = false;
+                drop(inner);
+                let mut messages = pubsub.into_on_message();
+                loop {
+                    tokio::select! {
+                        message = messages.next() => {
+                            let Some(message) = message else { break };
+                            let Some(inner) = bus.upgrade() else { return };
+                            inner.receive(message.get_payload_bytes());
+                        }
+                        _ = shutdown.changed() => return,
+                    }
+                }
+                tracing::warn!("Redis event subscription lost; reconnecting");
+            }
+            Err(error) => tracing::warn!(%error, "Redis event subscription failed; retrying"),
+        }
+        let jitter = Duration::from_millis(rand::random::<u64>() % 100);
+        tokio::select! {
+            _ = tokio::time::sleep(delay + jitter) => {}
+            _ = shutdown.changed() => return,
+        }
+        delay = (delay * 2).min(MAX_RECONNECT_DELAY);
+    }
+}
+
+async fn subscribe(client: &redis::Client) -> redis::RedisResult<redis::aio::PubSub> {
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.subscribe(REDIS_CHANNEL).await?;
+    Ok(pubsub)
+}
+
+impl BusInner {
+    fn receive(&self, payload: &[u8]) {
+        match serde_json::from_slice::<Envelope>(payload) {
+            // Our own events were delivered locally when published.
+            Ok(envelope) if envelope.origin == self.instance_id => {}
+            Ok(envelope) => self.deliver_locally(Arc::new(envelope.event)),
+            Err(error) => tracing::warn!(%error, "ignoring an undecodable bus message"),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The Relay `Node` interface: any object with a global id can be fetched again by it, if the
+//! viewer may see it. Objects the viewer may not see resolve to null, exactly like missing ones.
+
+use async_graphql::{Context, Interface, Object, ID};
+
+use crate::{
+    auth::authz::{self, ProjectAccess, ProjectPermission, ProjectRole},
+    error::AppResult,
+    graphql::ids::decode_any_id,
+    projects::{
+        api::{ProjectNode, PROJECT_TYPE},
+        store as project_store,
+    },
+    state::AppState,
+    tasks::{
+        api::{TaskNode, TASK_TYPE},
+        store as task_store,
+    },
+    users::{api::USER_TYPE, model::User, store as user_store},
+};
+
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    User(User),
+    Project(ProjectNode),
+    Task(TaskNode),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Fetches any object by its global id; null when it does not exist or is not visible.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Node>> {
+        let viewer = authz::require_user(authz::viewer(ctx))?;
+        let (type_name, uuid) = decode_any_id("id", &id)?;
+        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
+        let role_of = |role: Option<String>| {
+            ProjectAccess::for_viewer(viewer, role.as_deref().and_then(ProjectRole::parse))
+        };
+        let node = match type_name.as_str() {
+            USER_TYPE => {
+                let visible = viewer.user_id() == uuid
+                    || viewer.is_platform_admin()
+                    || user_store::share_a_project(&mut connection, viewer.user_id(), uuid).await?;
+                if visible {
+                    user_store::find_by_id(&mut connection, uuid)
+                        .await?
+                        .map(Node::User)
+                } else {
+                    None
+                }
+            }
+            PROJECT_TYPE => project_store::find_with_role(&mut connection, uuid, viewer.user_id())
+                .await?
+                .map(|(project, role)| (project, role_of(role)))
+                .filter(|(_, access)| access.allows(ProjectPermission::ReadProject))
+                .map(|(project, access)| Node::Project(ProjectNode { project, access })),
+            TASK_TYPE => {
+                task_store::find_with_project_role(&mut connection, uuid, viewer.user_id())
+                    .await?
+                    .map(|(task, _, role)| (task, role_of(role)))
+                    .filter(|(_, access)| access.allows(ProjectPermission::ReadProject))
+                    .map(|(task, access)| Node::Task(TaskNode { task, access }))
+            }
+            _ => None,
+        };
+        Ok(node)
+    }
+}

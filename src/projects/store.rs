@@ -1,0 +1,225 @@
+//! Project and membership queries. Takes a connection; knows nothing of GraphQL.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::{
+    auth::authz::ProjectRole,
+    db::schema::{project_members, projects, users},
+    error::AppResult,
+    events::log,
+    projects::model::{NewProject, Project, ProjectChanges, ProjectMember},
+    users::{model::User, store::escape_like},
+};
+
+/// Creates a project with `owner_id` as its OWNER and an empty activity log.
+pub async fn insert_project(
+    connection: &mut AsyncPgConnection,
+    project: NewProject,
+    owner_id: Uuid,
+) -> AppResult<Project> {
+    let project: Project = diesel::insert_into(projects::table)
+        .values(project)
+        .returning(Project::as_returning())
+        .get_result(connection)
+        .await?;
+    log::start_log(connection, project.id).await?;
+    insert_member(connection, project.id, owner_id, ProjectRole::Owner).await?;
+    Ok(project)
+}
+
+/// The project and the user's role in it (None when not a member), in one statement.
+pub async fn find_with_role(
+    connection: &mut AsyncPgConnection,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<(Project, Option<String>)>> {
+    Ok(projects::table
+        .left_join(
+            project_members::table.on(project_members::project_id
+                .eq(projects::id)
+                .and(project_members::user_id.eq(user_id))),
+        )
+        .filter(projects::id.eq(project_id))
+        .select((Project::as_select(), project_members::role.nullable()))
+        .first(connection)
+        .await
+        .optional()?)
+}
+
+pub type ProjectCursor = (DateTime<Utc>, Uuid);
+
+pub struct ProjectFilter<'a> {
+    pub archived: Option<bool>,
+    pub search: Option<&'a str>,
+}
+
+/// A page of projects in creation order: the user's own, or every project when
+/// `every_project` (platform admins). Each comes with the user's role, if any.
+pub async fn list_projects(
+    connection: &mut AsyncPgConnection,
+    user_id: Uuid,
+    every_project: bool,
+    filter: &ProjectFilter<'_>,
+    after: Option<ProjectCursor>,
+    limit: i64,
+) -> AppResult<Vec<(Project, Option<String>)>> {
+    let mut query = projects::table
+        .left_join(
+            project_members::table.on(project_members::project_id
+                .eq(projects::id)
+                .and(project_members::user_id.eq(user_id))),
+        )
+        .select((Project::as_select(), project_members::role.nullable()))
+        .order((projects::created_at.asc(), projects::id.asc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if !every_project {
+        query = query.filter(project_members::user_id.is_not_null());
+    }
+    match filter.archived {
+        Some(true) => query = query.filter(projects::archived_at.is_not_null()),
+        Some(false) => query = query.filter(projects::archived_at.is_null()),
+        None => {}
+    }
+    if let Some(text) = filter.search.map(str::trim).filter(|text| !text.is_empty()) {
+        let pattern = format!("%{}%", escape_like(text));
+        query = query.filter(
+            projects::name
+                .ilike(pattern.clone())
+                .or(projects::description.ilike(pattern)),
+        );
+    }
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            projects::created_at
+                .gt(created_at)
+                .or(projects::created_at.eq(created_at).and(projects::id.gt(id))),
+        );
+    }
+    Ok(query.load(connection).await?)
+}
+
+pub async fn update_project(
+    connection: &mut AsyncPgConnection,
+    project_id: Uuid,
+    changes: &ProjectChanges,
+) -> AppResult<Project> {
+    Ok(diesel::update(projects::table.find(project_id))
+        .set(changes)
+        .returning(Project::as_returning())
+        .get_result(connection)
+        .await?)
+}
+
+pub async fn find_project(
+    connection: &mut AsyncPgConnection,
+    project_id: Uuid,
+) -> AppResult<Option<Project>> {
+    Ok(projects::table
+        .find(project_id)
+        .select(Project::as_select())
+        .first(connection)
+        .await
+        .optional()?)
+}
+
+pub async fn find_by_ids(
+    connection: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> AppResult<Vec<Project>> {
+    Ok(projects::table
+        .filter(projects::id.eq_any(ids))
+        .select(Project::as_select())
+        .load(connection)
+        .await?)
+}
+
+/// Deletes the project; its members, tasks and activity log go with it (foreign-key cascade).
+pub async fn delete_project(
+    connection: &mut AsyncPgConnection,
+    project_id: Uuid,
+) -> AppResult<bool> {
+    let deleted = diesel::delete(projects::table.find(project_id))
+        .execute(connection)
+        .await?;
+    Ok(deleted == 1)
+}
+
+/// Members of several projects with their users, in one statement (the member loader).
+pub async fn members_with_users(
+    connection: &mut AsyncPgConnection,
+    project_ids: &[Uuid],
+) -> AppResult<Vec<(ProjectMember, User)>> {
+    Ok(project_members::table
+        .inner_join(users::table)
+        .filter(project_members::project_id.eq_any(project_ids))
+        .order((
+            project_members::project_id,
+            project_members::created_at.asc(),
+            project_members::user_id,
+        ))
+        .select((ProjectMember::as_select(), User::as_select()))
+        .load(connection)
+        .await?)
+}
+
+/// The membership row, locked until the transaction ends.
+pub async fn lock_member(
+    connection: &mut AsyncPgConnection,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<ProjectMember>> {
+    Ok(project_members::table
+        .find((project_id, user_id))
+        .select(ProjectMember::as_select())
+        .for_update()
+        .first(connection)
+        .await
+        .optional()?)
+}
+
+pub async fn insert_member(
+    connection: &mut AsyncPgConnection,
+    project_id: Uuid,
+    user_id: Uuid,
+    role: ProjectRole,
+) -> AppResult<ProjectMember> {
+    Ok(diesel::insert_into(project_members::table)
+        .values((
+            project_members::project_id.eq(project_id),
+            project_members::user_id.eq(user_id),
+            project_members::role.eq(role.as_str()),
+        ))
+        .returning(ProjectMember::as_returning())
+        .get_result(connection)
+        .await?)
+}
+
+pub async fn set_member_role(
+    connection: &mut AsyncPgConnection,
+    project_id: Uuid,
+    user_id: Uuid,
+    role: ProjectRole,
+) -> AppResult<ProjectMember> {
+    Ok(
+        diesel::update(project_members::table.find((project_id, user_id)))
+            .set(project_members::role.eq(role.as_str()))
+            .returning(ProjectMember::as_returning())
+            .get_result(connection)
+            .await?,
+    )
+}
+
+pub async fn delete_member(
+    connection: &mut AsyncPgConnection,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<()> {
+    diesel::delete(project_members::table.find((project_id, user_id)))
+        .execute(connection)
+        .await?;
+    Ok(())
+}

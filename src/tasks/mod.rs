@@ -1,0 +1,7 @@
+//! Tasks on a project's board: status columns with fractional positions, subtasks, labels,
+//! assignees and optimistic concurrency through `version`.
+
+pub mod api;
+pub mod model;
+pub mod position;
+pub mod store;

@@ -1,0 +1,352 @@
+//! Live collaboration: `projectEvents` over real WebSockets, across instances through Redis,
+//! resumable from a cursor, and the stream machinery under lost and overflowing deliveries.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use catalyst::{
+    db::{build_pool, StatementCounter},
+    events::{
+        bus::{BusEvent, EventBus},
+        log,
+        stream::{ProjectEventStream, StreamEnd, StreamItem},
+    },
+    graphql::ids::decode_id,
+};
+use common::{
+    data,
+    ws::{Event, GraphqlWs},
+    TestApp, TestUser,
+};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+const EVENTS: &str = "subscription($projectId: ID!, $after: String) {
+  projectEvents(projectId: $projectId, after: $after) {
+    cursor kind occurredAt changedFields actor { email }
+    task { title status version } member { role user { email } } project { name archived }
+  }
+}";
+
+async fn socket_for(app: &TestApp, user: &TestUser) -> GraphqlWs {
+    GraphqlWs::connect(
+        &app.ws_url(),
+        json!({ "authorization": format!("Bearer {}", user.access_token) }),
+    )
+    .await
+    .expect("the token is accepted")
+}
+
+async fn next_event(socket: &mut GraphqlWs) -> Value {
+    let message = socket.next_message().await;
+    assert_eq!(message["type"], "next", "{message}");
+    assert!(message["payload"].get("errors").is_none(), "{message}");
+    message["payload"]["data"]["projectEvents"].clone()
+}
+
+async fn rename_task(app: &TestApp, user: &TestUser, task: &Value, version: i64, title: &str) {
+    let body = app
+        .graphql_as(
+            &user.access_token,
+            "mutation($id: ID!, $v: Int!, $t: String!) { updateTask(id: $id, expectedVersion: $v, changes: { title: $t }) { version } }",
+            json!({ "id": task["id"], "v": version, "t": title }),
+        )
+        .await;
+    data(&body);
+}
+
+#[tokio::test]
+async fn a_change_on_instance_a_reaches_a_subscriber_on_instance_b_within_a_second() {
+    let instance_a = TestApp::builder().with_redis().spawn().await;
+    let instance_b = TestApp::builder()
+        .with_redis()
+        .sharing_database_of(&instance_a)
+        .spawn()
+        .await;
+    let owner = instance_a.register("owner@example.com", "Owner").await;
+    let project = instance_a.create_project(&owner, "Shared board").await;
+
+    let mut socket = socket_for(&instance_b, &owner).await;
+    socket
+        .subscribe("events", EVENTS, json!({ "projectId": project }))
+        .await;
+    // The subscription is live once its stream is open; give the server a moment to open it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let started = Instant::now();
+    instance_a
+        .create_task(&owner, &project, "Cross-instance", json!({}))
+        .await;
+    let event = next_event(&mut socket).await;
+    let elapsed = started.elapsed();
+    assert_eq!(event["kind"], "TASK_CREATED");
+    assert_eq!(event["task"]["title"], "Cross-instance");
+    assert_eq!(event["actor"]["email"], "owner@example.com");
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_resubscriber_gets_exactly_what_it_missed_in_order_then_live_events() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("owner@example.com", "Owner").await;
+    let project = app.create_project(&owner, "Board").await;
+
+    let mut socket = socket_for(&app, &owner).await;
+    socket
+        .subscribe("events", EVENTS, json!({ "projectId": project }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let task = app.create_task(&owner, &project, "v1", json!({})).await;
+    let seen = next_event(&mut socket).await;
+    let cursor = seen["cursor"].as_str().unwrap().to_string();
+    socket.close().await;
+
+    for version in 1..=5 {
+        rename_task(&app, &owner, &task, version, &format!("v{}", version + 1)).await;
+    }
+
+    let mut socket = socket_for(&app, &owner).await;
+    socket
+        .subscribe(
+            "events",
+            EVENTS,
+            json!({ "projectId": project, "after": cursor }),
+        )
+        .await;
+    let mut replayed = Vec::new();
+    for _ in 0..5 {
+        let event = next_event(&mut socket).await;
+        assert_eq!(event["kind"], "TASK_UPDATED");
+        assert_eq!(event["changedFields"], json!(["title"]));
+        replayed.push(event["task"]["title"].as_str().unwrap().to_string());
+    }
+    assert_eq!(replayed, ["v2", "v3", "v4", "v5", "v6"]);
+
+    // Then live, with nothing repeated at the seam.
+    rename_task(&app, &owner, &task, 6, "v7").await;
+    let live = next_event(&mut socket).await;
+    assert_eq!(live["task"]["title"], "v7");
+    assert_eq!(live["task"]["version"], 7);
+}
+
+#[tokio::test]
+async fn members_see_every_kind_of_change_and_a_removed_member_is_cut_off() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("owner@example.com", "Owner").await;
+    let member = app.register("member@example.com", "Member").await;
+    let project = app.create_project(&owner, "Board").await;
+    app.add_member(&owner, &project, &member, "VIEWER").await;
+
+    let mut socket = socket_for(&app, &member).await;
+    socket
+        .subscribe("events", EVENTS, json!({ "projectId": project }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let task = app.create_task(&owner, &project, "Plan", json!({})).await;
+    let body = app
+        .graphql_as(
+            &owner.access_token,
+            "mutation($id: ID!) { moveTask(id: $id, status: DONE) { id } }",
+            json!({ "id": task["id"] }),
+        )
+        .await;
+    data(&body);
+    let body = app
+        .graphql_as(
+            &owner.access_token,
+            "mutation($id: ID!) { updateProject(id: $id, input: { name: \"Board 2\" }) { id } }",
+            json!({ "id": project }),
+        )
+        .await;
+    data(&body);
+    let body = app
+        .graphql_as(
+            &owner.access_token,
+            "mutation($p: ID!, $u: ID!) { changeMemberRole(projectId: $p, userId: $u, role: EDITOR) { role } }",
+            json!({ "p": project, "u": member.id }),
+        )
+        .await;
+    data(&body);
+
+    let created = next_event(&mut socket).await;
+    assert_eq!(
+        (created["kind"].as_str(), created["task"]["title"].as_str()),
+        (Some("TASK_CREATED"), Some("Plan"))
+    );
+    let moved = next_event(&mut socket).await;
+    assert_eq!(moved["kind"], "TASK_MOVED");
+    assert_eq!(moved["task"]["status"], "DONE");
+    assert!(moved["changedFields"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("status")));
+    let renamed = next_event(&mut socket).await;
+    assert_eq!(renamed["kind"], "PROJECT_UPDATED");
+    assert_eq!(renamed["project"]["name"], "Board 2");
+    assert_eq!(renamed["changedFields"], json!(["name"]));
+    let role = next_event(&mut socket).await;
+    assert_eq!(role["kind"], "MEMBER_ROLE_CHANGED");
+    assert_eq!(
+        role["member"],
+        json!({ "role": "EDITOR", "user": { "email": "member@example.com" } })
+    );
+    let cursors: Vec<i64> = [&created, &moved, &renamed, &role]
+        .iter()
+        .map(|event| event["cursor"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        cursors.windows(2).all(|pair| pair[0] < pair[1]),
+        "{cursors:?}"
+    );
+
+    let body = app
+        .graphql_as(
+            &owner.access_token,
+            "mutation($p: ID!, $u: ID!) { removeMember(projectId: $p, userId: $u) }",
+            json!({ "p": project, "u": member.id }),
+        )
+        .await;
+    data(&body);
+    let last = socket.next_message().await;
+    assert_eq!(last["type"], "next", "{last}");
+    assert_eq!(
+        last["payload"]["errors"][0]["extensions"]["code"],
+        "FORBIDDEN"
+    );
+    assert_eq!(socket.next_message().await["type"], "complete");
+}
+
+#[tokio::test]
+async fn outsiders_cannot_subscribe_and_deleting_the_project_ends_streams() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("owner@example.com", "Owner").await;
+    let outsider = app.register("outsider@example.com", "Outsider").await;
+    let project = app.create_project(&owner, "Private").await;
+
+    let mut socket = socket_for(&app, &outsider).await;
+    socket
+        .subscribe("events", EVENTS, json!({ "projectId": project }))
+        .await;
+    let refused = socket.next_message().await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{refused}"
+    );
+
+    let mut socket = socket_for(&app, &owner).await;
+    socket
+        .subscribe("events", EVENTS, json!({ "projectId": project }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let body = app
+        .graphql_as(
+            &owner.access_token,
+            "mutation($id: ID!) { deleteProject(id: $id) }",
+            json!({ "id": project }),
+        )
+        .await;
+    data(&body);
+    let ended = socket.next_message().await;
+    assert_eq!(
+        ended["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{ended}"
+    );
+    match socket.next_event().await {
+        Event::Message(message) => assert_eq!(message["type"], "complete"),
+        Event::Closed(closed) => panic!("the socket should stay open: {closed:?}"),
+    }
+}
+
+/// A second "instance" of the stream machinery over the app's database, with its own private
+/// in-process bus that the server never publishes to: only what the test publishes arrives.
+async fn private_stream_setup(app: &TestApp) -> (catalyst::db::DbPool, EventBus) {
+    let pool = build_pool(
+        &app.database_url,
+        2,
+        Duration::from_secs(10),
+        StatementCounter::default(),
+    )
+    .await
+    .expect("a pool opens");
+    (pool, EventBus::in_process(16))
+}
+
+#[tokio::test]
+async fn a_stream_fills_a_gap_from_the_log_when_a_delivery_was_lost() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("owner@example.com", "Owner").await;
+    let project = app.create_project(&owner, "Board").await;
+    let project_id = decode_id("Project", "id", &async_graphql::ID(project.clone())).unwrap();
+    let (pool, bus) = private_stream_setup(&app).await;
+
+    let stream = ProjectEventStream::open(&pool, &bus, project_id, None)
+        .await
+        .unwrap();
+    let mut stream = Box::pin(stream.into_stream());
+    for title in ["first", "second", "third"] {
+        app.create_task(&owner, &project, title, json!({})).await;
+    }
+    // Only the third event is "delivered": the first two were lost on the way.
+    let mut connection = pool.get().await.unwrap();
+    let logged = log::events_after(&mut connection, project_id, 0, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(logged.len(), 3);
+    bus.publish(BusEvent::Activity(logged[2].clone()));
+
+    let mut titles = Vec::new();
+    for _ in 0..3 {
+        match tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .unwrap()
+        {
+            Some(StreamItem::Event(event)) => {
+                titles.push(event.payload["task"]["title"].as_str().unwrap().to_string())
+            }
+            _ => panic!("expected an event"),
+        }
+    }
+    assert_eq!(titles, ["first", "second", "third"]);
+    // A duplicate of something already delivered is dropped.
+    bus.publish(BusEvent::Activity(logged[1].clone()));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), stream.next())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_subscriber_that_falls_too_far_behind_is_cut_off_with_a_reason() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("owner@example.com", "Owner").await;
+    let project = app.create_project(&owner, "Board").await;
+    let project_id = decode_id("Project", "id", &async_graphql::ID(project.clone())).unwrap();
+    let (pool, bus) = private_stream_setup(&app).await;
+    let task = app.create_task(&owner, &project, "t", json!({})).await;
+    let mut connection = pool.get().await.unwrap();
+    let event = log::events_after(&mut connection, project_id, 0, None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+
+    let stream = ProjectEventStream::open(&pool, &bus, project_id, None)
+        .await
+        .unwrap();
+    let mut stream = Box::pin(stream.into_stream());
+    // 40 deliveries into a buffer of 16 that nobody reads.
+    for _ in 0..40 {
+        bus.publish(BusEvent::Activity(event.clone()));
+    }
+    match tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .unwrap()
+    {
+        Some(StreamItem::Ended(end)) => assert_eq!(end, StreamEnd::TooSlow),
+        _ => panic!("expected the stream to end as too slow"),
+    }
+    assert!(stream.next().await.is_none());
+    let _ = task;
+}
