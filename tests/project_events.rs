@@ -350,3 +350,110 @@ async fn a_subscriber_that_falls_too_far_behind_is_cut_off_with_a_reason() {
     assert!(stream.next().await.is_none());
     let _ = task;
 }
+
+/// A Redis server of this test's own, so it can be stopped and restarted without disturbing
+/// tests running in parallel against the shared one.
+struct PrivateRedis {
+    port: u16,
+    server: Option<std::process::Child>,
+}
+
+impl PrivateRedis {
+    fn start() -> PrivateRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut redis = PrivateRedis { port, server: None };
+        redis.restart();
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn restart(&mut self) {
+        let server = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (the tests need Redis)");
+        self.server = Some(server);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn events_missed_while_redis_was_down_arrive_when_it_returns() {
+    let mut redis = PrivateRedis::start();
+    let instance_a = TestApp::builder()
+        .env("REDIS_URL", &redis.url())
+        .spawn()
+        .await;
+    let instance_b = TestApp::builder()
+        .env("REDIS_URL", &redis.url())
+        .sharing_database_of(&instance_a)
+        .spawn()
+        .await;
+    let owner = instance_a.register("owner@example.com", "Owner").await;
+    let project = instance_a.create_project(&owner, "Resilient").await;
+    let mut socket = socket_for(&instance_b, &owner).await;
+    socket
+        .subscribe("events", EVENTS, json!({ "projectId": project }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    instance_a
+        .create_task(&owner, &project, "before the outage", json!({}))
+        .await;
+    assert_eq!(
+        next_event(&mut socket).await["task"]["title"],
+        "before the outage"
+    );
+
+    redis.stop();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Committed on A while B cannot hear about it.
+    instance_a
+        .create_task(&owner, &project, "during the outage", json!({}))
+        .await;
+    redis.restart();
+
+    // B's bus reconnects, resynchronizes from the log, and the missed event arrives.
+    let recovered = next_event(&mut socket).await;
+    assert_eq!(recovered["task"]["title"], "during the outage");
+    instance_a
+        .create_task(&owner, &project, "after the outage", json!({}))
+        .await;
+    assert_eq!(
+        next_event(&mut socket).await["task"]["title"],
+        "after the outage"
+    );
+}

@@ -9,6 +9,7 @@ use std::{
         atomic::{AtomicBool, Ordering},
         Arc,
     },
+    time::Duration,
 };
 
 use async_graphql::{
@@ -35,6 +36,19 @@ use crate::{
 /// Close code for a rejected `connection_init`, as graphql-transport-ws specifies.
 const CLOSE_FORBIDDEN: u16 = 4403;
 const CLOSE_GOING_AWAY: u16 = 1001;
+/// Policy violation: used for a client that stops reading what it subscribed to.
+const CLOSE_POLICY: u16 = 1008;
+
+/// Most sockets sit idle waiting for events; small buffers keep an idle subscriber cheap
+/// (tungstenite's defaults are 128 KiB each way). Larger messages still work: buffers grow.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+/// GraphQL operations are small; a client message beyond this closes the socket.
+const MAX_CLIENT_MESSAGE_BYTES: usize = 256 * 1024;
+/// A client whose socket accepts nothing for this long is not reading: it is disconnected
+/// rather than letting its undelivered events pile up in memory.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Outgoing bytes queued for one socket before writes wait (and the write timeout applies).
+const MAX_QUEUED_WRITE_BYTES: usize = 1024 * 1024;
 
 pub fn upgrade(
     state: HttpState,
@@ -61,6 +75,11 @@ pub fn upgrade(
     let connection_id = request_id(headers);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
+        .max_write_buffer_size(MAX_QUEUED_WRITE_BYTES)
+        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
+        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
             state.app.metrics.websocket_opened();
             REQUEST_ID
@@ -132,8 +151,15 @@ async fn serve(
                     WsMessage::Close(code, reason) => close_message(code, reason),
                 };
                 let closing = matches!(frame, Message::Close(_));
-                if sink.send(frame).await.is_err() || closing {
-                    break;
+                match tokio::time::timeout(WRITE_TIMEOUT, sink.send(frame)).await {
+                    Ok(Ok(())) if !closing => {}
+                    Ok(_) => break,
+                    Err(_) => {
+                        tracing::warn!("closing a WebSocket whose client stopped reading");
+                        let close = close_message(CLOSE_POLICY, "client too slow: stopped reading events; reconnect and resubscribe with `after`".into());
+                        let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(close)).await;
+                        break;
+                    }
                 }
             }
             _ = &mut server_stopping => {
