@@ -294,7 +294,7 @@ async fn a_stream_fills_a_gap_from_the_log_when_a_delivery_was_lost() {
         .await
         .unwrap();
     assert_eq!(logged.len(), 3);
-    bus.publish(BusEvent::Activity(logged[2].clone()));
+    bus.publish(BusEvent::Activity(logged[2].clone().into()));
 
     let mut titles = Vec::new();
     for _ in 0..3 {
@@ -310,7 +310,7 @@ async fn a_stream_fills_a_gap_from_the_log_when_a_delivery_was_lost() {
     }
     assert_eq!(titles, ["first", "second", "third"]);
     // A duplicate of something already delivered is dropped.
-    bus.publish(BusEvent::Activity(logged[1].clone()));
+    bus.publish(BusEvent::Activity(logged[1].clone().into()));
     assert!(
         tokio::time::timeout(Duration::from_millis(300), stream.next())
             .await
@@ -338,7 +338,7 @@ async fn a_subscriber_that_falls_too_far_behind_is_cut_off_with_a_reason() {
     let mut stream = Box::pin(stream.into_stream());
     // 40 deliveries into a buffer of 16 that nobody reads.
     for _ in 0..40 {
-        bus.publish(BusEvent::Activity(event.clone()));
+        bus.publish(BusEvent::Activity(event.clone().into()));
     }
     match tokio::time::timeout(Duration::from_secs(5), stream.next())
         .await

@@ -24,11 +24,10 @@ pub enum Topic {
 /// An event worth telling subscribers about. Serialized across instances.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum BusEvent {
-    Activity(ActivityEvent),
+    /// Shared: every subscriber of the topic reads the same event without copying it.
+    Activity(Arc<ActivityEvent>),
     /// The project and its log are gone; its streams end.
-    ProjectDeleted {
-        project_id: Uuid,
-    },
+    ProjectDeleted { project_id: Uuid },
 }
 
 impl BusEvent {

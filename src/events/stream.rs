@@ -3,7 +3,7 @@
 //! one arrives whose predecessor was never delivered (a lost or reordered publish, a Redis
 //! outage), the missing events are read from the log before it.
 
-use std::collections::VecDeque;
+use std::{collections::VecDeque, sync::Arc};
 
 use futures_util::Stream;
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -30,7 +30,7 @@ pub enum StreamEnd {
 }
 
 pub enum StreamItem {
-    Event(ActivityEvent),
+    Event(Arc<ActivityEvent>),
     Ended(StreamEnd),
     Failed(AppError),
 }
@@ -42,7 +42,7 @@ pub struct ProjectEventStream {
     last_delivered: i64,
     /// The log head when the stream opened: replay runs up to here before going live.
     replay_through: i64,
-    backlog: VecDeque<ActivityEvent>,
+    backlog: VecDeque<Arc<ActivityEvent>>,
     finished: bool,
 }
 
@@ -96,7 +96,7 @@ impl ProjectEventStream {
         }
     }
 
-    async fn next_event(&mut self) -> Result<Option<ActivityEvent>, StreamItem> {
+    async fn next_event(&mut self) -> Result<Option<Arc<ActivityEvent>>, StreamItem> {
         loop {
             if let Some(event) = self.backlog.pop_front() {
                 if event.seq > self.last_delivered {
@@ -105,7 +105,9 @@ impl ProjectEventStream {
                 continue;
             }
             if self.last_delivered < self.replay_through {
-                self.read_log(Some(self.replay_through)).await?;
+                // Boxed, like every query here: an idle stream's future then stays small, and
+                // thousands of idle subscribers add up.
+                Box::pin(self.read_log(Some(self.replay_through))).await?;
                 if self.backlog.is_empty() {
                     self.replay_through = self.last_delivered;
                 }
@@ -115,7 +117,7 @@ impl ProjectEventStream {
                 Ok(BusMessage::Event(event)) => match event.as_ref() {
                     BusEvent::Activity(activity) if activity.seq <= self.last_delivered => {}
                     BusEvent::Activity(activity) if activity.prev_seq <= self.last_delivered => {
-                        return Ok(Some(activity.clone()));
+                        return Ok(Some(Arc::clone(activity)));
                     }
                     // Something before this event never reached us: catch up from the log.
                     BusEvent::Activity(activity) => self.replay_through = activity.seq,
@@ -123,7 +125,9 @@ impl ProjectEventStream {
                         return Err(StreamItem::Ended(StreamEnd::ProjectDeleted))
                     }
                 },
-                Ok(BusMessage::Resync) => self.replay_through = self.current_head().await?,
+                Ok(BusMessage::Resync) => {
+                    self.replay_through = Box::pin(self.current_head()).await?
+                }
                 Err(RecvError::Lagged(_)) => return Err(StreamItem::Ended(StreamEnd::TooSlow)),
                 Err(RecvError::Closed) => return Ok(None),
             }
@@ -156,7 +160,7 @@ impl ProjectEventStream {
             .await
         };
         let events = read.await.map_err(StreamItem::Failed)?;
-        self.backlog.extend(events);
+        self.backlog.extend(events.into_iter().map(Arc::new));
         Ok(())
     }
 }

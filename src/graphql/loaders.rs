@@ -1,7 +1,10 @@
 //! Per-request dataloaders: every "belongs to" edge batches its lookups into one statement, so a
 //! nested query costs a number of statements bounded by its depth, not by its row count.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, OnceLock},
+};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use diesel_async::AsyncPgConnection;
@@ -275,8 +278,17 @@ fn request_loader<T: Send + Sync + 'static>(loader: T) -> RequestLoader<T> {
     DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
-/// The dataloaders of one request; created fresh so nothing is cached across viewers.
+/// The dataloaders of one request (or WebSocket connection), built on first use: most
+/// subscribers of a busy socket never need one, and seven idle loaders per socket add up.
 pub struct Loaders {
+    pool: DbPool,
+    cached: bool,
+    /// Boxed: an unbuilt set then costs a pointer, not the set's full size.
+    set: OnceLock<Box<LoaderSet>>,
+}
+
+/// The loaders themselves; fresh per request so nothing is cached across viewers.
+pub struct LoaderSet {
     pub users: RequestLoader<UserLoader>,
     pub projects: RequestLoader<ProjectLoader>,
     pub tasks: RequestLoader<TaskLoader>,
@@ -289,30 +301,47 @@ pub struct Loaders {
 impl Loaders {
     pub fn new(pool: &DbPool) -> Self {
         Loaders {
-            users: request_loader(UserLoader { pool: pool.clone() }),
-            projects: request_loader(ProjectLoader { pool: pool.clone() }),
-            tasks: request_loader(TaskLoader { pool: pool.clone() }),
-            members: request_loader(MemberLoader { pool: pool.clone() }),
-            task_pages: request_loader(TaskPageLoader { pool: pool.clone() }),
-            subtasks: request_loader(SubtaskLoader { pool: pool.clone() }),
-            task_counts: request_loader(TaskCountLoader { pool: pool.clone() }),
+            pool: pool.clone(),
+            cached: true,
+            set: OnceLock::new(),
         }
     }
 
-    /// Loaders that batch but never cache, for long-lived WebSocket connections.
+    /// Loaders that batch but never cache, for long-lived WebSocket connections, where cached
+    /// rows would go stale.
     pub fn without_cache(pool: &DbPool) -> Self {
-        let loaders = Self::new(pool);
-        loaders.users.enable_all_cache(false);
-        loaders.projects.enable_all_cache(false);
-        loaders.tasks.enable_all_cache(false);
-        loaders.members.enable_all_cache(false);
-        loaders.task_pages.enable_all_cache(false);
-        loaders.subtasks.enable_all_cache(false);
-        loaders.task_counts.enable_all_cache(false);
-        loaders
+        Loaders {
+            cached: false,
+            ..Self::new(pool)
+        }
     }
 
-    pub fn from_ctx<'a>(ctx: &async_graphql::Context<'a>) -> &'a Loaders {
-        ctx.data_unchecked::<Loaders>()
+    pub fn from_ctx<'a>(ctx: &async_graphql::Context<'a>) -> &'a LoaderSet {
+        ctx.data_unchecked::<Loaders>().set()
+    }
+
+    fn set(&self) -> &LoaderSet {
+        self.set.get_or_init(|| {
+            let pool = &self.pool;
+            let set = Box::new(LoaderSet {
+                users: request_loader(UserLoader { pool: pool.clone() }),
+                projects: request_loader(ProjectLoader { pool: pool.clone() }),
+                tasks: request_loader(TaskLoader { pool: pool.clone() }),
+                members: request_loader(MemberLoader { pool: pool.clone() }),
+                task_pages: request_loader(TaskPageLoader { pool: pool.clone() }),
+                subtasks: request_loader(SubtaskLoader { pool: pool.clone() }),
+                task_counts: request_loader(TaskCountLoader { pool: pool.clone() }),
+            });
+            if !self.cached {
+                set.users.enable_all_cache(false);
+                set.projects.enable_all_cache(false);
+                set.tasks.enable_all_cache(false);
+                set.members.enable_all_cache(false);
+                set.task_pages.enable_all_cache(false);
+                set.subtasks.enable_all_cache(false);
+                set.task_counts.enable_all_cache(false);
+            }
+            set
+        })
     }
 }

@@ -41,7 +41,7 @@ const CLOSE_POLICY: u16 = 1008;
 
 /// Most sockets sit idle waiting for events; small buffers keep an idle subscriber cheap
 /// (tungstenite's defaults are 128 KiB each way). Larger messages still work: buffers grow.
-const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+const SOCKET_BUFFER_BYTES: usize = 1024;
 /// GraphQL operations are small; a client message beyond this closes the socket.
 const MAX_CLIENT_MESSAGE_BYTES: usize = 256 * 1024;
 /// A client whose socket accepts nothing for this long is not reading: it is disconnected

@@ -2,12 +2,14 @@
 //! one transaction that locks the project's activity log, re-checks the caller's role, writes the
 //! change and its activity row; events are published after commit.
 
+use std::sync::Arc;
+
 use async_graphql::{
     connection::Connection, Context, Enum, InputObject, Object, SimpleObject, Subscription, ID,
 };
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use futures_util::{Stream, StreamExt};
+use futures_util::{stream::BoxStream, StreamExt};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -172,7 +174,10 @@ impl ProjectNode {
         let access = self.access;
         let nodes = rows
             .into_iter()
-            .map(|event| ProjectEventNode { event, access })
+            .map(|event| ProjectEventNode {
+                event: Arc::new(event),
+                access,
+            })
             .collect();
         Ok(connection_from_rows(
             nodes,
@@ -226,7 +231,7 @@ impl MemberNode {
 /// as it was right after the change.
 #[derive(Clone)]
 pub struct ProjectEventNode {
-    pub event: ActivityEvent,
+    pub event: Arc<ActivityEvent>,
     pub access: ProjectAccess,
 }
 
@@ -355,7 +360,7 @@ pub async fn begin_project_change(
 /// Publishes committed events to subscribers on every instance.
 pub fn publish_all(state: &AppState, events: Vec<ActivityEvent>) {
     for event in events {
-        state.events.publish(BusEvent::Activity(event));
+        state.events.publish(BusEvent::Activity(Arc::new(event)));
     }
 }
 
@@ -901,38 +906,49 @@ impl ProjectSubscription {
         ctx: &Context<'_>,
         project_id: ID,
         after: Option<String>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ProjectEventNode>>> {
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<ProjectEventNode>>> {
         let viewer = viewer(ctx)?.clone();
         let project_id = decode_id(PROJECT_TYPE, "projectId", &project_id)?;
         let after_seq = after.as_deref().map(parse_event_cursor).transpose()?;
-        let state = AppState::from_ctx(ctx);
-        let access = {
-            let mut connection = state.pool.get().await.map_err(AppError::from)?;
-            load_project_access(&mut connection, &viewer, project_id)
-                .await?
-                .1
-        };
-        let stream =
-            ProjectEventStream::open(&state.pool, &state.events, project_id, after_seq).await?;
-        let watcher = MembershipWatch {
-            user_id: viewer.user_id(),
-            is_platform_admin: viewer.is_platform_admin(),
-            access,
-            ended: false,
-        };
-        let events = Box::pin(stream.into_stream());
-        Ok(futures_util::stream::unfold(
-            (events, watcher),
-            |(mut events, mut watcher)| async move {
-                if watcher.ended {
-                    return None;
-                }
-                let item = events.next().await?;
-                let output = watcher.admit(item);
-                Some((output, (events, watcher)))
-            },
-        ))
+        let state = AppState::from_ctx(ctx).clone();
+        // Setup runs in its own boxed future: its query state is freed once the stream is
+        // open, instead of staying inside every idle subscription.
+        Ok(Box::pin(open_project_events(state, viewer, project_id, after_seq)).await?)
     }
+}
+
+async fn open_project_events(
+    state: AppState,
+    viewer: AuthenticatedUser,
+    project_id: Uuid,
+    after_seq: Option<i64>,
+) -> AppResult<BoxStream<'static, async_graphql::Result<ProjectEventNode>>> {
+    let access = {
+        let mut connection = state.pool.get().await?;
+        load_project_access(&mut connection, &viewer, project_id)
+            .await?
+            .1
+    };
+    let stream =
+        ProjectEventStream::open(&state.pool, &state.events, project_id, after_seq).await?;
+    let watcher = MembershipWatch {
+        user_id: viewer.user_id(),
+        is_platform_admin: viewer.is_platform_admin(),
+        access,
+        ended: false,
+    };
+    let events = Box::pin(stream.into_stream());
+    Ok(
+        futures_util::stream::unfold((events, watcher), |(mut events, mut watcher)| async move {
+            if watcher.ended {
+                return None;
+            }
+            let item = events.next().await?;
+            let output = watcher.admit(item);
+            Some((output, (events, watcher)))
+        })
+        .boxed(),
+    )
 }
 
 /// Follows the subscriber's own membership through the stream, so permission is re-checked on

@@ -2,7 +2,7 @@
 # Foundation benchmark (see BENCHMARKS.md): `{ __typename }` and `{ me { id email } }` at
 # CONNECTIONS concurrent connections with wrk, `pgbench -S` at the same concurrency in the same
 # run as the ceiling, and the server's idle RSS. Needs wrk and pgbench (Debian: wrk,
-# postgresql-client) and a local PostgreSQL; run from anywhere: bash bench/foundation.sh
+# postgresql-client) and a local PostgreSQL; run from anywhere: bash benches/foundation.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +43,7 @@ to_ms() { python3 -c "import re,sys; v,u=re.match(r'([\d.]+)(\w+)', sys.argv[1])
 
 run_wrk() { # name body token
   local output
-  output=$(BODY="$2" TOKEN="$3" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/graphql.lua "$URL")
+  output=$(BODY="$2" TOKEN="$3" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/graphql.lua "$URL")
   local rps p50 p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$output")
   p50=$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$output")")
