@@ -16,6 +16,8 @@ pub enum AppError {
     BadUserInput {
         field: Option<String>,
         message: String,
+        /// Extra machine-readable context, e.g. suggestions for a misspelt name.
+        details: Vec<(&'static str, async_graphql::Value)>,
     },
     Unauthenticated(String),
     Forbidden(String),
@@ -41,6 +43,7 @@ pub fn bad_input(field: &str, message: impl Into<String>) -> AppError {
     AppError::BadUserInput {
         field: Some(field.to_string()),
         message: message.into(),
+        details: Vec::new(),
     }
 }
 
@@ -114,9 +117,14 @@ impl AppError {
         async_graphql::Error::new(message).extend_with(|_, extensions| {
             extensions.set("code", code);
             match &self {
-                AppError::BadUserInput {
-                    field: Some(field), ..
-                } => extensions.set("field", field.as_str()),
+                AppError::BadUserInput { field, details, .. } => {
+                    if let Some(field) = field {
+                        extensions.set("field", field.as_str());
+                    }
+                    for (key, value) in details {
+                        extensions.set(*key, value.clone());
+                    }
+                }
                 AppError::Conflict { details, .. } => {
                     for (key, value) in details {
                         extensions.set(*key, value.clone());

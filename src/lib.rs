@@ -10,6 +10,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod projects;
+pub mod reactions;
 pub mod state;
 pub mod tasks;
 pub mod telemetry;

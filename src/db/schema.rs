@@ -42,6 +42,39 @@ diesel::table! {
 }
 
 diesel::table! {
+    discoveries (id) {
+        id -> Uuid,
+        kind -> Text,
+        subject -> Text,
+        description -> Text,
+        discoverer_id -> Nullable<Uuid>,
+        reaction_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reaction_cache (cache_key) {
+        cache_key -> Text,
+        canonical_input -> Text,
+        outcome -> Jsonb,
+        source -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reactions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        cache_key -> Text,
+        environment -> Text,
+        cached -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
         session_id -> Uuid,
@@ -103,6 +136,10 @@ diesel::joinable!(activity_log -> users (actor_id));
 diesel::joinable!(project_members -> projects (project_id));
 diesel::joinable!(project_members -> users (user_id));
 diesel::joinable!(projects -> users (created_by));
+diesel::joinable!(discoveries -> reactions (reaction_id));
+diesel::joinable!(discoveries -> users (discoverer_id));
+diesel::joinable!(reactions -> reaction_cache (cache_key));
+diesel::joinable!(reactions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tasks -> projects (project_id));
@@ -110,8 +147,11 @@ diesel::joinable!(tasks -> projects (project_id));
 diesel::allow_tables_to_appear_in_same_query!(
     activity_heads,
     activity_log,
+    discoveries,
     project_members,
     projects,
+    reaction_cache,
+    reactions,
     refresh_tokens,
     sessions,
     tasks,

@@ -19,6 +19,8 @@ use super::log::ActivityEvent;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Topic {
     Project(Uuid),
+    /// The world-first discovery feed of the chemistry sandbox.
+    Discoveries,
 }
 
 /// An event worth telling subscribers about. Serialized across instances.
@@ -27,7 +29,10 @@ pub enum BusEvent {
     /// Shared: every subscriber of the topic reads the same event without copying it.
     Activity(Arc<ActivityEvent>),
     /// The project and its log are gone; its streams end.
-    ProjectDeleted { project_id: Uuid },
+    ProjectDeleted {
+        project_id: Uuid,
+    },
+    Discovery(Arc<crate::reactions::model::Discovery>),
 }
 
 impl BusEvent {
@@ -35,6 +40,7 @@ impl BusEvent {
         match self {
             BusEvent::Activity(event) => Topic::Project(event.project_id),
             BusEvent::ProjectDeleted { project_id } => Topic::Project(*project_id),
+            BusEvent::Discovery(_) => Topic::Discoveries,
         }
     }
 }

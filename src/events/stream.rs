@@ -124,6 +124,8 @@ impl ProjectEventStream {
                     BusEvent::ProjectDeleted { .. } => {
                         return Err(StreamItem::Ended(StreamEnd::ProjectDeleted))
                     }
+                    // Another topic's event; a project channel never carries one.
+                    BusEvent::Discovery(_) => {}
                 },
                 Ok(BusMessage::Resync) => {
                     self.replay_through = Box::pin(self.current_head()).await?

@@ -12,19 +12,35 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::{
     projects::api::{ProjectMutation, ProjectQuery, ProjectSubscription},
+    reactions::api::{ReactionMutation, ReactionQuery, ReactionSubscription},
     state::AppState,
     tasks::api::{TaskMutation, TaskQuery},
     users::api::{UserMutation, UserQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(UserQuery, ProjectQuery, TaskQuery, node::NodeQuery);
+pub struct QueryRoot(
+    UserQuery,
+    ProjectQuery,
+    TaskQuery,
+    ReactionQuery,
+    node::NodeQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(UserMutation, ProjectMutation, TaskMutation);
+pub struct MutationRoot(
+    UserMutation,
+    ProjectMutation,
+    TaskMutation,
+    ReactionMutation,
+);
 
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(system::SystemSubscription, ProjectSubscription);
+pub struct SubscriptionRoot(
+    system::SystemSubscription,
+    ProjectSubscription,
+    ReactionSubscription,
+);
 
 pub type CatalystSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

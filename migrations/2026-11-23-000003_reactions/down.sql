@@ -1,0 +1,3 @@
+DROP TABLE discoveries;
+DROP TABLE reactions;
+DROP TABLE reaction_cache;

@@ -1,0 +1,800 @@
+//! GraphQL surface of the chemistry sandbox: predictions (cached by canonical input so the same
+//! mix always gives the same answer), the chemical catalogue, players' history and the
+//! world-first discovery feed. The engine decides the chemistry; this layer stores and shares it.
+
+use async_graphql::{
+    connection::Connection, Context, Enum, InputObject, Object, SimpleObject, Subscription, ID,
+};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use futures_util::{stream::BoxStream, StreamExt};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{
+    auth::{
+        authz::{self, SignedIn},
+        viewer::AuthenticatedUser,
+    },
+    error::{bad_input, internal, not_found, AppError, AppResult},
+    events::{BusEvent, Topic},
+    graphql::{
+        ids::{decode_id, encode_id},
+        loaders::Loaders,
+        pagination::{connection_from_rows, decode_cursor, page_size},
+    },
+    reactions::{
+        engine::{self, Compound, Effect, EngineError, ReactionInput, ReactionOutcome},
+        model::{CachedOutcome, Claim, Discovery, DiscoveryKind, Reaction},
+        store::{self, DiscoveryCursor, ReactionCursor},
+    },
+    state::AppState,
+    users::model::User,
+};
+
+pub const REACTION_TYPE: &str = "Reaction";
+pub const DISCOVERY_TYPE: &str = "Discovery";
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Environment {
+    /// Air at 25 °C and 1 atm.
+    #[default]
+    Normal,
+    Vacuum,
+    PureOxygen,
+    /// Argon/nitrogen at 1 atm.
+    InertGas,
+    /// Dilute aqueous acid.
+    Acidic,
+    /// Dilute aqueous alkali.
+    Basic,
+    /// A furnace: air at 800 °C.
+    HighTemperature,
+}
+
+impl Environment {
+    fn engine(self) -> engine::Environment {
+        match self {
+            Environment::Normal => engine::Environment::Normal,
+            Environment::Vacuum => engine::Environment::Vacuum,
+            Environment::PureOxygen => engine::Environment::PureOxygen,
+            Environment::InertGas => engine::Environment::InertGas,
+            Environment::Acidic => engine::Environment::Acidic,
+            Environment::Basic => engine::Environment::Basic,
+            Environment::HighTemperature => engine::Environment::HighTemperature,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        self.engine().key()
+    }
+
+    fn parse(stored: &str) -> Environment {
+        [
+            Environment::Vacuum,
+            Environment::PureOxygen,
+            Environment::InertGas,
+            Environment::Acidic,
+            Environment::Basic,
+            Environment::HighTemperature,
+        ]
+        .into_iter()
+        .find(|environment| environment.as_str() == stored)
+        .unwrap_or_default()
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "ReactionClass")]
+pub enum ReactionClassKind {
+    Combustion,
+    Neutralization,
+    SingleDisplacement,
+    DoubleDisplacement,
+    GasEvolution,
+    Synthesis,
+    Decomposition,
+    NoReaction,
+}
+
+impl From<engine::ReactionClass> for ReactionClassKind {
+    fn from(class: engine::ReactionClass) -> Self {
+        use engine::ReactionClass as C;
+        match class {
+            C::Combustion => ReactionClassKind::Combustion,
+            C::Neutralization => ReactionClassKind::Neutralization,
+            C::SingleDisplacement => ReactionClassKind::SingleDisplacement,
+            C::DoubleDisplacement => ReactionClassKind::DoubleDisplacement,
+            C::GasEvolution => ReactionClassKind::GasEvolution,
+            C::Synthesis => ReactionClassKind::Synthesis,
+            C::Decomposition => ReactionClassKind::Decomposition,
+            C::NoReaction => ReactionClassKind::NoReaction,
+        }
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "MatterState")]
+pub enum MatterState {
+    Solid,
+    Liquid,
+    Gas,
+    Aqueous,
+}
+
+impl From<engine::State> for MatterState {
+    fn from(state: engine::State) -> Self {
+        match state {
+            engine::State::Solid => MatterState::Solid,
+            engine::State::Liquid => MatterState::Liquid,
+            engine::State::Gas => MatterState::Gas,
+            engine::State::Aqueous => MatterState::Aqueous,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Species {
+    formula: String,
+    name: String,
+    state: MatterState,
+    coefficient: u32,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum EffectKind {
+    GasProduction,
+    Precipitate,
+    Fire,
+    Explosion,
+    LightEmission,
+    TemperatureChange,
+    ColorChange,
+    Foam,
+    Smoke,
+    StateChange,
+}
+
+/// Something a game can render; which parameters are set depends on `kind`.
+#[derive(SimpleObject, Default)]
+#[graphql(name = "Effect")]
+pub struct EffectView {
+    kind: Option<EffectKind>,
+    /// GAS_PRODUCTION: the gas's formula.
+    gas: Option<String>,
+    /// PRECIPITATE, STATE_CHANGE: the compound's formula.
+    compound: Option<String>,
+    color: Option<String>,
+    /// 0 to 1.
+    intensity: Option<f64>,
+    /// TEMPERATURE_CHANGE.
+    delta_celsius: Option<f64>,
+    /// COLOR_CHANGE: the colour before.
+    from: Option<String>,
+    /// COLOR_CHANGE: the colour after; STATE_CHANGE: the new state.
+    to: Option<String>,
+}
+
+impl From<&Effect> for EffectView {
+    fn from(effect: &Effect) -> Self {
+        let mut view = EffectView::default();
+        match effect {
+            Effect::GasProduction {
+                gas,
+                color,
+                intensity,
+            } => {
+                view.kind = Some(EffectKind::GasProduction);
+                view.gas = Some(gas.clone());
+                view.color = Some(color.clone());
+                view.intensity = Some(*intensity);
+            }
+            Effect::Precipitate { compound, color } => {
+                view.kind = Some(EffectKind::Precipitate);
+                view.compound = Some(compound.clone());
+                view.color = Some(color.clone());
+            }
+            Effect::Fire { color, intensity } => {
+                view.kind = Some(EffectKind::Fire);
+                view.color = Some(color.clone());
+                view.intensity = Some(*intensity);
+            }
+            Effect::Explosion { intensity } => {
+                view.kind = Some(EffectKind::Explosion);
+                view.intensity = Some(*intensity);
+            }
+            Effect::LightEmission { color, intensity } => {
+                view.kind = Some(EffectKind::LightEmission);
+                view.color = Some(color.clone());
+                view.intensity = Some(*intensity);
+            }
+            Effect::TemperatureChange { delta_celsius } => {
+                view.kind = Some(EffectKind::TemperatureChange);
+                view.delta_celsius = Some(*delta_celsius);
+            }
+            Effect::ColorChange { from, to } => {
+                view.kind = Some(EffectKind::ColorChange);
+                view.from = Some(from.clone());
+                view.to = Some(to.clone());
+            }
+            Effect::Foam { intensity } => {
+                view.kind = Some(EffectKind::Foam);
+                view.intensity = Some(*intensity);
+            }
+            Effect::Smoke { color } => {
+                view.kind = Some(EffectKind::Smoke);
+                view.color = Some(color.clone());
+            }
+            Effect::StateChange { compound, to } => {
+                view.kind = Some(EffectKind::StateChange);
+                view.compound = Some(compound.clone());
+                view.to = Some(to.word().to_string());
+            }
+        }
+        view
+    }
+}
+
+/// One prediction a player ran, with the (cached) outcome.
+pub struct ReactionOutcomeNode {
+    reaction: Reaction,
+    outcome: ReactionOutcome,
+    world_first: Vec<Discovery>,
+}
+
+impl ReactionOutcomeNode {
+    fn from_rows(
+        reaction: Reaction,
+        cached: CachedOutcome,
+        world_first: Vec<Discovery>,
+    ) -> AppResult<Self> {
+        let outcome = serde_json::from_value(cached.outcome).map_err(|error| {
+            internal(anyhow::anyhow!(
+                "cached outcome {}: {error}",
+                cached.cache_key
+            ))
+        })?;
+        Ok(ReactionOutcomeNode {
+            reaction,
+            outcome,
+            world_first,
+        })
+    }
+}
+
+#[Object(name = "ReactionOutcome")]
+impl ReactionOutcomeNode {
+    pub async fn id(&self) -> ID {
+        encode_id(REACTION_TYPE, self.reaction.id)
+    }
+
+    /// e.g. `2 H2(g) + O2(g) → 2 H2O(l)`.
+    async fn equation(&self) -> &str {
+        &self.outcome.equation
+    }
+
+    async fn reaction_class(&self) -> ReactionClassKind {
+        self.outcome.reaction_class.into()
+    }
+
+    async fn reactants(&self) -> Vec<Species> {
+        species(&self.outcome.reactants)
+    }
+
+    async fn products(&self) -> Vec<Species> {
+        species(&self.outcome.products)
+    }
+
+    async fn effects(&self) -> Vec<EffectView> {
+        self.outcome.effects.iter().map(Into::into).collect()
+    }
+
+    /// ΔH° of the balanced equation as written, kJ (null when no reaction happens).
+    async fn enthalpy_kj(&self) -> Option<f64> {
+        self.outcome.enthalpy_kj
+    }
+
+    async fn entropy_j_per_k(&self) -> Option<f64> {
+        self.outcome.entropy_j_per_k
+    }
+
+    /// ΔG at the environment's temperature, kJ.
+    async fn gibbs_kj(&self) -> Option<f64> {
+        self.outcome.gibbs_kj
+    }
+
+    async fn exothermic(&self) -> Option<bool> {
+        self.outcome.exothermic
+    }
+
+    async fn spontaneous(&self) -> Option<bool> {
+        self.outcome.spontaneous
+    }
+
+    async fn explanation(&self) -> &str {
+        &self.outcome.explanation
+    }
+
+    async fn environment(&self) -> Environment {
+        Environment::parse(&self.reaction.environment)
+    }
+
+    /// True when this answer came from the cache of an earlier identical prediction.
+    async fn cached(&self) -> bool {
+        self.reaction.cached
+    }
+
+    /// World firsts this run claimed.
+    async fn world_first(&self) -> Vec<DiscoveryNode> {
+        self.world_first
+            .iter()
+            .cloned()
+            .map(DiscoveryNode)
+            .collect()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.reaction.created_at
+    }
+}
+
+fn species(list: &[engine::Species]) -> Vec<Species> {
+    list.iter()
+        .map(|species| Species {
+            formula: species.formula.clone(),
+            name: species.name.clone(),
+            state: species.state.into(),
+            coefficient: species.coefficient,
+        })
+        .collect()
+}
+
+/// A world first: the first time anyone produced a reaction, or an effect with a compound.
+#[derive(Clone)]
+pub struct DiscoveryNode(pub Discovery);
+
+#[Object(name = "Discovery")]
+impl DiscoveryNode {
+    async fn id(&self) -> ID {
+        encode_id(DISCOVERY_TYPE, self.0.id)
+    }
+
+    async fn kind(&self) -> AppResult<DiscoveryKind> {
+        DiscoveryKind::parse(&self.0.kind)
+            .ok_or_else(|| internal(anyhow::anyhow!("unknown discovery kind {:?}", self.0.kind)))
+    }
+
+    /// The equation, or `EFFECT:compound` (e.g. `PRECIPITATE:AgCl`).
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    async fn discoverer(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        match self.0.discoverer_id {
+            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A chemical of the built-in catalogue (with its position in a search result, for cursors).
+pub struct Chemical(&'static Compound, usize);
+
+#[Object]
+impl Chemical {
+    async fn formula(&self) -> &str {
+        self.0.formula
+    }
+
+    async fn name(&self) -> &str {
+        self.0.name
+    }
+
+    async fn synonyms(&self) -> &[&'static str] {
+        self.0.synonyms
+    }
+
+    /// ACID, BASE, SALT, OXIDE, METAL, NONMETAL, HYDROCARBON, ALCOHOL, …
+    async fn class(&self) -> String {
+        serde_json::to_value(self.0.class)
+            .ok()
+            .and_then(|value| value.as_str().map(String::from))
+            .unwrap_or_default()
+    }
+
+    /// State at 25 °C.
+    async fn state(&self) -> MatterState {
+        self.0.state.into()
+    }
+
+    /// g/mol, from IUPAC atomic weights.
+    async fn molar_mass(&self) -> f64 {
+        self.0.molar_mass()
+    }
+
+    /// Standard enthalpy of formation ΔH°f, kJ/mol.
+    async fn enthalpy_of_formation_kj(&self) -> Option<f64> {
+        self.0.standard_thermo().map(|thermo| thermo.enthalpy)
+    }
+
+    /// Standard molar entropy S°, J/(mol·K).
+    async fn standard_entropy_j_per_mol_k(&self) -> Option<f64> {
+        self.0.standard_thermo().map(|thermo| thermo.entropy)
+    }
+
+    /// Standard Gibbs energy of formation ΔG°f, kJ/mol.
+    async fn gibbs_of_formation_kj(&self) -> Option<f64> {
+        self.0.standard_thermo().map(|thermo| thermo.gibbs)
+    }
+
+    /// Where the thermodynamic values come from (OS2e: OpenStax Chemistry 2e Appendix G,
+    /// NBS82: NBS tables, CRC: CRC Handbook, ION_SUM: summed from its ions).
+    async fn data_source(&self) -> Option<&'static str> {
+        self.0.standard_thermo().map(|thermo| thermo.source.code())
+    }
+
+    async fn color(&self) -> &str {
+        self.0.color
+    }
+
+    /// SOLUBLE, SLIGHTLY_SOLUBLE, INSOLUBLE, MISCIBLE, REACTS_WITH_WATER or grams per 100 mL.
+    async fn solubility(&self) -> String {
+        match self.0.solubility {
+            engine::Solubility::GramsPer100Ml(grams) => format!("{grams} g/100 mL"),
+            other => serde_json::to_value(other)
+                .ok()
+                .and_then(|value| value.as_str().map(String::from))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct ReactantEntry {
+    /// A name ("table salt"), synonym or formula ("NaCl", "HCl(aq)").
+    chemical: String,
+    /// Moles; only ratios between reactants matter.
+    amount: Option<f64>,
+}
+
+#[derive(InputObject)]
+pub struct PredictReactionInput {
+    /// 1 to 6 chemicals.
+    reactants: Vec<ReactantEntry>,
+    #[graphql(default)]
+    environment: Environment,
+    catalyst: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct ReactionStats {
+    reactions_run: i64,
+    discoveries: i64,
+}
+
+/// Engine refusals are the player's input at fault, with the suggestions the engine offers;
+/// an unbalanceable plan is an engine defect and reported as internal.
+fn engine_error(error: EngineError) -> AppError {
+    let message = error.message();
+    match error {
+        EngineError::UnknownChemical { suggestions, .. } => AppError::BadUserInput {
+            field: Some("reactants".into()),
+            message,
+            details: vec![(
+                "suggestions",
+                async_graphql::Value::List(
+                    suggestions
+                        .into_iter()
+                        .map(async_graphql::Value::from)
+                        .collect(),
+                ),
+            )],
+        },
+        EngineError::Unbalanceable { .. } => internal(anyhow::anyhow!("engine: {message}")),
+        EngineError::InvalidFormula { .. }
+        | EngineError::ReactantCount { .. }
+        | EngineError::InvalidAmount { .. } => bad_input("reactants", message),
+    }
+}
+
+/// The world firsts an outcome can claim: its balanced reaction, and each effect with a compound.
+fn claims(outcome: &ReactionOutcome) -> Vec<Claim> {
+    if outcome.reaction_class == engine::ReactionClass::NoReaction {
+        return Vec::new();
+    }
+    let mut claims = vec![Claim {
+        kind: DiscoveryKind::Reaction,
+        subject: outcome.equation.clone(),
+        description: format!("First to produce {}", outcome.equation),
+    }];
+    for effect in &outcome.effects {
+        let (label, compound, verb) = match effect {
+            Effect::Precipitate { compound, .. } => ("PRECIPITATE", compound, "precipitate"),
+            Effect::GasProduction { gas, .. } => ("GAS_PRODUCTION", gas, "release"),
+            _ => continue,
+        };
+        claims.push(Claim {
+            kind: DiscoveryKind::Effect,
+            subject: format!("{label}:{compound}"),
+            description: format!("First to {verb} {compound}"),
+        });
+    }
+    claims
+}
+
+fn cache_key(canonical_input: &str) -> String {
+    hex::encode(Sha256::digest(canonical_input.as_bytes()))
+}
+
+fn viewer<'a>(ctx: &Context<'a>) -> AppResult<&'a AuthenticatedUser> {
+    authz::require_user(authz::viewer(ctx))
+}
+
+#[derive(Default)]
+pub struct ReactionQuery;
+
+#[Object]
+impl ReactionQuery {
+    /// Catalogue chemicals whose name, synonym or formula contains `search` (exact matches first).
+    #[graphql(guard = "SignedIn")]
+    async fn chemicals(
+        &self,
+        search: String,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Connection<String, Chemical>> {
+        let limit = page_size(first)?;
+        let offset: usize = after
+            .as_deref()
+            .map(|cursor| decode_cursor::<usize>("after", cursor))
+            .transpose()?
+            .map_or(0, |position| position + 1);
+        let found = engine::search_chemicals(&search);
+        let rows: Vec<Chemical> = found
+            .into_iter()
+            .enumerate()
+            .skip(offset)
+            .take(limit as usize + 1)
+            .map(|(position, compound)| Chemical(compound, position))
+            .collect();
+        Ok(connection_from_rows(rows, limit, offset > 0, |chemical| {
+            chemical.1
+        }))
+    }
+
+    /// One chemical by formula, name or synonym; null when the catalogue has no such chemical.
+    #[graphql(guard = "SignedIn")]
+    async fn chemical(&self, formula: String) -> Option<Chemical> {
+        engine::lookup_chemical(&formula)
+            .ok()
+            .map(|compound| Chemical(compound, 0))
+    }
+
+    /// One of the viewer's reaction runs.
+    #[graphql(guard = "SignedIn")]
+    async fn reaction(&self, ctx: &Context<'_>, id: ID) -> AppResult<ReactionOutcomeNode> {
+        let viewer = viewer(ctx)?;
+        let reaction_id = decode_id(REACTION_TYPE, "id", &id)?;
+        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
+        let (reaction, cached) = store::find_reaction(&mut connection, reaction_id)
+            .await?
+            .filter(|(reaction, _)| {
+                reaction.user_id == viewer.user_id() || viewer.is_platform_admin()
+            })
+            .ok_or_else(|| not_found("reaction"))?;
+        let world_first = store::discoveries_of_reactions(&mut connection, &[reaction.id]).await?;
+        ReactionOutcomeNode::from_rows(reaction, cached, world_first)
+    }
+
+    /// The viewer's reaction runs, newest first.
+    #[graphql(guard = "SignedIn")]
+    async fn my_reactions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Connection<String, ReactionOutcomeNode>> {
+        let viewer = viewer(ctx)?;
+        let limit = page_size(first)?;
+        let before: Option<ReactionCursor> = after
+            .as_deref()
+            .map(|c| decode_cursor("after", c))
+            .transpose()?;
+        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
+        let rows = store::list_reactions(&mut connection, viewer.user_id(), before, limit).await?;
+        let ids: Vec<Uuid> = rows.iter().map(|(reaction, _)| reaction.id).collect();
+        let firsts = store::discoveries_of_reactions(&mut connection, &ids).await?;
+        let nodes = rows
+            .into_iter()
+            .map(|(reaction, cached)| {
+                let mine = firsts
+                    .iter()
+                    .filter(|discovery| discovery.reaction_id == Some(reaction.id))
+                    .cloned()
+                    .collect();
+                ReactionOutcomeNode::from_rows(reaction, cached, mine)
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(connection_from_rows(
+            nodes,
+            limit,
+            before.is_some(),
+            |node| (node.reaction.created_at, node.reaction.id),
+        ))
+    }
+
+    /// How many reactions the viewer ran and how many world firsts they hold.
+    #[graphql(guard = "SignedIn")]
+    async fn reaction_stats(&self, ctx: &Context<'_>) -> AppResult<ReactionStats> {
+        let viewer = viewer(ctx)?;
+        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
+        let (reactions_run, discoveries) =
+            store::player_stats(&mut connection, viewer.user_id()).await?;
+        Ok(ReactionStats {
+            reactions_run,
+            discoveries,
+        })
+    }
+
+    /// Every world-first discovery, newest first.
+    #[graphql(guard = "SignedIn")]
+    async fn discoveries(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Connection<String, DiscoveryNode>> {
+        let limit = page_size(first)?;
+        let before: Option<DiscoveryCursor> = after
+            .as_deref()
+            .map(|c| decode_cursor("after", c))
+            .transpose()?;
+        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
+        let rows = store::list_discoveries(&mut connection, before, limit).await?;
+        let nodes = rows.into_iter().map(DiscoveryNode).collect();
+        Ok(connection_from_rows(
+            nodes,
+            limit,
+            before.is_some(),
+            |node: &DiscoveryNode| (node.0.created_at, node.0.id),
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct ReactionMutation;
+
+#[Object]
+impl ReactionMutation {
+    /// Mixes chemicals in an environment. The first prediction for a given mix is stored and
+    /// every identical request gets the stored outcome back (`cached: true`). World firsts
+    /// (a new balanced reaction, a new effect with a compound) go to whoever triggers them first.
+    #[graphql(guard = "SignedIn")]
+    async fn predict_reaction(
+        &self,
+        ctx: &Context<'_>,
+        input: PredictReactionInput,
+    ) -> AppResult<ReactionOutcomeNode> {
+        let viewer = viewer(ctx)?;
+        let engine_input = ReactionInput {
+            reactants: input
+                .reactants
+                .into_iter()
+                .map(|entry| engine::ReactantInput {
+                    chemical: entry.chemical,
+                    amount: entry.amount,
+                })
+                .collect(),
+            environment: input.environment.engine(),
+            catalyst: input.catalyst,
+        };
+        let canonical_input = engine::canonical_key(&engine_input).map_err(engine_error)?;
+        let key = cache_key(&canonical_input);
+        let state = AppState::from_ctx(ctx);
+        let mut connection = state.pool.get().await?;
+        let known = store::find_cached(&mut connection, &key).await?;
+        let fresh = match known {
+            Some(_) => None,
+            None => Some(engine::predict_reaction(&engine_input).map_err(engine_error)?),
+        };
+        let fresh_json = fresh
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(internal)?;
+        let reaction = Reaction {
+            id: Uuid::now_v7(),
+            user_id: viewer.user_id(),
+            cache_key: key.clone(),
+            environment: input.environment.as_str().to_string(),
+            cached: true,
+            created_at: Utc::now(),
+        };
+        let (node, firsts) = connection
+            .transaction::<_, AppError, _>(async |connection| {
+                let (stored, stored_now) = match (&known, &fresh_json) {
+                    (Some(cached), _) => (cached.clone(), false),
+                    (None, Some(outcome)) => {
+                        store::store_first_outcome(
+                            connection,
+                            &key,
+                            &canonical_input,
+                            outcome,
+                            "ENGINE",
+                        )
+                        .await?
+                    }
+                    (None, None) => return Err(internal(anyhow::anyhow!("no outcome to store"))),
+                };
+                let reaction = store::insert_reaction(
+                    connection,
+                    &Reaction {
+                        cached: !stored_now,
+                        ..reaction
+                    },
+                )
+                .await?;
+                let outcome: ReactionOutcome = serde_json::from_value(stored.outcome.clone())
+                    .map_err(|error| internal(anyhow::anyhow!("cached outcome {key}: {error}")))?;
+                let mut firsts = Vec::new();
+                for claim in claims(&outcome) {
+                    if let Some(discovery) =
+                        store::claim_discovery(connection, &claim, reaction.user_id, reaction.id)
+                            .await?
+                    {
+                        firsts.push(discovery);
+                    }
+                }
+                let node = ReactionOutcomeNode {
+                    reaction,
+                    outcome,
+                    world_first: firsts.clone(),
+                };
+                Ok((node, firsts))
+            })
+            .await?;
+        for discovery in firsts {
+            state
+                .events
+                .publish(BusEvent::Discovery(std::sync::Arc::new(discovery)));
+        }
+        Ok(node)
+    }
+}
+
+#[derive(Default)]
+pub struct ReactionSubscription;
+
+#[Subscription]
+impl ReactionSubscription {
+    /// World-first discoveries as they happen, from every instance.
+    async fn discovery_made(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<BoxStream<'static, DiscoveryNode>> {
+        viewer(ctx)?;
+        let receiver = AppState::from_ctx(ctx).events.subscribe(Topic::Discoveries);
+        let stream = tokio_stream::wrappers::BroadcastStream::new(receiver).filter_map(
+            |message| async move {
+                match message {
+                    Ok(crate::events::bus::BusMessage::Event(event)) => match event.as_ref() {
+                        BusEvent::Discovery(discovery) => {
+                            Some(DiscoveryNode(discovery.as_ref().clone()))
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            },
+        );
+        Ok(stream.boxed())
+    }
+}

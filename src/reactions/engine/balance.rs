@@ -1,0 +1,256 @@
+//! Equation balancing by exact linear algebra.
+//!
+//! Each species is a column of the element/charge matrix (reactants positive,
+//! products negative). The balanced coefficients span the matrix's nullspace,
+//! found by Gaussian elimination over exact rationals. A one-dimensional
+//! nullspace with an all-positive basis vector gives the unique smallest
+//! integer coefficients; anything else is reported instead of guessed.
+
+use serde::Serialize;
+use std::fmt;
+
+use super::formula::ParsedFormula;
+use super::rational::{gcd, lcm, Rational};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BalanceError {
+    /// One side of the equation has no species.
+    EmptySide,
+    /// Only the all-zero solution exists, or a species would need a zero or
+    /// negative coefficient.
+    CannotBalance {
+        reason: String,
+    },
+    /// Several independent reactions are mixed together.
+    Ambiguous {
+        independent_solutions: usize,
+    },
+    Overflow,
+}
+
+impl fmt::Display for BalanceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BalanceError::EmptySide => {
+                f.write_str("both sides of the equation need at least one species")
+            }
+            BalanceError::CannotBalance { reason } => write!(f, "cannot be balanced: {reason}"),
+            BalanceError::Ambiguous {
+                independent_solutions,
+            } => write!(
+                f,
+                "ambiguous: {independent_solutions} independent balanced equations exist"
+            ),
+            BalanceError::Overflow => f.write_str("coefficients are too large"),
+        }
+    }
+}
+
+impl std::error::Error for BalanceError {}
+
+/// Smallest positive integer coefficients, reactants first then products.
+pub fn balance(
+    reactants: &[ParsedFormula],
+    products: &[ParsedFormula],
+) -> Result<Vec<u32>, BalanceError> {
+    let reactants: Vec<&ParsedFormula> = reactants.iter().collect();
+    let products: Vec<&ParsedFormula> = products.iter().collect();
+    balance_refs(&reactants, &products)
+}
+
+pub(crate) fn balance_refs(
+    reactants: &[&ParsedFormula],
+    products: &[&ParsedFormula],
+) -> Result<Vec<u32>, BalanceError> {
+    if reactants.is_empty() || products.is_empty() {
+        return Err(BalanceError::EmptySide);
+    }
+    let mut matrix = build_matrix(reactants, products);
+    let pivots = reduce_to_echelon(&mut matrix)?;
+    let columns = reactants.len() + products.len();
+    let nullity = columns - pivots.len();
+    match nullity {
+        0 => Err(BalanceError::CannotBalance {
+            reason: "no combination of these species conserves every element and the charge".into(),
+        }),
+        1 => integer_solution(&matrix, &pivots, columns),
+        n => Err(BalanceError::Ambiguous {
+            independent_solutions: n,
+        }),
+    }
+}
+
+/// Rows: one per element, plus one for charge when any species is charged.
+fn build_matrix(reactants: &[&ParsedFormula], products: &[&ParsedFormula]) -> Vec<Vec<Rational>> {
+    let species: Vec<(&ParsedFormula, i64)> = reactants
+        .iter()
+        .map(|f| (*f, 1))
+        .chain(products.iter().map(|f| (*f, -1)))
+        .collect();
+    let mut symbols: Vec<&'static str> = species
+        .iter()
+        .flat_map(|(f, _)| f.elements.keys().copied())
+        .collect();
+    symbols.sort_unstable();
+    symbols.dedup();
+    let mut rows: Vec<Vec<Rational>> = symbols
+        .iter()
+        .map(|symbol| {
+            species
+                .iter()
+                .map(|(f, side)| {
+                    Rational::integer(f.elements.get(symbol).copied().unwrap_or(0) * side)
+                })
+                .collect()
+        })
+        .collect();
+    if species.iter().any(|(f, _)| f.charge != 0) {
+        rows.push(
+            species
+                .iter()
+                .map(|(f, side)| Rational::integer(i64::from(f.charge) * side))
+                .collect(),
+        );
+    }
+    rows
+}
+
+/// In-place reduced row echelon form; returns the pivot column of each row.
+fn reduce_to_echelon(matrix: &mut [Vec<Rational>]) -> Result<Vec<usize>, BalanceError> {
+    let columns = matrix.first().map_or(0, Vec::len);
+    let mut pivots = Vec::new();
+    let mut row = 0;
+    for col in 0..columns {
+        let Some(found) = (row..matrix.len()).find(|&r| !matrix[r][col].is_zero()) else {
+            continue;
+        };
+        matrix.swap(row, found);
+        let pivot = matrix[row][col];
+        for value in matrix[row].iter_mut() {
+            *value = value.checked_div(pivot).ok_or(BalanceError::Overflow)?;
+        }
+        let pivot_row = matrix[row].clone();
+        for (other, values) in matrix.iter_mut().enumerate() {
+            let factor = values[col];
+            if other == row || factor.is_zero() {
+                continue;
+            }
+            for (value, &pivot_value) in values.iter_mut().zip(&pivot_row) {
+                let delta = factor
+                    .checked_mul(pivot_value)
+                    .ok_or(BalanceError::Overflow)?;
+                *value = value.checked_sub(delta).ok_or(BalanceError::Overflow)?;
+            }
+        }
+        pivots.push(col);
+        row += 1;
+        if row == matrix.len() {
+            break;
+        }
+    }
+    Ok(pivots)
+}
+
+/// Sets the single free variable to 1, solves for the pivots, scales to
+/// integers and checks every coefficient is positive.
+fn integer_solution(
+    matrix: &[Vec<Rational>],
+    pivots: &[usize],
+    columns: usize,
+) -> Result<Vec<u32>, BalanceError> {
+    let free = (0..columns)
+        .find(|c| !pivots.contains(c))
+        .ok_or(BalanceError::Overflow)?;
+    let mut solution = vec![Rational::ZERO; columns];
+    solution[free] = Rational::integer(1);
+    for (row, &pivot) in pivots.iter().enumerate() {
+        solution[pivot] = matrix[row][free].negate();
+    }
+    let mut scale = 1;
+    for value in &solution {
+        scale = lcm(scale, value.denominator()).ok_or(BalanceError::Overflow)?;
+    }
+    let mut integers = Vec::with_capacity(columns);
+    for value in &solution {
+        integers.push(
+            value
+                .numerator()
+                .checked_mul(scale / value.denominator())
+                .ok_or(BalanceError::Overflow)?,
+        );
+    }
+    if integers.iter().all(|&v| v <= 0) {
+        integers.iter_mut().for_each(|v| *v = -*v);
+    }
+    if integers.iter().any(|&v| v <= 0) {
+        return Err(BalanceError::CannotBalance {
+            reason: "a species would need a zero or negative coefficient".into(),
+        });
+    }
+    let divisor = integers.iter().fold(0, |acc, &v| gcd(acc, v)).max(1);
+    integers
+        .into_iter()
+        .map(|v| u32::try_from(v / divisor).map_err(|_| BalanceError::Overflow))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::formula::parse_formula;
+    use super::*;
+
+    fn coefficients(reactants: &[&str], products: &[&str]) -> Result<Vec<u32>, BalanceError> {
+        let parse = |list: &[&str]| -> Vec<ParsedFormula> {
+            list.iter().map(|f| parse_formula(f).unwrap()).collect()
+        };
+        balance(&parse(reactants), &parse(products))
+    }
+
+    #[test]
+    fn balances_textbook_equations() {
+        assert_eq!(
+            coefficients(&["CH4", "O2"], &["CO2", "H2O"]),
+            Ok(vec![1, 2, 1, 2])
+        );
+        assert_eq!(
+            coefficients(&["C8H18", "O2"], &["CO2", "H2O"]),
+            Ok(vec![2, 25, 16, 18])
+        );
+        assert_eq!(
+            coefficients(&["Fe2O3", "Al"], &["Al2O3", "Fe"]),
+            Ok(vec![1, 2, 1, 2])
+        );
+        assert_eq!(
+            coefficients(&["Cu", "HNO3"], &["Cu(NO3)2", "NO", "H2O"]),
+            Ok(vec![3, 8, 3, 2, 4])
+        );
+        assert_eq!(
+            coefficients(&["Zn", "Cu^2+"], &["Zn^2+", "Cu"]),
+            Ok(vec![1, 1, 1, 1])
+        );
+        assert_eq!(
+            coefficients(&["MnO4-", "Fe^2+", "H+"], &["Mn^2+", "Fe^3+", "H2O"]),
+            Ok(vec![1, 5, 8, 1, 5, 4])
+        );
+    }
+
+    #[test]
+    fn reports_unbalanceable_and_ambiguous_equations() {
+        assert!(matches!(
+            coefficients(&["H2"], &["O2"]),
+            Err(BalanceError::CannotBalance { .. })
+        ));
+        assert!(matches!(
+            coefficients(&["H2", "O2"], &["H2O", "H2O2"]),
+            Err(BalanceError::Ambiguous {
+                independent_solutions: 2
+            })
+        ));
+        assert!(matches!(
+            coefficients(&["H2O"], &["H2O", "H2"]),
+            Err(BalanceError::CannotBalance { .. })
+        ));
+        assert_eq!(coefficients(&[], &["H2O"]), Err(BalanceError::EmptySide));
+    }
+}

@@ -1,0 +1,408 @@
+//! Lookup indexes over the catalogue (names, formulas, Hill formulas, ion
+//! pairs) and the resolution of user queries to entries. Built once, lazily;
+//! the hash maps are only probed, never iterated, so output stays
+//! deterministic.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use super::super::elements::element;
+use super::super::error::EngineError;
+use super::super::formula::{parse_formula, FormulaError, ParsedFormula};
+use super::ions::derive_ions;
+use super::{all_compounds, Compound, CompoundClass, Source, State, Thermo, ThermoData};
+
+pub(crate) static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(Catalogue::build);
+
+const MAX_QUERY_CHARS: usize = 200;
+const STANDARD_TEMPERATURE_K: f64 = 298.15;
+
+/// S° per atom of each element in its reference state (CODATA key values),
+/// used to compute ΔG°f from ΔH°f and S°.
+const REFERENCE_ENTROPY_PER_ATOM: [(&str, f64); 8] = [
+    ("C", 5.74),
+    ("H", 130.680 / 2.0),
+    ("N", 191.609 / 2.0),
+    ("O", 205.152 / 2.0),
+    ("S", 32.054),
+    ("Cl", 223.081 / 2.0),
+    ("Br", 152.21 / 2.0),
+    ("I", 116.14 / 2.0),
+];
+
+/// A dissolved ionic compound: `cation_count` cations + `anion_count` anions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct IonPair {
+    pub cation: usize,
+    pub cation_count: i64,
+    pub anion: usize,
+    pub anion_count: i64,
+}
+
+pub(crate) struct Entry {
+    pub compound: &'static Compound,
+    pub parsed: ParsedFormula,
+    pub molar_mass: f64,
+    pub ions: Option<IonPair>,
+    pub thermo: Option<Thermo>,
+    /// Thermodynamics of the compound dissolved in water (sum of its ions).
+    pub dissolved_thermo: Option<Thermo>,
+    /// State at 25 °C of this formula (the state of its first entry).
+    pub natural_state: State,
+}
+
+/// A query resolved to an entry and the state the caller asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Resolved {
+    pub entry: usize,
+    pub state: State,
+    pub explicit_state: bool,
+}
+
+pub(crate) struct Catalogue {
+    pub entries: Vec<Entry>,
+    by_name: HashMap<String, usize>,
+    by_formula: HashMap<String, Vec<usize>>,
+    by_folded_formula: HashMap<String, Vec<usize>>,
+    by_hill: HashMap<String, Vec<usize>>,
+    by_ion_pair: HashMap<(usize, usize), usize>,
+}
+
+pub(crate) fn normalize_name(text: &str) -> String {
+    text.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn molar_mass(parsed: &ParsedFormula) -> f64 {
+    parsed
+        .elements
+        .iter()
+        .map(|(symbol, &count)| element(symbol).map_or(0.0, |el| el.atomic_weight) * count as f64)
+        .sum()
+}
+
+fn split_state_suffix(text: &str) -> (&str, Option<State>) {
+    for (suffix, state) in [
+        ("(aq)", State::Aqueous),
+        ("(s)", State::Solid),
+        ("(l)", State::Liquid),
+        ("(g)", State::Gas),
+    ] {
+        if let Some(stem) = text.strip_suffix(suffix) {
+            return (stem.trim_end(), Some(state));
+        }
+    }
+    (text, None)
+}
+
+impl Catalogue {
+    fn build() -> Catalogue {
+        let mut catalogue = Catalogue {
+            entries: Vec::new(),
+            by_name: HashMap::new(),
+            by_formula: HashMap::new(),
+            by_folded_formula: HashMap::new(),
+            by_hill: HashMap::new(),
+            by_ion_pair: HashMap::new(),
+        };
+        for compound in all_compounds() {
+            catalogue.add_entry(compound);
+        }
+        catalogue.index_synonym_formulas();
+        catalogue.attach_ions();
+        catalogue.attach_thermo();
+        catalogue
+    }
+
+    fn add_entry(&mut self, compound: &'static Compound) {
+        let Ok(parsed) = parse_formula(compound.formula) else {
+            return;
+        };
+        let index = self.entries.len();
+        let formula_entries = self.by_formula.entry(parsed.canonical.clone()).or_default();
+        formula_entries.push(index);
+        let natural_state = formula_entries
+            .first()
+            .and_then(|&first| self.entries.get(first))
+            .map_or(compound.state, |first| first.compound.state);
+        self.by_folded_formula
+            .entry(parsed.canonical.to_lowercase())
+            .or_default()
+            .push(index);
+        self.by_hill
+            .entry(parsed.hill.clone())
+            .or_default()
+            .push(index);
+        for name in std::iter::once(&compound.name).chain(compound.synonyms) {
+            self.by_name.entry(normalize_name(name)).or_insert(index);
+        }
+        self.entries.push(Entry {
+            compound,
+            molar_mass: molar_mass(&parsed),
+            parsed,
+            ions: None,
+            thermo: None,
+            dissolved_thermo: None,
+            natural_state,
+        });
+    }
+
+    /// Alternative formulas listed as synonyms (`CH3CH2OH`, `P`) also resolve.
+    fn index_synonym_formulas(&mut self) {
+        for index in 0..self.entries.len() {
+            for synonym in self.entries[index].compound.synonyms {
+                let Ok(parsed) = parse_formula(synonym) else {
+                    continue;
+                };
+                let listed = self.by_formula.entry(parsed.canonical).or_default();
+                if !listed.contains(&index) {
+                    listed.push(index);
+                }
+            }
+        }
+    }
+
+    fn attach_ions(&mut self) {
+        for index in 0..self.entries.len() {
+            let ions = derive_ions(&self.entries[index], |canonical| self.ion(canonical));
+            self.entries[index].ions = ions;
+            let is_ionic_compound = matches!(
+                self.entries[index].compound.class,
+                CompoundClass::Salt | CompoundClass::Acid | CompoundClass::Base
+            );
+            if let (Some(pair), true) = (ions, is_ionic_compound) {
+                self.by_ion_pair
+                    .entry((pair.cation, pair.anion))
+                    .or_insert(index);
+            }
+        }
+    }
+
+    fn attach_thermo(&mut self) {
+        for index in 0..self.entries.len() {
+            let entry = &self.entries[index];
+            let dissolved = entry.ions.and_then(|pair| self.ion_sum(pair));
+            let thermo = match entry.compound.thermo {
+                ThermoData::Tabulated(thermo) => Some(thermo),
+                ThermoData::EnthalpyEntropy {
+                    enthalpy,
+                    entropy,
+                    source,
+                } => computed_gibbs(&entry.parsed, enthalpy, entropy, source),
+                ThermoData::SumOfIons => dissolved,
+                ThermoData::Unavailable => None,
+            };
+            let dissolved = if entry.compound.state == State::Aqueous {
+                thermo
+            } else {
+                dissolved
+            };
+            let entry = &mut self.entries[index];
+            entry.thermo = thermo;
+            entry.dissolved_thermo = dissolved;
+        }
+    }
+
+    fn ion_sum(&self, pair: IonPair) -> Option<Thermo> {
+        let cation = self.tabulated(pair.cation)?;
+        let anion = self.tabulated(pair.anion)?;
+        let (m, n) = (pair.cation_count as f64, pair.anion_count as f64);
+        Some(Thermo {
+            enthalpy: m * cation.enthalpy + n * anion.enthalpy,
+            gibbs: m * cation.gibbs + n * anion.gibbs,
+            entropy: m * cation.entropy + n * anion.entropy,
+            source: Source::IonSum,
+            gibbs_computed: false,
+        })
+    }
+
+    fn tabulated(&self, index: usize) -> Option<Thermo> {
+        match self.entries.get(index)?.compound.thermo {
+            ThermoData::Tabulated(thermo) => Some(thermo),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn entry_of(&self, compound: &Compound) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|entry| std::ptr::eq(entry.compound, compound))
+    }
+
+    /// The aqueous ion entry with this canonical formula, e.g. `Cu^2+`.
+    pub(crate) fn ion(&self, canonical: &str) -> Option<usize> {
+        self.by_formula.get(canonical)?.iter().copied().find(|&i| {
+            matches!(
+                self.entries[i].compound.class,
+                CompoundClass::Cation | CompoundClass::Anion
+            )
+        })
+    }
+
+    /// The first entry with this canonical formula.
+    pub(crate) fn formula(&self, canonical: &str) -> Option<usize> {
+        self.by_formula.get(canonical)?.first().copied()
+    }
+
+    pub(crate) fn ion_pair(&self, cation: usize, anion: usize) -> Option<usize> {
+        self.by_ion_pair.get(&(cation, anion)).copied()
+    }
+
+    /// The entry with the same formula as `index` in the given state.
+    pub(crate) fn sibling_in_state(&self, index: usize, state: State) -> Option<usize> {
+        let canonical = &self.entries.get(index)?.parsed.canonical;
+        self.by_formula
+            .get(canonical)?
+            .iter()
+            .copied()
+            .find(|&i| self.entries[i].compound.state == state)
+    }
+
+    pub(crate) fn name_lookup(&self, text: &str) -> Option<usize> {
+        self.by_name.get(&normalize_name(text)).copied()
+    }
+
+    pub(crate) fn resolve(&self, query: &str) -> Result<Resolved, EngineError> {
+        let trimmed = query.trim();
+        if trimmed.is_empty() || trimmed.chars().count() > MAX_QUERY_CHARS {
+            return Err(self.unknown(trimmed));
+        }
+        if let Some(index) = self.name_lookup(trimmed) {
+            return Ok(self.natural(index));
+        }
+        let (stem, state) = split_state_suffix(trimmed);
+        if let (Some(index), Some(state)) = (self.name_lookup(stem), state) {
+            return self
+                .with_state(index, state)
+                .ok_or_else(|| self.unknown(trimmed));
+        }
+        match parse_formula(trimmed) {
+            Ok(parsed) => self
+                .resolve_formula(&parsed)
+                .ok_or_else(|| self.unknown(trimmed)),
+            Err(error) => self
+                .resolve_folded(stem, state)
+                .ok_or_else(|| self.unknown_or_malformed(trimmed, error)),
+        }
+    }
+
+    /// A formula-looking query that does not parse gets the parser's error,
+    /// unless a close name or formula can be suggested.
+    fn unknown_or_malformed(&self, query: &str, error: FormulaError) -> EngineError {
+        let unknown = self.unknown(query);
+        let looks_like_formula = query
+            .starts_with(|c: char| c.is_ascii_uppercase() || c == '(' || c == '[')
+            && !query.contains(char::is_whitespace)
+            && query.contains(|c: char| c.is_ascii_digit() || "()[]^+-·*".contains(c));
+        match unknown {
+            EngineError::UnknownChemical {
+                ref suggestions, ..
+            } if suggestions.is_empty() && looks_like_formula => EngineError::InvalidFormula {
+                formula: query.to_string(),
+                error,
+            },
+            other => other,
+        }
+    }
+
+    fn natural(&self, index: usize) -> Resolved {
+        Resolved {
+            entry: index,
+            state: self.entries[index].compound.state,
+            explicit_state: false,
+        }
+    }
+
+    fn resolve_formula(&self, parsed: &ParsedFormula) -> Option<Resolved> {
+        let candidates = self
+            .by_formula
+            .get(&parsed.canonical)
+            .or_else(|| self.by_hill.get(&parsed.hill))?;
+        self.pick_state(candidates, parsed.state)
+    }
+
+    /// Case-insensitive formula match (`nacl`), only when unambiguous.
+    fn resolve_folded(&self, stem: &str, state: Option<State>) -> Option<Resolved> {
+        let key: String = stem
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_lowercase();
+        let candidates = self.by_folded_formula.get(&key)?;
+        let first = &self.entries[*candidates.first()?].parsed.canonical;
+        if candidates
+            .iter()
+            .any(|&i| self.entries[i].parsed.canonical != *first)
+        {
+            return None;
+        }
+        self.pick_state(candidates, state)
+    }
+
+    fn pick_state(&self, candidates: &[usize], state: Option<State>) -> Option<Resolved> {
+        let first = *candidates.first()?;
+        let Some(state) = state else {
+            return Some(self.natural(first));
+        };
+        match candidates
+            .iter()
+            .find(|&&i| self.entries[i].compound.state == state)
+        {
+            Some(&entry) => Some(explicit(entry, state)),
+            None => self.with_state(first, state),
+        }
+    }
+
+    /// The entry itself, its sibling in that state, or its dissolved form.
+    fn with_state(&self, index: usize, state: State) -> Option<Resolved> {
+        if self.entries.get(index)?.compound.state == state {
+            return Some(explicit(index, state));
+        }
+        if let Some(sibling) = self.sibling_in_state(index, state) {
+            return Some(explicit(sibling, state));
+        }
+        let dissolvable = state == State::Aqueous && self.entries[index].dissolved_thermo.is_some();
+        dissolvable.then_some(explicit(index, state))
+    }
+
+    fn unknown(&self, query: &str) -> EngineError {
+        EngineError::UnknownChemical {
+            query: query.to_string(),
+            suggestions: self.suggestions(query),
+        }
+    }
+}
+
+fn explicit(entry: usize, state: State) -> Resolved {
+    Resolved {
+        entry,
+        state,
+        explicit_state: true,
+    }
+}
+
+fn computed_gibbs(
+    parsed: &ParsedFormula,
+    enthalpy: f64,
+    entropy: f64,
+    source: Source,
+) -> Option<Thermo> {
+    let mut elements_entropy = 0.0;
+    for (symbol, &count) in &parsed.elements {
+        let per_atom = REFERENCE_ENTROPY_PER_ATOM
+            .iter()
+            .find(|(s, _)| s == symbol)
+            .map(|&(_, value)| value)?;
+        elements_entropy += per_atom * count as f64;
+    }
+    let entropy_of_formation = entropy - elements_entropy;
+    Some(Thermo {
+        enthalpy,
+        gibbs: enthalpy - STANDARD_TEMPERATURE_K * entropy_of_formation / 1000.0,
+        entropy,
+        source,
+        gibbs_computed: true,
+    })
+}

@@ -1,0 +1,87 @@
+//! Catalyst's chemistry engine: a pure, deterministic reaction predictor.
+//!
+//! Given up to six reactants (names, synonyms or formulas), an environment
+//! and an optional catalyst, the engine decides what happens, balances the
+//! equation exactly, computes ΔH°, ΔS° and ΔG, and describes effects a game
+//! can render, with an explanation in plain sentences. It does no I/O, reads
+//! no clock, uses no randomness and keeps no mutable global state (lookup
+//! indexes are built once behind `LazyLock`); the same input always yields
+//! byte-identical JSON.
+//!
+//! # Public API
+//!
+//! * [`predict_reaction`] — `ReactionInput` → `ReactionOutcome` (equation,
+//!   class, species, effects, thermodynamics, explanation).
+//! * [`canonical_key`] — normalised input (canonical formulas + states,
+//!   sorted; amounts as reduced integer ratios; environment; catalyst) as a
+//!   stable string for the caller to hash as a cache key. Outcomes depend on
+//!   nothing else.
+//! * [`lookup_chemical`] — name/synonym (case-insensitive) or formula
+//!   (exact, Hill composition, or case-insensitive when unambiguous) →
+//!   `&'static Compound`; unknown queries get "did you mean" suggestions.
+//! * [`search_chemicals`] — substring search, exact matches first.
+//! * [`parse_formula`] — formula text → canonical form, Hill formula,
+//!   element counts, charge, state.
+//! * [`balance`] — smallest positive integer coefficients by exact rational
+//!   nullspace computation; refuses unbalanceable or ambiguous equations.
+//!
+//! # Conventions
+//!
+//! * Amounts are moles; only their ratio matters (it decides the limiting
+//!   reactant mentioned in the explanation).
+//! * Soluble ionic compounds mixed with something else at room temperature,
+//!   or put into water or an ACIDIC/BASIC environment, are taken to be in
+//!   solution; an explicit state suffix such as `NaCl(s)` overrides this.
+//! * Self-sustaining exothermic reactions (combustion, metal + non-metal,
+//!   thermite) are assumed to be ignited; decompositions, reductions and
+//!   reactions with steam need HIGH_TEMPERATURE (800 °C) or a catalyst.
+//! * ΔH° and ΔS° come from standard formation data at 298.15 K and are taken
+//!   as temperature-independent; ΔG = ΔH° − TΔS° at the environment's T.
+//!   Sources are recorded per value (see `catalogue`).
+//! * Effects use a nominal 0.05 mol of reaction heating 100 g of water for
+//!   `TEMPERATURE_CHANGE`, so they never depend on absolute amounts.
+//!
+//! # Module map
+//!
+//! `formula` parses, `balance` + `rational` balance, `elements` and
+//! `catalogue` hold the data, `chemistry` the descriptive chemistry tables,
+//! `rules` decide products, `thermo`, `effects` and `explain` describe the
+//! result, and `predict` ties the pipeline together.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod balance;
+mod catalogue;
+mod chemistry;
+mod effects;
+mod elements;
+mod environment;
+mod error;
+mod explain;
+mod formula;
+mod model;
+mod predict;
+mod rational;
+mod rules;
+mod thermo;
+
+#[cfg(test)]
+mod tests;
+
+pub use balance::{balance, BalanceError};
+pub use catalogue::{
+    lookup_chemical, search_chemicals, Compound, CompoundClass, Solubility, Source, Thermo,
+    ThermoData,
+};
+pub use elements::{element, Element, ElementCategory, ELEMENTS};
+pub use environment::Environment;
+pub use error::{EngineError, MAX_REACTANTS, MIN_REACTANTS};
+pub use formula::{parse_formula, FormulaError, ParsedFormula, MAX_FORMULA_CHARS};
+pub use model::{
+    Effect, ReactantInput, ReactionClass, ReactionInput, ReactionOutcome, Species, State,
+};
+pub use predict::{canonical_key, predict_reaction};

@@ -1,0 +1,355 @@
+//! The prediction pipeline: resolve reactants → decide whether the mixture is
+//! a solution → run the rules → balance → thermodynamics → effects →
+//! explanation. Also the cache key, which normalises exactly what the
+//! pipeline depends on.
+
+use super::balance::balance_refs;
+use super::catalogue::{Catalogue, CompoundClass, State, CATALOGUE};
+use super::error::{EngineError, MAX_REACTANTS, MIN_REACTANTS};
+use super::explain::Explanation;
+use super::model::{ReactantInput, ReactionClass, ReactionInput, ReactionOutcome, Species};
+use super::rational::gcd;
+use super::rules::{apply_rules, Context, Plan, Reagent, Substance, Verdict};
+use super::thermo::reaction_thermo;
+
+const MAX_AMOUNT_MOL: f64 = 1e12;
+/// Ratios are kept to nine significant digits of the largest amount.
+const RATIO_RESOLUTION: f64 = 1e9;
+const KEY_VERSION: &str = "catalyst-engine/v1";
+
+pub fn predict_reaction(input: &ReactionInput) -> Result<ReactionOutcome, EngineError> {
+    let cat: &'static Catalogue = &CATALOGUE;
+    let prepared = prepare(cat, input)?;
+    let ctx = Context {
+        cat,
+        reagents: &prepared.reagents,
+        env: input.environment,
+        catalyst: prepared.catalyst,
+        aqueous: prepared.aqueous,
+    };
+    let explanation = Explanation {
+        ctx: &ctx,
+        ratios: &prepared.ratios,
+    };
+    match apply_rules(&ctx) {
+        Verdict::Reacts(plan) => reaction_outcome(&ctx, &explanation, plan),
+        Verdict::NoReaction(reason) => Ok(no_reaction_outcome(&ctx, &explanation, &reason)),
+        Verdict::NotApplicable => Ok(no_reaction_outcome(&ctx, &explanation, "No reaction.")),
+    }
+}
+
+/// A stable string identifying everything the prediction depends on:
+/// resolved reactants (canonical formula + state, sorted), their amounts as a
+/// reduced integer ratio, the environment and the catalyst.
+pub fn canonical_key(input: &ReactionInput) -> Result<String, EngineError> {
+    let cat: &'static Catalogue = &CATALOGUE;
+    let prepared = prepare(cat, input)?;
+    let catalyst = prepared
+        .catalyst
+        .map_or_else(|| "-".to_string(), |c| substance_id(cat, c));
+    let reactants: Vec<String> = prepared
+        .reagents
+        .iter()
+        .zip(&prepared.ratios)
+        .map(|(reagent, ratio)| {
+            let ratio = ratio.map_or_else(|| "?".to_string(), |r| r.to_string());
+            let explicit = if reagent.explicit_state { "!" } else { "" };
+            format!("{}{explicit}={ratio}", substance_id(cat, reagent.substance))
+        })
+        .collect();
+    Ok(format!(
+        "{KEY_VERSION}|env={}|catalyst={catalyst}|{}",
+        input.environment.key(),
+        reactants.join("|")
+    ))
+}
+
+struct Prepared {
+    reagents: Vec<Reagent>,
+    ratios: Vec<Option<u64>>,
+    catalyst: Option<Substance>,
+    aqueous: bool,
+}
+
+fn prepare(cat: &Catalogue, input: &ReactionInput) -> Result<Prepared, EngineError> {
+    let count = input.reactants.len();
+    if !(MIN_REACTANTS..=MAX_REACTANTS).contains(&count) {
+        return Err(EngineError::ReactantCount { count });
+    }
+    let resolved = input
+        .reactants
+        .iter()
+        .map(|r| resolve_reactant(cat, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let catalyst = match input
+        .catalyst
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(query) => {
+            let found = cat.resolve(query)?;
+            Some(Substance {
+                entry: found.entry,
+                state: found.state,
+            })
+        }
+        None => None,
+    };
+    let aqueous = is_solution(cat, &resolved, input.environment);
+    let reagents = merge(cat, dissolve(cat, resolved, aqueous));
+    let ratios = reduced_ratios(&reagents);
+    Ok(Prepared {
+        reagents,
+        ratios,
+        catalyst,
+        aqueous,
+    })
+}
+
+fn resolve_reactant(cat: &Catalogue, input: &ReactantInput) -> Result<Reagent, EngineError> {
+    if let Some(amount) = input.amount {
+        if !amount.is_finite() || amount <= 0.0 || amount > MAX_AMOUNT_MOL {
+            return Err(EngineError::InvalidAmount {
+                chemical: input.chemical.clone(),
+                amount,
+            });
+        }
+    }
+    let found = cat.resolve(&input.chemical)?;
+    Ok(Reagent {
+        substance: Substance {
+            entry: found.entry,
+            state: found.state,
+        },
+        amount: input.amount,
+        explicit_state: found.explicit_state,
+    })
+}
+
+/// A soluble ionic solid whose state the caller did not fix.
+fn is_dissolvable(cat: &Catalogue, reagent: &Reagent) -> bool {
+    let entry = &cat.entries[reagent.substance.entry];
+    !reagent.explicit_state
+        && reagent.substance.state == State::Solid
+        && entry.ions.is_some()
+        && entry.compound.solubility.is_soluble()
+        && matches!(
+            entry.compound.class,
+            CompoundClass::Salt | CompoundClass::Acid | CompoundClass::Base
+        )
+}
+
+/// Water, a dissolved reactant or an acidic/basic environment make the
+/// mixture a solution; so does mixing a soluble salt with something else at
+/// room temperature (people mean solutions when they mix salts).
+fn is_solution(
+    cat: &Catalogue,
+    reagents: &[Reagent],
+    env: super::environment::Environment,
+) -> bool {
+    let water = reagents.iter().any(|r| {
+        r.substance.state == State::Liquid
+            && cat.entries[r.substance.entry].parsed.canonical == "H2O"
+    });
+    let dissolved = reagents.iter().any(|r| r.substance.state == State::Aqueous);
+    let dissolvable = reagents.iter().any(|r| is_dissolvable(cat, r));
+    env.is_solution() || water || dissolved || (dissolvable && reagents.len() >= 2 && !env.is_hot())
+}
+
+fn dissolve(cat: &Catalogue, reagents: Vec<Reagent>, aqueous: bool) -> Vec<Reagent> {
+    reagents
+        .into_iter()
+        .map(|mut reagent| {
+            if aqueous && is_dissolvable(cat, &reagent) {
+                reagent.substance.state = State::Aqueous;
+            }
+            reagent
+        })
+        .collect()
+}
+
+/// Same substance given twice: amounts add up. Sorted by formula and state so
+/// the input order never matters.
+fn merge(cat: &Catalogue, reagents: Vec<Reagent>) -> Vec<Reagent> {
+    let mut merged: Vec<Reagent> = Vec::with_capacity(reagents.len());
+    for reagent in reagents {
+        match merged.iter_mut().find(|m| m.substance == reagent.substance) {
+            Some(existing) => {
+                existing.amount = existing.amount.zip(reagent.amount).map(|(a, b)| a + b);
+                existing.explicit_state |= reagent.explicit_state;
+            }
+            None => merged.push(reagent),
+        }
+    }
+    merged.sort_by(|a, b| {
+        let key = |r: &Reagent| {
+            (
+                cat.entries[r.substance.entry].compound.formula,
+                r.substance.state,
+                r.substance.entry,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    merged
+}
+
+/// Amounts scaled to the largest and reduced to smallest integers, so only
+/// the ratio between reactants matters.
+fn reduced_ratios(reagents: &[Reagent]) -> Vec<Option<u64>> {
+    let largest = reagents
+        .iter()
+        .filter_map(|r| r.amount)
+        .fold(0.0_f64, f64::max);
+    if largest <= 0.0 {
+        return vec![None; reagents.len()];
+    }
+    let scaled: Vec<Option<i128>> = reagents
+        .iter()
+        .map(|r| {
+            r.amount
+                .map(|a| ((a / largest * RATIO_RESOLUTION).round() as i128).max(1))
+        })
+        .collect();
+    let divisor = scaled
+        .iter()
+        .flatten()
+        .fold(0, |acc, &v| gcd(acc, v))
+        .max(1);
+    scaled
+        .into_iter()
+        .map(|v| v.and_then(|v| u64::try_from(v / divisor).ok()))
+        .collect()
+}
+
+fn substance_id(cat: &Catalogue, substance: Substance) -> String {
+    format!(
+        "{}({})",
+        cat.entries[substance.entry].parsed.canonical,
+        substance.state.symbol()
+    )
+}
+
+fn species(cat: &Catalogue, substance: Substance, coefficient: u32) -> Species {
+    let compound = cat.entries[substance.entry].compound;
+    Species {
+        formula: compound.formula.to_string(),
+        name: compound.name.to_string(),
+        state: substance.state,
+        coefficient,
+    }
+}
+
+fn side_text(list: &[Species]) -> String {
+    list.iter()
+        .map(|s| {
+            let coefficient = if s.coefficient > 1 {
+                format!("{} ", s.coefficient)
+            } else {
+                String::new()
+            };
+            format!("{coefficient}{}({})", s.formula, s.state.symbol())
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+fn reaction_outcome(
+    ctx: &Context,
+    explanation: &Explanation,
+    plan: Plan,
+) -> Result<ReactionOutcome, EngineError> {
+    let parsed = |list: &[Substance]| {
+        list.iter()
+            .map(|s| &ctx.cat.entries[s.entry].parsed)
+            .collect::<Vec<_>>()
+    };
+    let coefficients =
+        balance_refs(&parsed(&plan.reactants), &parsed(&plan.products)).map_err(|error| {
+            let unbalanced = |list: &[Substance]| {
+                side_text(
+                    &list
+                        .iter()
+                        .map(|&s| species(ctx.cat, s, 1))
+                        .collect::<Vec<_>>(),
+                )
+            };
+            EngineError::Unbalanceable {
+                equation: format!(
+                    "{} → {}",
+                    unbalanced(&plan.reactants),
+                    unbalanced(&plan.products)
+                ),
+                error,
+            }
+        })?;
+    let (reactant_coefficients, product_coefficients) = coefficients.split_at(plan.reactants.len());
+    let reactants: Vec<(Substance, u32)> = plan
+        .reactants
+        .iter()
+        .copied()
+        .zip(reactant_coefficients.iter().copied())
+        .collect();
+    let products: Vec<(Substance, u32)> = plan
+        .products
+        .iter()
+        .copied()
+        .zip(product_coefficients.iter().copied())
+        .collect();
+    let temperature_k = ctx.env.temperature_kelvin();
+    let thermo = reaction_thermo(ctx.cat, &reactants, &products, temperature_k);
+    let effects = super::effects::derive_effects(ctx, &plan, &products, thermo.as_ref());
+    let reactant_species: Vec<Species> = reactants
+        .iter()
+        .map(|&(s, n)| species(ctx.cat, s, n))
+        .collect();
+    let product_species: Vec<Species> = products
+        .iter()
+        .map(|&(s, n)| species(ctx.cat, s, n))
+        .collect();
+    Ok(ReactionOutcome {
+        equation: format!(
+            "{} → {}",
+            side_text(&reactant_species),
+            side_text(&product_species)
+        ),
+        reaction_class: plan.class,
+        explanation: explanation.for_reaction(&plan, &reactants, thermo.as_ref()),
+        reactants: reactant_species,
+        products: product_species,
+        catalyst: plan
+            .catalyst
+            .map(|c| ctx.cat.entries[c.entry].compound.formula.to_string()),
+        effects,
+        enthalpy_kj: thermo.map(|t| t.enthalpy_kj),
+        entropy_j_per_k: thermo.map(|t| t.entropy_j_per_k),
+        gibbs_kj: thermo.map(|t| t.gibbs_kj),
+        temperature_k,
+        exothermic: thermo.map(|t| t.enthalpy_kj < 0.0),
+        spontaneous: thermo.map(|t| t.gibbs_kj < 0.0),
+    })
+}
+
+fn no_reaction_outcome(ctx: &Context, explanation: &Explanation, reason: &str) -> ReactionOutcome {
+    let reactants: Vec<Species> = ctx
+        .reagents
+        .iter()
+        .map(|r| species(ctx.cat, r.substance, 1))
+        .collect();
+    ReactionOutcome {
+        equation: format!("{} → no reaction", side_text(&reactants)),
+        reaction_class: ReactionClass::NoReaction,
+        reactants,
+        products: Vec::new(),
+        catalyst: None,
+        effects: Vec::new(),
+        enthalpy_kj: None,
+        entropy_j_per_k: None,
+        gibbs_kj: None,
+        temperature_k: ctx.env.temperature_kelvin(),
+        exothermic: None,
+        spontaneous: None,
+        explanation: explanation.for_no_reaction(reason),
+    }
+}

@@ -1,0 +1,7 @@
+//! The chemistry sandbox: a pure engine that predicts reactions, a cache that makes every answer
+//! permanent for its input, world-first discoveries and their live feed.
+
+pub mod api;
+pub mod engine;
+pub mod model;
+pub mod store;
