@@ -428,3 +428,24 @@ mod configuration {
         }
     }
 }
+
+#[tokio::test]
+async fn a_server_pointed_at_a_missing_database_creates_and_migrates_it() {
+    let name = format!("catalyst_fresh_{}", uuid::Uuid::new_v4().simple());
+    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    let app = TestApp::builder().env("DATABASE_URL", &url).spawn().await;
+    // Dropped at the end of the test, like every test database.
+    let _cleanup = common::TestDatabase {
+        name: name.clone(),
+        url,
+    };
+    let user = app.register("first@example.com", "First").await;
+    assert!(!user.access_token.is_empty());
+    let ready = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+}
