@@ -373,6 +373,20 @@ fn member_activity(kind: ActivityKind, actor: Uuid, member: &ProjectMember) -> N
     }
 }
 
+/// Removes a membership and logs MEMBER_REMOVED, whether it was removed or left.
+async fn end_membership(
+    connection: &mut AsyncPgConnection,
+    member: &ProjectMember,
+    actor: Uuid,
+) -> AppResult<ActivityEvent> {
+    store::delete_member(connection, member.project_id, member.user_id).await?;
+    log::append(
+        connection,
+        member_activity(ActivityKind::MemberRemoved, actor, member),
+    )
+    .await
+}
+
 fn viewer<'a>(ctx: &Context<'a>) -> AppResult<&'a AuthenticatedUser> {
     authz::require_user(authz::viewer(ctx))
 }
@@ -760,12 +774,7 @@ impl ProjectMutation {
                     .await?
                     .ok_or_else(|| not_found("member"))?;
                 access.require_member_change(Some(member.role()?), None)?;
-                store::delete_member(connection, project_id, member_id).await?;
-                log::append(
-                    connection,
-                    member_activity(ActivityKind::MemberRemoved, actor, &member),
-                )
-                .await
+                end_membership(connection, &member, actor).await
             })
             .await?;
         publish_all(state, vec![event]);
@@ -797,12 +806,7 @@ impl ProjectMutation {
                         "the owner cannot leave; transfer ownership to another member first",
                     ));
                 }
-                store::delete_member(connection, project_id, actor).await?;
-                log::append(
-                    connection,
-                    member_activity(ActivityKind::MemberRemoved, actor, &member),
-                )
-                .await
+                end_membership(connection, &member, actor).await
             })
             .await?;
         publish_all(state, vec![event]);
