@@ -156,10 +156,10 @@ pub enum EffectKind {
 }
 
 /// Something a game can render; which parameters are set depends on `kind`.
-#[derive(SimpleObject, Default)]
+#[derive(SimpleObject)]
 #[graphql(name = "Effect")]
 pub struct EffectView {
-    kind: Option<EffectKind>,
+    kind: EffectKind,
     /// GAS_PRODUCTION: the gas's formula.
     gas: Option<String>,
     /// PRECIPITATE, STATE_CHANGE: the compound's formula.
@@ -175,58 +175,73 @@ pub struct EffectView {
     to: Option<String>,
 }
 
+impl EffectView {
+    fn of(kind: EffectKind) -> Self {
+        EffectView {
+            kind,
+            gas: None,
+            compound: None,
+            color: None,
+            intensity: None,
+            delta_celsius: None,
+            from: None,
+            to: None,
+        }
+    }
+}
+
 impl From<&Effect> for EffectView {
     fn from(effect: &Effect) -> Self {
-        let mut view = EffectView::default();
+        let mut view = EffectView::of(EffectKind::GasProduction);
         match effect {
             Effect::GasProduction {
                 gas,
                 color,
                 intensity,
             } => {
-                view.kind = Some(EffectKind::GasProduction);
+                view.kind = EffectKind::GasProduction;
                 view.gas = Some(gas.clone());
                 view.color = Some(color.clone());
                 view.intensity = Some(*intensity);
             }
             Effect::Precipitate { compound, color } => {
-                view.kind = Some(EffectKind::Precipitate);
+                view.kind = EffectKind::Precipitate;
                 view.compound = Some(compound.clone());
                 view.color = Some(color.clone());
             }
             Effect::Fire { color, intensity } => {
-                view.kind = Some(EffectKind::Fire);
+                view.kind = EffectKind::Fire;
                 view.color = Some(color.clone());
                 view.intensity = Some(*intensity);
             }
             Effect::Explosion { intensity } => {
-                view.kind = Some(EffectKind::Explosion);
+                view.kind = EffectKind::Explosion;
                 view.intensity = Some(*intensity);
             }
             Effect::LightEmission { color, intensity } => {
-                view.kind = Some(EffectKind::LightEmission);
+                view.kind = EffectKind::LightEmission;
                 view.color = Some(color.clone());
                 view.intensity = Some(*intensity);
             }
             Effect::TemperatureChange { delta_celsius } => {
-                view.kind = Some(EffectKind::TemperatureChange);
+                view.kind = EffectKind::TemperatureChange;
                 view.delta_celsius = Some(*delta_celsius);
             }
             Effect::ColorChange { from, to } => {
-                view.kind = Some(EffectKind::ColorChange);
+                view.kind = EffectKind::ColorChange;
                 view.from = Some(from.clone());
                 view.to = Some(to.clone());
             }
             Effect::Foam { intensity } => {
-                view.kind = Some(EffectKind::Foam);
+                view.kind = EffectKind::Foam;
                 view.intensity = Some(*intensity);
             }
             Effect::Smoke { color } => {
-                view.kind = Some(EffectKind::Smoke);
+                view.kind = EffectKind::Smoke;
                 view.color = Some(color.clone());
             }
             Effect::StateChange { compound, to } => {
-                view.kind = Some(EffectKind::StateChange);
+                view.kind = EffectKind::StateChange;
                 view.compound = Some(compound.clone());
                 view.to = Some(to.word().to_string());
             }
