@@ -13,6 +13,7 @@ use crate::{
     events::EventBus,
     graphql::build_schema,
     http,
+    reactions::predictor::ExternalPredictor,
     state::AppState,
     telemetry::Metrics,
 };
@@ -61,6 +62,13 @@ impl Application {
             }
             None => EventBus::in_process(settings.event_buffer),
         };
+        let predictor = settings
+            .reaction_predictor
+            .clone()
+            .map(ExternalPredictor::new)
+            .transpose()
+            .context("could not set up the reaction predictor's HTTP client")?
+            .map(Arc::new);
         let state = AppState {
             pool,
             redis,
@@ -72,6 +80,7 @@ impl Application {
             metrics,
             events,
             statements,
+            predictor,
             shutdown,
         };
         let schema = build_schema(Some(state.clone()));

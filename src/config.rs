@@ -42,6 +42,26 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Events buffered per topic for each subscriber; one that falls further behind is cut off.
     pub event_buffer: usize,
+    /// The external model asked about mixtures the chemistry rules cannot decide; none when unset.
+    pub reaction_predictor: Option<PredictorSettings>,
+}
+
+/// An OpenAI-compatible chat-completions endpoint and how patiently to use it.
+#[derive(Debug, Clone)]
+pub struct PredictorSettings {
+    pub url: url::Url,
+    pub api_key: Option<String>,
+    pub model: String,
+    /// Per attempt: a player is waiting for the answer.
+    pub timeout: Duration,
+    /// Further attempts after a failed one.
+    pub retries: u32,
+    /// First retry delay; doubled for each further retry, with jitter.
+    pub backoff: Duration,
+    /// Consecutive failed attempts that open the circuit breaker.
+    pub breaker_failures: u32,
+    /// How long an open breaker refuses calls before letting one trial call through.
+    pub breaker_cooldown: Duration,
 }
 
 /// A setting that is missing or invalid; its Display is the one line printed before exit code 2.
@@ -167,6 +187,7 @@ impl Settings {
         let request_timeout_secs = parse_number(&get, "REQUEST_TIMEOUT_SECONDS", 30, 1..=600)?;
         let shutdown_grace_secs = parse_number(&get, "SHUTDOWN_GRACE_SECONDS", 20, 0..=600)?;
         let event_buffer = parse_number(&get, "EVENT_BUFFER", 256, 16..=65_536)?;
+        let reaction_predictor = predictor_settings(&get)?;
 
         Ok(Settings {
             app_env,
@@ -184,6 +205,7 @@ impl Settings {
             request_timeout: Duration::from_secs(request_timeout_secs),
             shutdown_grace: Duration::from_secs(shutdown_grace_secs),
             event_buffer: event_buffer as usize,
+            reaction_predictor,
         })
     }
 
@@ -215,6 +237,49 @@ fn parse_number(
         ));
     }
     Ok(value)
+}
+
+fn predictor_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<PredictorSettings>, ConfigError> {
+    let Some(raw_url) = get("REACTION_PREDICTOR_URL") else {
+        return Ok(None);
+    };
+    let url = url::Url::parse(&raw_url)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .ok_or_else(|| {
+            invalid(
+                "REACTION_PREDICTOR_URL",
+                "expected the http(s) URL of a chat-completions endpoint",
+            )
+        })?;
+    Ok(Some(PredictorSettings {
+        url,
+        api_key: get("REACTION_PREDICTOR_API_KEY"),
+        model: get("REACTION_PREDICTOR_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
+        timeout: Duration::from_millis(parse_number(
+            get,
+            "REACTION_PREDICTOR_TIMEOUT_MS",
+            10_000,
+            10..=120_000,
+        )?),
+        retries: parse_number(get, "REACTION_PREDICTOR_RETRIES", 3, 0..=10)? as u32,
+        backoff: Duration::from_millis(parse_number(
+            get,
+            "REACTION_PREDICTOR_BACKOFF_MS",
+            250,
+            1..=60_000,
+        )?),
+        breaker_failures: parse_number(get, "REACTION_PREDICTOR_BREAKER_FAILURES", 5, 1..=1_000)?
+            as u32,
+        breaker_cooldown: Duration::from_secs(parse_number(
+            get,
+            "REACTION_PREDICTOR_BREAKER_COOLDOWN_SECONDS",
+            60,
+            1..=86_400,
+        )?),
+    }))
 }
 
 fn validate_database_url(raw: &str) -> Result<(), ConfigError> {

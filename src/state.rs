@@ -11,6 +11,7 @@ use crate::{
     config::Settings,
     db::{DbPool, StatementCounter},
     events::EventBus,
+    reactions::predictor::ExternalPredictor,
     telemetry::Metrics,
 };
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub events: EventBus,
     pub statements: StatementCounter,
+    /// Asked about mixtures the chemistry rules cannot decide, when REACTION_PREDICTOR_URL is set.
+    pub predictor: Option<Arc<ExternalPredictor>>,
     /// Flips to true when the server starts shutting down; long-lived streams watch it.
     pub shutdown: watch::Receiver<bool>,
 }

@@ -41,6 +41,7 @@ pub struct Metrics {
     http_request_duration: Histogram<f64>,
     graphql_operations: Counter<u64>,
     open_websockets: UpDownCounter<i64>,
+    predictor_attempts: Counter<u64>,
     pool_gauge: OnceLock<ObservableGauge<u64>>,
     statement_counter: OnceLock<ObservableCounter<u64>>,
 }
@@ -77,6 +78,12 @@ impl Metrics {
             open_websockets: meter
                 .i64_up_down_counter("websocket_connections_open")
                 .with_description("Open GraphQL WebSocket connections")
+                .build(),
+            predictor_attempts: meter
+                .u64_counter("reaction_predictor_attempts")
+                .with_description(
+                    "Calls to the external reaction predictor: answered, failed or breaker_open",
+                )
                 .build(),
             pool_gauge: OnceLock::new(),
             statement_counter: OnceLock::new(),
@@ -132,6 +139,11 @@ impl Metrics {
                 KeyValue::new("outcome", outcome.to_string()),
             ],
         );
+    }
+
+    pub fn record_predictor_attempt(&self, outcome: &'static str) {
+        self.predictor_attempts
+            .add(1, &[KeyValue::new("outcome", outcome)]);
     }
 
     pub fn websocket_opened(&self) {

@@ -24,8 +24,12 @@ use crate::{
         pagination::{connection_from_rows, decode_cursor, page_size},
     },
     reactions::{
-        engine::{self, Compound, Effect, EngineError, ReactionInput, ReactionOutcome},
+        engine::{
+            self, Compound, Effect, EngineError, Prediction, ProposalVerdict, ReactionInput,
+            ReactionOutcome,
+        },
         model::{CachedOutcome, Claim, Discovery, DiscoveryKind, Reaction},
+        predictor::{Consultation, ExternalPredictor},
         store::{self, DiscoveryCursor, ReactionCursor},
     },
     state::AppState,
@@ -254,7 +258,34 @@ impl From<&Effect> for EffectView {
 pub struct ReactionOutcomeNode {
     reaction: Reaction,
     outcome: ReactionOutcome,
+    source: OutcomeSource,
     world_first: Vec<Discovery>,
+}
+
+/// Who produced a stored outcome. Stored as text in `reaction_cache.source`.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OutcomeSource {
+    /// Catalyst's own chemistry engine.
+    Engine,
+    /// The external model, for a mixture the engine's rules do not cover; checked by the
+    /// engine (catalogue species, supplied reactants, conserving coefficients) before use.
+    ExternalModel,
+}
+
+impl OutcomeSource {
+    fn as_str(self) -> &'static str {
+        match self {
+            OutcomeSource::Engine => "ENGINE",
+            OutcomeSource::ExternalModel => "PREDICTOR",
+        }
+    }
+
+    fn parse(stored: &str) -> OutcomeSource {
+        match stored {
+            "PREDICTOR" => OutcomeSource::ExternalModel,
+            _ => OutcomeSource::Engine,
+        }
+    }
 }
 
 impl ReactionOutcomeNode {
@@ -272,6 +303,7 @@ impl ReactionOutcomeNode {
         Ok(ReactionOutcomeNode {
             reaction,
             outcome,
+            source: OutcomeSource::parse(&cached.source),
             world_first,
         })
     }
@@ -332,6 +364,11 @@ impl ReactionOutcomeNode {
 
     async fn environment(&self) -> Environment {
         Environment::parse(&self.reaction.environment)
+    }
+
+    /// Who predicted this outcome the first time the mix was run.
+    async fn predicted_by(&self) -> OutcomeSource {
+        self.source
     }
 
     /// True when this answer came from the cache of an earlier identical prediction.
@@ -545,6 +582,36 @@ fn claims(outcome: &ReactionOutcome) -> Vec<Claim> {
     claims
 }
 
+/// The outcome for a mix no rule covers: the external model's proposal when the engine accepts
+/// it, the engine's own best guess otherwise.
+async fn consult_predictor(
+    state: &AppState,
+    predictor: &ExternalPredictor,
+    input: &ReactionInput,
+    prediction: Prediction,
+) -> (ReactionOutcome, OutcomeSource) {
+    let engine_answer = (prediction.outcome, OutcomeSource::Engine);
+    let proposal = match predictor
+        .consult(input, &engine_answer.0, &state.metrics)
+        .await
+    {
+        Consultation::Proposed(proposal) => proposal,
+        Consultation::Unusable(reason) => {
+            tracing::warn!(%reason, "discarded the reaction predictor's answer");
+            return engine_answer;
+        }
+        Consultation::Unavailable => return engine_answer,
+    };
+    match engine::accept_proposal(input, &proposal) {
+        Ok(ProposalVerdict::Accepted(outcome)) => (*outcome, OutcomeSource::ExternalModel),
+        Ok(ProposalVerdict::NoReaction) => engine_answer,
+        Err(reason) => {
+            tracing::warn!(%reason, ?proposal, "discarded the reaction predictor's proposal");
+            engine_answer
+        }
+    }
+}
+
 fn cache_key(canonical_input: &str) -> String {
     hex::encode(Sha256::digest(canonical_input.as_bytes()))
 }
@@ -718,11 +785,28 @@ impl ReactionMutation {
         let known = store::find_cached(&mut connection, &key).await?;
         let fresh = match known {
             Some(_) => None,
-            None => Some(engine::predict_reaction(&engine_input).map_err(engine_error)?),
+            None => {
+                let prediction = engine::assess_reaction(&engine_input).map_err(engine_error)?;
+                let consult = state
+                    .predictor
+                    .as_deref()
+                    .filter(|_| !prediction.decided_by_rule);
+                Some(match consult {
+                    None => (prediction.outcome, OutcomeSource::Engine),
+                    Some(predictor) => {
+                        // The player waits on the model; a pooled connection should not.
+                        drop(connection);
+                        let fresh =
+                            consult_predictor(state, predictor, &engine_input, prediction).await;
+                        connection = state.pool.get().await?;
+                        fresh
+                    }
+                })
+            }
         };
         let fresh_json = fresh
             .as_ref()
-            .map(serde_json::to_value)
+            .map(|(outcome, source)| serde_json::to_value(outcome).map(|json| (json, *source)))
             .transpose()
             .map_err(internal)?;
         let reaction = Reaction {
@@ -737,13 +821,13 @@ impl ReactionMutation {
             .transaction::<_, AppError, _>(async |connection| {
                 let (stored, stored_now) = match (&known, &fresh_json) {
                     (Some(cached), _) => (cached.clone(), false),
-                    (None, Some(outcome)) => {
+                    (None, Some((outcome, source))) => {
                         store::store_first_outcome(
                             connection,
                             &key,
                             &canonical_input,
                             outcome,
-                            "ENGINE",
+                            source.as_str(),
                         )
                         .await?
                     }
@@ -771,6 +855,7 @@ impl ReactionMutation {
                 let node = ReactionOutcomeNode {
                     reaction,
                     outcome,
+                    source: OutcomeSource::parse(&stored.source),
                     world_first: firsts.clone(),
                 };
                 Ok((node, firsts))

@@ -12,6 +12,11 @@
 //!
 //! * [`predict_reaction`] — `ReactionInput` → `ReactionOutcome` (equation,
 //!   class, species, effects, thermodynamics, explanation).
+//! * [`assess_reaction`] — the same, saying whether a rule decided the outcome or no rule
+//!   covers the mixture (the engine's "no reaction" is then a best guess).
+//! * [`accept_proposal`] — checks a reaction proposed from outside (an external model):
+//!   catalogue species only, supplied reactants only, conserving coefficients; an accepted
+//!   proposal goes through the same balancing, thermodynamics and effects.
 //! * [`canonical_key`] — normalised input (canonical formulas + states,
 //!   sorted; amounts as reduced integer ratios; environment; catalyst) as a
 //!   stable string for the caller to hash as a cache key. Outcomes depend on
@@ -65,6 +70,7 @@ mod explain;
 mod formula;
 mod model;
 mod predict;
+mod proposal;
 mod rational;
 mod rules;
 mod thermo;
@@ -84,4 +90,8 @@ pub use formula::{parse_formula, FormulaError, ParsedFormula, MAX_FORMULA_CHARS}
 pub use model::{
     Effect, ReactantInput, ReactionClass, ReactionInput, ReactionOutcome, Species, State,
 };
-pub use predict::{canonical_key, predict_reaction};
+pub use predict::{assess_reaction, canonical_key, predict_reaction, Prediction};
+pub use proposal::{
+    accept_proposal, ProposalRejected, ProposalVerdict, ProposedReaction, ProposedSpecies,
+    MAX_PROPOSAL_EXPLANATION_CHARS,
+};

@@ -17,7 +17,19 @@ const MAX_AMOUNT_MOL: f64 = 1e12;
 const RATIO_RESOLUTION: f64 = 1e9;
 const KEY_VERSION: &str = "catalyst-engine/v1";
 
+/// The engine's outcome, and whether a rule decided it. An undecided outcome is the engine's
+/// best guess ("no reaction is expected") for a combination none of its rules covers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    pub outcome: ReactionOutcome,
+    pub decided_by_rule: bool,
+}
+
 pub fn predict_reaction(input: &ReactionInput) -> Result<ReactionOutcome, EngineError> {
+    assess_reaction(input).map(|prediction| prediction.outcome)
+}
+
+pub fn assess_reaction(input: &ReactionInput) -> Result<Prediction, EngineError> {
     let cat: &'static Catalogue = &CATALOGUE;
     let prepared = prepare(cat, input)?;
     let ctx = Context {
@@ -31,11 +43,19 @@ pub fn predict_reaction(input: &ReactionInput) -> Result<ReactionOutcome, Engine
         ctx: &ctx,
         ratios: &prepared.ratios,
     };
-    match apply_rules(&ctx) {
-        Verdict::Reacts(plan) => reaction_outcome(&ctx, &explanation, plan),
-        Verdict::NoReaction(reason) => Ok(no_reaction_outcome(&ctx, &explanation, &reason)),
-        Verdict::NotApplicable => Ok(no_reaction_outcome(&ctx, &explanation, "No reaction.")),
-    }
+    let (outcome, decided_by_rule) = match apply_rules(&ctx) {
+        Verdict::Reacts(plan) => (reaction_outcome(&ctx, &explanation, plan)?, true),
+        Verdict::NoReaction(reason) => (no_reaction_outcome(&ctx, &explanation, &reason), true),
+        Verdict::Undecided(reason) => (no_reaction_outcome(&ctx, &explanation, &reason), false),
+        Verdict::NotApplicable => (
+            no_reaction_outcome(&ctx, &explanation, "No reaction."),
+            false,
+        ),
+    };
+    Ok(Prediction {
+        outcome,
+        decided_by_rule,
+    })
 }
 
 /// A stable string identifying everything the prediction depends on:
@@ -64,14 +84,14 @@ pub fn canonical_key(input: &ReactionInput) -> Result<String, EngineError> {
     ))
 }
 
-struct Prepared {
-    reagents: Vec<Reagent>,
-    ratios: Vec<Option<u64>>,
-    catalyst: Option<Substance>,
-    aqueous: bool,
+pub(crate) struct Prepared {
+    pub reagents: Vec<Reagent>,
+    pub ratios: Vec<Option<u64>>,
+    pub catalyst: Option<Substance>,
+    pub aqueous: bool,
 }
 
-fn prepare(cat: &Catalogue, input: &ReactionInput) -> Result<Prepared, EngineError> {
+pub(crate) fn prepare(cat: &Catalogue, input: &ReactionInput) -> Result<Prepared, EngineError> {
     let count = input.reactants.len();
     if !(MIN_REACTANTS..=MAX_REACTANTS).contains(&count) {
         return Err(EngineError::ReactantCount { count });
@@ -255,7 +275,7 @@ fn side_text(list: &[Species]) -> String {
         .join(" + ")
 }
 
-fn reaction_outcome(
+pub(crate) fn reaction_outcome(
     ctx: &Context,
     explanation: &Explanation,
     plan: Plan,

@@ -72,7 +72,7 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    fn new(
+    pub(crate) fn new(
         class: ReactionClass,
         reactants: Vec<Substance>,
         products: Vec<Substance>,
@@ -104,6 +104,9 @@ pub(crate) enum Verdict {
     NotApplicable,
     NoReaction(String),
     Reacts(Plan),
+    /// No rule knows this combination; the reason is the engine's best guess that nothing
+    /// happens, which an external predictor may overrule.
+    Undecided(String),
 }
 
 type Rule = fn(&Context) -> Verdict;
@@ -128,31 +131,38 @@ pub(crate) fn apply_rules(ctx: &Context) -> Verdict {
             Verdict::NoReaction(reason) => {
                 first_refusal.get_or_insert(reason);
             }
-            Verdict::NotApplicable => {}
+            Verdict::NotApplicable | Verdict::Undecided(_) => {}
         }
     }
-    Verdict::NoReaction(first_refusal.unwrap_or_else(|| generic_refusal(ctx)))
+    if let Some(reason) = first_refusal.or_else(|| inert_mixture(ctx)) {
+        return Verdict::NoReaction(reason);
+    }
+    Verdict::Undecided(generic_refusal(ctx))
 }
 
-fn generic_refusal(ctx: &Context) -> String {
+/// Mixtures where nothing can happen whatever the rules say: a noble gas, or one chemical alone.
+fn inert_mixture(ctx: &Context) -> Option<String> {
     if let Some(noble) = ctx
         .reagents
         .iter()
         .find(|r| ctx.compound(r.substance).class == CompoundClass::NobleGas)
     {
-        return format!(
+        return Some(format!(
             "{} is a noble gas: its full outer electron shell makes it chemically inert.",
             capitalize(ctx.name(noble.substance))
-        );
+        ));
     }
-    let names = ctx.reagent_names();
-    if ctx.reagents.len() == 1 {
-        return format!(
+    (ctx.reagents.len() == 1).then(|| {
+        format!(
             "{} is stable on its own in {}; there is nothing for it to react with.",
-            capitalize(&names),
+            capitalize(&ctx.reagent_names()),
             ctx.env.description()
-        );
-    }
+        )
+    })
+}
+
+fn generic_refusal(ctx: &Context) -> String {
+    let names = ctx.reagent_names();
     if let Some(water) = ctx.water_reagent() {
         let others = join_names(
             ctx.reagents
@@ -241,7 +251,7 @@ impl<'a> Context<'a> {
         self.product("H2O")
     }
 
-    fn as_product(&self, entry: usize) -> Substance {
+    pub(crate) fn as_product(&self, entry: usize) -> Substance {
         let compound = self.cat.entries[entry].compound;
         if compound.state == State::Aqueous && !self.aqueous {
             let pure = [State::Gas, State::Liquid, State::Solid]
