@@ -32,13 +32,7 @@ pub fn predict_reaction(input: &ReactionInput) -> Result<ReactionOutcome, Engine
 pub fn assess_reaction(input: &ReactionInput) -> Result<Prediction, EngineError> {
     let cat: &'static Catalogue = &CATALOGUE;
     let prepared = prepare(cat, input)?;
-    let ctx = Context {
-        cat,
-        reagents: &prepared.reagents,
-        env: input.environment,
-        catalyst: prepared.catalyst,
-        aqueous: prepared.aqueous,
-    };
+    let ctx = prepared.context(cat, input.environment);
     let explanation = Explanation {
         ctx: &ctx,
         ratios: &prepared.ratios,
@@ -89,6 +83,23 @@ pub(crate) struct Prepared {
     pub ratios: Vec<Option<u64>>,
     pub catalyst: Option<Substance>,
     pub aqueous: bool,
+}
+
+impl Prepared {
+    /// What the rules see of this mixture.
+    pub(crate) fn context<'a>(
+        &'a self,
+        cat: &'a Catalogue,
+        env: super::environment::Environment,
+    ) -> Context<'a> {
+        Context {
+            cat,
+            reagents: &self.reagents,
+            env,
+            catalyst: self.catalyst,
+            aqueous: self.aqueous,
+        }
+    }
 }
 
 pub(crate) fn prepare(cat: &Catalogue, input: &ReactionInput) -> Result<Prepared, EngineError> {

@@ -72,13 +72,7 @@ pub fn accept_proposal(
     }
     let cat: &'static Catalogue = &CATALOGUE;
     let prepared = prepare(cat, input).map_err(ProposalRejected::InvalidInput)?;
-    let ctx = Context {
-        cat,
-        reagents: &prepared.reagents,
-        env: input.environment,
-        catalyst: prepared.catalyst,
-        aqueous: prepared.aqueous,
-    };
+    let ctx = prepared.context(cat, input.environment);
     let reactants = proposal
         .reactants
         .iter()
