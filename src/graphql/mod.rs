@@ -1,6 +1,7 @@
 //! The GraphQL schema: every feature's query, mutation and subscription roots merged into one,
 //! plus the pieces they share (ids, pagination, loaders, the operation observer).
 
+pub mod document;
 pub mod ids;
 pub mod loaders;
 pub mod node;

@@ -1,6 +1,7 @@
 //! Records what each GraphQL request turned out to be (operation type and name, whether it got
 //! as far as execution) so the HTTP layer can pick status codes and count operations, and
-//! refuses mutations arriving over GET, which the GraphQL-over-HTTP spec forbids.
+//! refuses mutations arriving over GET, which the GraphQL-over-HTTP spec forbids. Documents of
+//! subscriptions are compacted here, once, before they settle in for a long life.
 
 use std::sync::{Arc, Mutex};
 
@@ -96,7 +97,15 @@ impl Extension for OperationObserverExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
+        let mut document = next.run(ctx, query, variables).await?;
+        if document
+            .operations
+            .iter()
+            .any(|(_, operation)| operation.node.ty == OperationType::Subscription)
+        {
+            // A subscription keeps its document for as long as it stays open.
+            super::document::shrink_to_fit(&mut document);
+        }
         let Some(record) = ctx.data_opt::<OperationRecord>() else {
             return Ok(document);
         };
