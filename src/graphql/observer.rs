@@ -87,6 +87,8 @@ impl Extension for OperationObserverExtension {
             let name = request.operation_name.clone();
             record.update(|facts| facts.operation_name = name);
         }
+        let mut request = request;
+        super::document::inline_subscription_variables(&mut request);
         next.run(ctx, request).await
     }
 
