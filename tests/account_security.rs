@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use catalyst::auth::totp::base32_decode;
-use common::{data, expect_error, TestApp, TestUser, LOGIN, STRONG_PASSWORD};
+use common::{data, expect_error, ws::GraphqlWs, TestApp, TestUser, LOGIN, STRONG_PASSWORD};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 
@@ -496,6 +496,46 @@ async fn a_read_key_reads_but_cannot_mutate_and_a_write_key_can() {
         )
         .await;
     expect_error(&minted, "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn over_websocket_a_read_key_queries_but_its_mutations_are_refused() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", "Ada").await;
+    let key = create_key(&app, &ada, json!(["READ"])).await;
+    let secret = key["secret"].as_str().unwrap();
+    let mut socket = GraphqlWs::connect(
+        &app.ws_url(),
+        json!({ "authorization": format!("Bearer {secret}") }),
+    )
+    .await
+    .expect("a live key is acknowledged");
+    socket.subscribe("me", ME, json!({})).await;
+    socket.subscribe("rename", UPDATE_PROFILE, json!({})).await;
+    let (mut me, mut rename) = (None, None);
+    while me.is_none() || rename.is_none() {
+        let message = socket.next_message().await;
+        match message["id"].as_str() {
+            Some("me") if message["type"] == "next" => me = Some(message),
+            Some("rename") if message["type"] != "complete" => rename = Some(message),
+            _ => {}
+        }
+    }
+    let me = me.unwrap();
+    assert_eq!(me["payload"]["data"]["me"]["email"], "ada@example.com");
+    let rename = rename.unwrap();
+    let errors = if rename["type"] == "error" {
+        &rename["payload"]
+    } else {
+        &rename["payload"]["errors"]
+    };
+    assert_eq!(errors[0]["extensions"]["code"], "FORBIDDEN", "{rename}");
+    socket.close().await;
+
+    let unchanged = app
+        .graphql_as(&ada.access_token, "{ me { displayName } }", json!({}))
+        .await;
+    assert_eq!(data(&unchanged)["me"]["displayName"], "Ada");
 }
 
 #[tokio::test]

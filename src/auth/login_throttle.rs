@@ -65,6 +65,7 @@ pub async fn record_failure(
     .bind::<BigInt, _>(seconds(policy.login_failure_window)?)
     .get_result(connection)
     .await?;
+    forget_stale_counts(connection, policy).await?;
     if counted.failures < policy.login_max_failures as i32 {
         return Ok(None);
     }
@@ -82,6 +83,25 @@ pub async fn record_failure(
     .await
     .optional()?;
     Ok(locked.and_then(|locked| locked.locked_until))
+}
+
+/// Guessed emails leave rows nobody will clear by signing in; each failure drops a few that
+/// no longer count (window over, no lock in force), so the table stays the size of current abuse.
+async fn forget_stale_counts(
+    connection: &mut AsyncPgConnection,
+    policy: &AccountSecuritySettings,
+) -> AppResult<()> {
+    diesel::sql_query(
+        "DELETE FROM login_throttles WHERE email IN ( \
+           SELECT email FROM login_throttles \
+           WHERE window_started_at < now() - make_interval(secs => $1) \
+             AND (locked_until IS NULL OR locked_until < now()) \
+           LIMIT 16 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind::<BigInt, _>(seconds(policy.login_failure_window)?)
+    .execute(connection)
+    .await?;
+    Ok(())
 }
 
 /// A successful sign-in forgets earlier failures.

@@ -160,12 +160,24 @@ pub async fn unused_recovery_codes(
         .await?)
 }
 
+/// Opens a challenge, clearing away the user's spent and expired ones so they do not pile up.
 pub async fn insert_challenge(
     connection: &mut AsyncPgConnection,
     user_id: Uuid,
     token_hash: &str,
     expires_at: DateTime<Utc>,
 ) -> AppResult<()> {
+    diesel::delete(
+        mfa_challenges::table
+            .filter(mfa_challenges::user_id.eq(user_id))
+            .filter(
+                mfa_challenges::used_at
+                    .is_not_null()
+                    .or(mfa_challenges::expires_at.le(diesel::dsl::now)),
+            ),
+    )
+    .execute(connection)
+    .await?;
     diesel::insert_into(mfa_challenges::table)
         .values((
             mfa_challenges::id.eq(Uuid::now_v7()),
