@@ -480,6 +480,25 @@ async fn a_read_key_reads_but_cannot_mutate_and_a_write_key_can() {
         )
         .await;
     expect_error(&create_project, "FORBIDDEN");
+    // In a document with several operations, the one selected by name is judged.
+    let document = format!(
+        "query Read {ME} mutation Write {}",
+        &UPDATE_PROFILE["mutation ".len()..]
+    );
+    for (operation, allowed) in [("Read", true), ("Write", false)] {
+        let response = app
+            .post_graphql(
+                Some(read_secret),
+                json!({ "query": document, "operationName": operation }),
+            )
+            .await;
+        let body: Value = response.json().await.unwrap();
+        if allowed {
+            assert_eq!(data(&body)["me"]["email"], "ada@example.com");
+        } else {
+            expect_error(&body, "FORBIDDEN");
+        }
+    }
 
     let write = create_key(&app, &ada, json!(["READ", "WRITE"])).await;
     let write_secret = write["secret"].as_str().unwrap();

@@ -13,7 +13,7 @@ use crate::{
     graphql::{
         ids::decode_id,
         loaders::Loaders,
-        pagination::{connection_from_rows, decode_cursor, page_size},
+        pagination::{connection_from_rows, page_request},
     },
     state::AppState,
     users::{api::USER_TYPE, model::User},
@@ -96,11 +96,7 @@ impl AuditQuery {
         after: Option<String>,
         filter: Option<AuditLogFilter>,
     ) -> AppResult<Connection<String, AuditRecord>> {
-        let limit = page_size(first)?;
-        let before_id: Option<i64> = after
-            .as_deref()
-            .map(|cursor| decode_cursor("after", cursor))
-            .transpose()?;
+        let (limit, before_id): (i64, Option<i64>) = page_request(first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let filter = AuditFilter {
             kinds: filter.kinds,

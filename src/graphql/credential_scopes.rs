@@ -8,7 +8,7 @@ use async_graphql::{
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
     },
-    parser::types::ExecutableDocument,
+    parser::types::{ExecutableDocument, OperationType},
     Pos, Request, ServerResult, Variables,
 };
 
@@ -60,7 +60,16 @@ impl Extension for CredentialScopesExtension {
             .lock()
             .ok()
             .and_then(|name| name.clone());
-        if let (Some(operation_type), _) = selected_operation(&document, requested) {
+        // When the operation cannot be told (execution will refuse it anyway), fail closed:
+        // judge the document by its strongest operation.
+        let operation_type = selected_operation(&document, requested).0.or_else(|| {
+            document
+                .operations
+                .iter()
+                .any(|(_, operation)| operation.node.ty == OperationType::Mutation)
+                .then_some(OperationType::Mutation)
+        });
+        if let Some(operation_type) = operation_type {
             authz::require_operation(viewer, operation_type)
                 .map_err(|error| error.into_graphql().into_server_error(Pos::default()))?;
         }

@@ -26,7 +26,7 @@ use crate::{
     error::{bad_input, conflict, not_found, AppError, AppResult},
     graphql::{
         ids::{decode_id, encode_id},
-        pagination::{connection_from_rows, decode_cursor, page_size},
+        pagination::{connection_from_rows, page_request},
     },
     security::{
         login::{self, SESSION_TYPE},
@@ -181,11 +181,8 @@ impl SecurityQuery {
         after: Option<String>,
     ) -> AppResult<Connection<String, SessionNode>> {
         let viewer = authz::require_user(authz::viewer(ctx))?;
-        let limit = page_size(first)?;
-        let after_position: Option<SessionCursor> = after
-            .as_deref()
-            .map(|cursor| decode_cursor("after", cursor))
-            .transpose()?;
+        let (limit, after_position): (i64, Option<SessionCursor>) =
+            page_request(first, after.as_deref())?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
         let rows =
             sessions::list_live_sessions(&mut connection, viewer.user_id(), after_position, limit)
@@ -215,11 +212,8 @@ impl SecurityQuery {
         after: Option<String>,
     ) -> AppResult<Connection<String, ApiKey>> {
         let viewer = authz::require_user(authz::viewer(ctx))?;
-        let limit = page_size(first)?;
-        let after_position: Option<ApiKeyCursor> = after
-            .as_deref()
-            .map(|cursor| decode_cursor("after", cursor))
-            .transpose()?;
+        let (limit, after_position): (i64, Option<ApiKeyCursor>) =
+            page_request(first, after.as_deref())?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
         let rows =
             api_keys::list_api_keys(&mut connection, viewer.user_id(), after_position, limit)
