@@ -321,6 +321,8 @@ async fn disabling_mfa_needs_the_password_and_a_fresh_code() {
     let kinds = audit_kinds(&app, &admin, &ada).await;
     assert!(kinds.contains(&"MFA_ENROLLED".to_string()), "{kinds:?}");
     assert!(kinds.contains(&"MFA_DISABLED".to_string()), "{kinds:?}");
+    // The wrong code counted as a failed attempt against the account's lock.
+    assert!(kinds.contains(&"LOGIN_FAILED".to_string()), "{kinds:?}");
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ use crate::{
     auth::{
         api_keys::{self, ApiKey, ApiKeyCursor, ApiScope, NewApiKey},
         authz::{self, SessionOnly, SignedIn},
+        login_throttle::{self, locked_error},
         passwords::verify_password,
         sessions::{self, RevokeReason, Session, SessionCursor},
         tokens::hash_opaque_token,
@@ -328,9 +329,15 @@ impl SecurityMutation {
         let state = AppState::from_ctx(ctx);
         let client = ClientInfo::from_ctx(ctx);
         let user_id = viewer.user_id();
+        let email = &viewer.user.email;
         let mut connection = state.pool.get().await?;
-        connection
+        // A wrong code is committed as a failure (it counts towards the account lock, so a
+        // stolen session and password cannot guess codes without end), then reported.
+        let refusal = connection
             .transaction::<_, AppError, _>(async |connection| {
+                if let Some(until) = login_throttle::locked_until(connection, email).await? {
+                    return Err(locked_error(until));
+                }
                 if !store::has_confirmed_totp(connection, user_id).await? {
                     return Err(conflict("MFA is not on"));
                 }
@@ -338,10 +345,18 @@ impl SecurityMutation {
                     .await?
                     .is_none()
                 {
-                    return Err(bad_input(
-                        "code",
-                        "the code is incorrect or was already used",
-                    ));
+                    let locked = login::record_failed_attempt(
+                        connection,
+                        state,
+                        &client,
+                        email,
+                        Some(user_id),
+                        "wrong_mfa_code",
+                    )
+                    .await?;
+                    return Ok(Some(locked.map(locked_error).unwrap_or_else(|| {
+                        bad_input("code", "the code is incorrect or was already used")
+                    })));
                 }
                 store::delete_totp(connection, user_id).await?;
                 audit_store::record(
@@ -349,10 +364,14 @@ impl SecurityMutation {
                     &client,
                     AuditEntry::by_user(AuditEventKind::MfaDisabled, user_id),
                 )
-                .await
+                .await?;
+                Ok(None)
             })
             .await?;
-        Ok(true)
+        match refusal {
+            Some(error) => Err(error),
+            None => Ok(true),
+        }
     }
 
     /// Completes a `login` that answered `mfaRequired`: the challenge and a code from the app

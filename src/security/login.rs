@@ -111,7 +111,7 @@ pub async fn sign_in_with_password(
 
 /// Counts a failure against the account and audits it (and the lock, when this failure is the
 /// one that locks). Returns the lock's end in that case.
-async fn record_failed_attempt(
+pub async fn record_failed_attempt(
     connection: &mut AsyncPgConnection,
     state: &AppState,
     client: &ClientInfo,
