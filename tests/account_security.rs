@@ -444,6 +444,24 @@ async fn my_sessions_lists_devices_and_revoking_one_kills_its_refresh_and_access
     expect_error(&twice, "NOT_FOUND");
 }
 
+#[tokio::test]
+async fn authenticating_costs_one_statement_with_a_session_and_with_an_api_key() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", "Ada").await;
+    let key = create_key(&app, &ada, json!(["READ"])).await;
+    let secret = key["secret"].as_str().unwrap().to_string();
+    // The first use of the key also records its last use; later ones within a minute do not.
+    data(&app.graphql_as(&secret, ME, json!({})).await);
+    data(&app.graphql_as(&ada.access_token, ME, json!({})).await);
+
+    for credential in [&ada.access_token, &secret] {
+        let before = app.statements_executed().await;
+        data(&app.graphql_as(credential, ME, json!({})).await);
+        let after = app.statements_executed().await;
+        assert_eq!(after - before, 1, "statements for `me`");
+    }
+}
+
 // ---- API keys ----
 
 async fn create_key(app: &TestApp, user: &TestUser, scopes: Value) -> Value {
