@@ -347,4 +347,32 @@ mod tests {
         let url = Settings::from_vars(vars(&[("DATABASE_URL", "mysql://x/y")])).unwrap_err();
         assert_eq!(url.variable, "DATABASE_URL");
     }
+
+    #[test]
+    fn account_security_policy_has_safe_defaults_and_refuses_bad_values() {
+        let secret = "y".repeat(40);
+        let defaults = Settings::from_vars(vars(&[("JWT_SECRET", &secret)])).unwrap();
+        let policy = &defaults.account_security;
+        assert_eq!(policy.login_max_failures, 5);
+        assert_eq!(policy.login_failure_window, Duration::from_secs(900));
+        // Derived from JWT_SECRET: the same secret gives the same key on every instance.
+        let again = Settings::from_vars(vars(&[("JWT_SECRET", &secret)])).unwrap();
+        assert_eq!(
+            policy.totp_encryption_key,
+            again.account_security.totp_encryption_key
+        );
+        let explicit =
+            Settings::from_vars(vars(&[("TOTP_ENCRYPTION_KEY", &"ab".repeat(32))])).unwrap();
+        assert_eq!(explicit.account_security.totp_encryption_key, [0xab; 32]);
+        for (variable, value) in [
+            ("TOTP_ENCRYPTION_KEY", "not hex"),
+            ("TOTP_ENCRYPTION_KEY", "abcd"),
+            ("LOGIN_MAX_FAILURES", "0"),
+            ("LOGIN_LOCKOUT_SECONDS", "0"),
+            ("API_KEY_MAX_LIFETIME_DAYS", "100000"),
+        ] {
+            let error = Settings::from_vars(vars(&[(variable, value)])).unwrap_err();
+            assert_eq!(error.variable, variable, "{value}");
+        }
+    }
 }
