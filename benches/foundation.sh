@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Foundation benchmark (see BENCHMARKS.md): `{ __typename }` and `{ me { id email } }` at
-# CONNECTIONS concurrent connections with wrk, `pgbench -S` at the same concurrency in the same
+# Foundation benchmark (see BENCHMARKS.md): `{ __typename }` and `{ me { id email } }` (with a
+# session's JWT, then with an API key) at CONNECTIONS concurrent connections with wrk, `pgbench -S` at the same concurrency in the same
 # run as the ceiling, and the server's idle RSS. Needs wrk and pgbench (Debian: wrk,
 # postgresql-client) and a local PostgreSQL; run from anywhere: bash benches/foundation.sh
 set -euo pipefail
@@ -14,8 +14,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/catalyst-target}"
 
 cargo build --release --quiet --bin catalyst
 BIN="$CARGO_TARGET_DIR/release/catalyst"
-BENCH_DB=catalyst_bench
-PGBENCH_DB=catalyst_pgbench
+BENCH_DB=${BENCH_DB:-catalyst_bench}
+PGBENCH_DB=${PGBENCH_DB:-catalyst_pgbench}
 
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" >/dev/null
 DATABASE_URL="$PG/$BENCH_DB" BIND_ADDR="127.0.0.1:$PORT" \
@@ -56,6 +56,9 @@ run_wrk() { # name body token
 echo "== catalyst foundation benchmark: $CONNECTIONS connections, ${DURATION}s each, $(nproc) cores"
 run_wrk typename '{"query":"{ __typename }"}' ""
 run_wrk me "$ME_BODY" "$TOKEN"
+API_KEY=$(curl -fs "$URL" -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" -d '{"query":"mutation { createApiKey(name: \"bench\", scopes: [READ]) { secret } }"}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["createApiKey"]["secret"])')
+run_wrk me_api_key "$ME_BODY" "$API_KEY"
 LOADED_RSS_KIB=$(rss_kib)
 
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $PGBENCH_DB" >/dev/null
@@ -65,10 +68,11 @@ PGBENCH_TPS=$(pgbench -n -S -c "$CONNECTIONS" -j 2 -T "$DURATION" "$PG/$PGBENCH_
 printf '%-16s %10s tps\n' "pgbench -S" "$PGBENCH_TPS"
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $PGBENCH_DB" >/dev/null
 
-python3 - "$me_RPS" "$typename_RPS" "$PGBENCH_TPS" "$IDLE_RSS_KIB" "$LOADED_RSS_KIB" <<'PY'
+python3 - "$me_RPS" "$typename_RPS" "$PGBENCH_TPS" "$IDLE_RSS_KIB" "$LOADED_RSS_KIB" "$me_api_key_RPS" <<'PY'
 import sys
-me, typename, pgbench, idle, loaded = map(float, sys.argv[1:])
+me, typename, pgbench, idle, loaded, me_api_key = map(float, sys.argv[1:])
 print(f"me / pgbench -S        {100 * me / pgbench:6.1f} %   (target >= 40 %)")
+print(f"me with API key / pgbench -S {100 * me_api_key / pgbench:.1f} %")
 print(f"__typename / pgbench -S {100 * typename / pgbench:5.1f} %")
 print(f"idle RSS               {idle / 1024:6.1f} MiB (target <= 30 MiB); after load {loaded / 1024:.1f} MiB")
 PY

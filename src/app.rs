@@ -30,7 +30,8 @@ impl Application {
         if settings.jwt_secret_source == SecretSource::GeneratedForThisProcess {
             tracing::warn!(
                 "JWT_SECRET is not set: using a random secret for this process; \
-                 tokens will not survive a restart or work across instances"
+                 tokens (and TOTP secrets enrolled without TOTP_ENCRYPTION_KEY) will not \
+                 survive a restart or work across instances"
             );
         }
         db::create_database_if_missing(&settings.database_url).await?;

@@ -44,6 +44,7 @@ pub struct Settings {
     pub event_buffer: usize,
     /// The external model asked about mixtures the chemistry rules cannot decide; none when unset.
     pub reaction_predictor: Option<PredictorSettings>,
+    pub account_security: AccountSecuritySettings,
 }
 
 /// An OpenAI-compatible chat-completions endpoint and how patiently to use it.
@@ -62,6 +63,25 @@ pub struct PredictorSettings {
     pub breaker_failures: u32,
     /// How long an open breaker refuses calls before letting one trial call through.
     pub breaker_cooldown: Duration,
+}
+
+/// Policy for logins, MFA and API keys (see README "Account security").
+#[derive(Debug, Clone)]
+pub struct AccountSecuritySettings {
+    /// Failed logins (or MFA codes) per account within `login_failure_window` before it locks.
+    pub login_max_failures: u32,
+    pub login_failure_window: Duration,
+    pub login_lockout: Duration,
+    /// How long the challenge from a password-verified login stays valid for `verifyMfa`.
+    pub mfa_challenge_ttl: Duration,
+    /// Wrong codes one challenge tolerates before it dies and the password must be retyped.
+    pub mfa_challenge_max_attempts: u32,
+    /// The `issuer` shown by authenticator apps.
+    pub totp_issuer: String,
+    /// AES-256-GCM key for stored TOTP secrets.
+    pub totp_encryption_key: [u8; 32],
+    /// Keys without `expiresAt` expire after this; later dates are refused.
+    pub api_key_max_lifetime: Duration,
 }
 
 /// A setting that is missing or invalid; its Display is the one line printed before exit code 2.
@@ -188,6 +208,7 @@ impl Settings {
         let shutdown_grace_secs = parse_number(&get, "SHUTDOWN_GRACE_SECONDS", 20, 0..=600)?;
         let event_buffer = parse_number(&get, "EVENT_BUFFER", 256, 16..=65_536)?;
         let reaction_predictor = predictor_settings(&get)?;
+        let account_security = account_security_settings(&get, &jwt_secret)?;
 
         Ok(Settings {
             app_env,
@@ -206,12 +227,60 @@ impl Settings {
             shutdown_grace: Duration::from_secs(shutdown_grace_secs),
             event_buffer: event_buffer as usize,
             reaction_predictor,
+            account_security,
         })
     }
 
     pub fn is_production(&self) -> bool {
         self.app_env == AppEnv::Production
     }
+}
+
+fn account_security_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    jwt_secret: &[u8],
+) -> Result<AccountSecuritySettings, ConfigError> {
+    let totp_encryption_key = match get("TOTP_ENCRYPTION_KEY") {
+        Some(hex_key) => hex::decode(&hex_key)
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .ok_or_else(|| invalid("TOTP_ENCRYPTION_KEY", "expected 64 hex digits (32 bytes)"))?,
+        // Derived so a deployment with JWT_SECRET needs nothing more; rotating JWT_SECRET then
+        // requires setting the old derived key here explicitly.
+        None => {
+            let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, jwt_secret);
+            let tag = ring::hmac::sign(&key, b"catalyst totp secret encryption key");
+            <[u8; 32]>::try_from(tag.as_ref()).expect("an HMAC-SHA256 tag is 32 bytes")
+        }
+    };
+    Ok(AccountSecuritySettings {
+        login_max_failures: parse_number(get, "LOGIN_MAX_FAILURES", 5, 1..=1000)? as u32,
+        login_failure_window: Duration::from_secs(parse_number(
+            get,
+            "LOGIN_FAILURE_WINDOW_SECONDS",
+            900,
+            10..=86_400,
+        )?),
+        login_lockout: Duration::from_secs(parse_number(
+            get,
+            "LOGIN_LOCKOUT_SECONDS",
+            900,
+            1..=86_400,
+        )?),
+        mfa_challenge_ttl: Duration::from_secs(parse_number(
+            get,
+            "MFA_CHALLENGE_TTL_SECONDS",
+            300,
+            30..=3_600,
+        )?),
+        mfa_challenge_max_attempts: parse_number(get, "MFA_CHALLENGE_MAX_ATTEMPTS", 5, 1..=20)?
+            as u32,
+        totp_issuer: get("TOTP_ISSUER").unwrap_or_else(|| "Catalyst".into()),
+        totp_encryption_key,
+        api_key_max_lifetime: Duration::from_secs(
+            parse_number(get, "API_KEY_MAX_LIFETIME_DAYS", 365, 1..=3_650)? * 86_400,
+        ),
+    })
 }
 
 fn parse_number(
@@ -342,5 +411,33 @@ mod tests {
         assert_eq!(pool.variable, "DATABASE_POOL_SIZE");
         let url = Settings::from_vars(vars(&[("DATABASE_URL", "mysql://x/y")])).unwrap_err();
         assert_eq!(url.variable, "DATABASE_URL");
+    }
+
+    #[test]
+    fn account_security_policy_has_safe_defaults_and_refuses_bad_values() {
+        let secret = "y".repeat(40);
+        let defaults = Settings::from_vars(vars(&[("JWT_SECRET", &secret)])).unwrap();
+        let policy = &defaults.account_security;
+        assert_eq!(policy.login_max_failures, 5);
+        assert_eq!(policy.login_failure_window, Duration::from_secs(900));
+        // Derived from JWT_SECRET: the same secret gives the same key on every instance.
+        let again = Settings::from_vars(vars(&[("JWT_SECRET", &secret)])).unwrap();
+        assert_eq!(
+            policy.totp_encryption_key,
+            again.account_security.totp_encryption_key
+        );
+        let explicit =
+            Settings::from_vars(vars(&[("TOTP_ENCRYPTION_KEY", &"ab".repeat(32))])).unwrap();
+        assert_eq!(explicit.account_security.totp_encryption_key, [0xab; 32]);
+        for (variable, value) in [
+            ("TOTP_ENCRYPTION_KEY", "not hex"),
+            ("TOTP_ENCRYPTION_KEY", "abcd"),
+            ("LOGIN_MAX_FAILURES", "0"),
+            ("LOGIN_LOCKOUT_SECONDS", "0"),
+            ("API_KEY_MAX_LIFETIME_DAYS", "100000"),
+        ] {
+            let error = Settings::from_vars(vars(&[(variable, value)])).unwrap_err();
+            assert_eq!(error.variable, variable, "{value}");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! configured). `Application` assembles it; `main.rs` only parses the command line.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -11,6 +12,7 @@ pub mod graphql;
 pub mod http;
 pub mod projects;
 pub mod reactions;
+pub mod security;
 pub mod state;
 pub mod tasks;
 pub mod telemetry;

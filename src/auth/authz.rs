@@ -2,10 +2,14 @@
 //! decides access. Platform permissions hang on the `is_admin` flag; project permissions on the
 //! viewer's role in the project.
 
-use async_graphql::{Context, Guard};
+use async_graphql::{parser::types::OperationType, Context, Guard};
+use uuid::Uuid;
 
 use crate::{
-    auth::viewer::{AuthenticatedUser, Viewer},
+    auth::{
+        api_keys::ApiScope,
+        viewer::{AuthenticatedUser, Credential, Viewer},
+    },
     error::{forbidden, not_found, AppResult},
 };
 
@@ -14,14 +18,15 @@ use crate::{
 pub enum PlatformPermission {
     ListUsers,
     SetPlatformAdmin,
+    ReadAuditLog,
 }
 
 impl PlatformPermission {
     fn allowed_for(self, user: &AuthenticatedUser) -> bool {
         match self {
-            PlatformPermission::ListUsers | PlatformPermission::SetPlatformAdmin => {
-                user.is_platform_admin()
-            }
+            PlatformPermission::ListUsers
+            | PlatformPermission::SetPlatformAdmin
+            | PlatformPermission::ReadAuditLog => user.is_platform_admin(),
         }
     }
 }
@@ -185,6 +190,39 @@ pub fn require_platform(
     }
 }
 
+/// The viewer must be signed in with a session, not an API key: credentials (sessions, keys,
+/// MFA, the password) are managed only by the person, so a leaked key cannot mint more keys or
+/// lock its owner out. Returns the user and their session id.
+pub fn require_session(viewer: &Viewer) -> AppResult<(&AuthenticatedUser, Uuid)> {
+    let user = require_user(viewer)?;
+    match user.session_id() {
+        Some(session_id) => Ok((user, session_id)),
+        None => Err(forbidden(
+            "API keys cannot manage sessions, keys, MFA or passwords; sign in instead",
+        )),
+    }
+}
+
+/// May this viewer run an operation of this type at all? Sessions may run anything; an API key
+/// of any scope may read (queries, subscriptions), and only a WRITE key may run mutations.
+/// EXECUTE is the scope pipeline runs will ask for.
+pub fn require_operation(viewer: &Viewer, operation: OperationType) -> AppResult<()> {
+    let Viewer::User(AuthenticatedUser {
+        credential: Credential::ApiKey { scopes, .. },
+        ..
+    }) = viewer
+    else {
+        return Ok(());
+    };
+    match operation {
+        OperationType::Query | OperationType::Subscription => Ok(()),
+        OperationType::Mutation if scopes.contains(&ApiScope::Write) => Ok(()),
+        OperationType::Mutation => Err(forbidden(
+            "this API key may not run mutations: it needs the WRITE scope",
+        )),
+    }
+}
+
 /// The viewer of the GraphQL request being resolved.
 pub fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
     ctx.data_opt::<Viewer>().unwrap_or(&Viewer::Anonymous)
@@ -196,6 +234,16 @@ pub struct SignedIn;
 impl Guard for SignedIn {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         require_user(viewer(ctx))?;
+        Ok(())
+    }
+}
+
+/// Field guard: the viewer must be signed in with a session (see `require_session`).
+pub struct SessionOnly;
+
+impl Guard for SessionOnly {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        require_session(viewer(ctx))?;
         Ok(())
     }
 }

@@ -56,6 +56,7 @@ pub enum RevokeReason {
     Logout,
     PasswordChanged,
     RefreshTokenReuse,
+    RevokedByUser,
 }
 
 impl RevokeReason {
@@ -64,6 +65,7 @@ impl RevokeReason {
             RevokeReason::Logout => "logout",
             RevokeReason::PasswordChanged => "password_changed",
             RevokeReason::RefreshTokenReuse => "refresh_token_reuse",
+            RevokeReason::RevokedByUser => "revoked_by_user",
         }
     }
 }
@@ -184,6 +186,57 @@ pub async fn revoke_session(
     .execute(connection)
     .await?;
     Ok(())
+}
+
+/// Position of a session in a user's listing (creation order).
+pub type SessionCursor = (DateTime<Utc>, Uuid);
+
+/// One page of a user's live (unrevoked, unexpired) sessions, oldest first; `limit + 1` rows.
+pub async fn list_live_sessions(
+    connection: &mut AsyncPgConnection,
+    user_id: Uuid,
+    after: Option<SessionCursor>,
+    limit: i64,
+) -> AppResult<Vec<Session>> {
+    let mut query = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(diesel::dsl::now))
+        .select(Session::as_select())
+        .order((sessions::created_at.asc(), sessions::id.asc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            sessions::created_at
+                .gt(created_at)
+                .or(sessions::created_at.eq(created_at).and(sessions::id.gt(id))),
+        );
+    }
+    Ok(query.load(connection).await?)
+}
+
+/// Revokes one of `user_id`'s live sessions; false when they have no such live session.
+pub async fn revoke_own_session(
+    connection: &mut AsyncPgConnection,
+    user_id: Uuid,
+    session_id: Uuid,
+    reason: RevokeReason,
+) -> AppResult<bool> {
+    let revoked = diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(diesel::dsl::now)),
+    )
+    .set((
+        sessions::revoked_at.eq(diesel::dsl::now),
+        sessions::revoked_reason.eq(reason.as_str()),
+    ))
+    .execute(connection)
+    .await?;
+    Ok(revoked == 1)
 }
 
 /// Revokes every live session of `user_id` except `keep`.

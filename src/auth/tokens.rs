@@ -76,9 +76,14 @@ impl TokenKeys {
 
 /// A fresh refresh token: 256 random bits, URL-safe.
 pub fn generate_refresh_token() -> String {
+    generate_opaque_token("rt_")
+}
+
+/// `prefix` followed by 256 random bits, URL-safe; the prefix tells a reader what it is.
+pub fn generate_opaque_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
-    format!("rt_{}", URL_SAFE_NO_PAD.encode(bytes))
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The stored form of an opaque secret. A fast hash is right here: the input has 256 bits of

@@ -3,7 +3,11 @@
 use uuid::Uuid;
 
 use crate::{
-    auth::{sessions, tokens::TokenKeys},
+    auth::{
+        api_keys::{self, ApiScope, API_KEY_PREFIX},
+        sessions,
+        tokens::TokenKeys,
+    },
     db::DbPool,
     error::{unauthenticated, AppError, AppResult},
     users::model::User,
@@ -18,10 +22,27 @@ pub enum Viewer {
 #[derive(Debug, Clone)]
 pub struct AuthenticatedUser {
     pub user: User,
-    pub session_id: Uuid,
+    pub credential: Credential,
+}
+
+/// What the request proved identity with.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// An access token of this session: full powers of the user.
+    Session(Uuid),
+    /// An API key: the user's powers, narrowed to the key's scopes.
+    ApiKey { key_id: Uuid, scopes: Vec<ApiScope> },
 }
 
 impl AuthenticatedUser {
+    /// The session behind the request; `None` for API keys.
+    pub fn session_id(&self) -> Option<Uuid> {
+        match &self.credential {
+            Credential::Session(session_id) => Some(*session_id),
+            Credential::ApiKey { .. } => None,
+        }
+    }
+
     pub fn user_id(&self) -> Uuid {
         self.user.id
     }
@@ -40,11 +61,18 @@ impl Viewer {
     }
 }
 
-/// Where a request came from; recorded on the sessions it creates.
+/// Where a request came from; recorded on the sessions it creates and in the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// The client of the GraphQL request being resolved (unknown when the transport gave none).
+    pub fn from_ctx(ctx: &async_graphql::Context<'_>) -> ClientInfo {
+        ctx.data_opt::<ClientInfo>().cloned().unwrap_or_default()
+    }
 }
 
 /// Resolves an `Authorization` header value. No header means anonymous; a header that does not
@@ -64,6 +92,9 @@ pub async fn resolve_viewer(
         .ok_or_else(|| {
             AppError::Unauthenticated("expected `Authorization: Bearer <token>`".into())
         })?;
+    if token.starts_with(API_KEY_PREFIX) {
+        return resolve_api_key(token, pool).await;
+    }
     let claims = keys.verify_access_token(token).ok_or_else(invalid_token)?;
     let mut connection = pool.get().await?;
     let user = sessions::find_live_session_user(&mut connection, claims.sid, claims.sub)
@@ -71,7 +102,23 @@ pub async fn resolve_viewer(
         .ok_or_else(invalid_token)?;
     Ok(Viewer::User(AuthenticatedUser {
         user,
-        session_id: claims.sid,
+        credential: Credential::Session(claims.sid),
+    }))
+}
+
+async fn resolve_api_key(secret: &str, pool: &DbPool) -> AppResult<Viewer> {
+    let mut connection = pool.get().await?;
+    let (key, user) = api_keys::find_live_key_user(&mut connection, secret)
+        .await?
+        .ok_or_else(|| {
+            AppError::Unauthenticated("the API key is invalid, expired or revoked".into())
+        })?;
+    Ok(Viewer::User(AuthenticatedUser {
+        credential: Credential::ApiKey {
+            key_id: key.id,
+            scopes: key.scopes(),
+        },
+        user,
     }))
 }
 

@@ -130,7 +130,81 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Text,
+        scopes -> Array<Text>,
+        expires_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        kind -> Text,
+        actor_id -> Nullable<Uuid>,
+        target_user_id -> Nullable<Uuid>,
+        target -> Nullable<Text>,
+        ip_address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        details -> Jsonb,
+        occurred_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    login_throttles (email) {
+        email -> Text,
+        failures -> Int4,
+        window_started_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    mfa_challenges (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        token_hash -> Text,
+        failed_attempts -> Int4,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    totp_credentials (user_id) {
+        user_id -> Uuid,
+        secret_encrypted -> Bytea,
+        confirmed_at -> Nullable<Timestamptz>,
+        last_used_step -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(activity_heads -> projects (project_id));
+diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(mfa_challenges -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(totp_credentials -> users (user_id));
 diesel::joinable!(activity_log -> projects (project_id));
 diesel::joinable!(activity_log -> users (actor_id));
 diesel::joinable!(project_members -> projects (project_id));
@@ -147,13 +221,19 @@ diesel::joinable!(tasks -> projects (project_id));
 diesel::allow_tables_to_appear_in_same_query!(
     activity_heads,
     activity_log,
+    api_keys,
+    audit_log,
     discoveries,
+    login_throttles,
+    mfa_challenges,
     project_members,
     projects,
     reaction_cache,
     reactions,
+    recovery_codes,
     refresh_tokens,
     sessions,
     tasks,
+    totp_credentials,
     users,
 );

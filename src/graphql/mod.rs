@@ -1,6 +1,7 @@
 //! The GraphQL schema: every feature's query, mutation and subscription roots merged into one,
 //! plus the pieces they share (ids, pagination, loaders, the operation observer).
 
+pub mod credential_scopes;
 pub mod document;
 pub mod ids;
 pub mod loaders;
@@ -12,8 +13,10 @@ pub mod system;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::{
+    audit::api::AuditQuery,
     projects::api::{ProjectMutation, ProjectQuery, ProjectSubscription},
     reactions::api::{ReactionMutation, ReactionQuery, ReactionSubscription},
+    security::api::{SecurityMutation, SecurityQuery},
     state::AppState,
     tasks::api::{TaskMutation, TaskQuery},
     users::api::{UserMutation, UserQuery},
@@ -26,6 +29,8 @@ pub struct QueryRoot(
     TaskQuery,
     ReactionQuery,
     node::NodeQuery,
+    SecurityQuery,
+    AuditQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -34,6 +39,7 @@ pub struct MutationRoot(
     ProjectMutation,
     TaskMutation,
     ReactionMutation,
+    SecurityMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -56,6 +62,7 @@ pub fn build_schema(state: Option<AppState>) -> CatalystSchema {
         SubscriptionRoot::default(),
     )
     .extension(observer::OperationObserver)
+    .extension(credential_scopes::CredentialScopes)
     .limit_depth(MAX_QUERY_DEPTH)
     .limit_recursive_depth(64);
     match state {

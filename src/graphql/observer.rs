@@ -53,7 +53,7 @@ impl ExtensionFactory for OperationObserver {
 struct OperationObserverExtension;
 
 /// The type and name of the operation the request will run, as the executor will choose it.
-fn selected_operation(
+pub(crate) fn selected_operation(
     document: &ExecutableDocument,
     requested_name: Option<String>,
 ) -> (Option<OperationType>, Option<String>) {

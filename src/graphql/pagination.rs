@@ -34,6 +34,18 @@ pub fn decode_cursor<T: DeserializeOwned>(field: &str, cursor: &str) -> AppResul
         .ok_or_else(|| bad_input(field, "is not a cursor returned by this API"))
 }
 
+/// The validated `first` and decoded `after` position of a page request.
+pub fn page_request<P: DeserializeOwned>(
+    first: Option<i32>,
+    after: Option<&str>,
+) -> AppResult<(i64, Option<P>)> {
+    let limit = page_size(first)?;
+    let after = after
+        .map(|cursor| decode_cursor("after", cursor))
+        .transpose()?;
+    Ok((limit, after))
+}
+
 /// Builds a connection from `limit + 1` fetched rows: the extra row only signals a next page.
 pub fn connection_from_rows<T, P: Serialize>(
     mut rows: Vec<T>,

@@ -14,9 +14,13 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
+    audit::{
+        model::{AuditEntry, AuditEventKind},
+        store as audit_store,
+    },
     auth::{
         authz::{self, ProjectAccess, ProjectPermission, ProjectRole, SignedIn},
-        viewer::AuthenticatedUser,
+        viewer::{AuthenticatedUser, ClientInfo},
     },
     error::{bad_input, conflict, forbidden, internal, not_found, AppError, AppResult},
     events::{
@@ -373,13 +377,41 @@ fn member_activity(kind: ActivityKind, actor: Uuid, member: &ProjectMember) -> N
     }
 }
 
+/// Records a change to someone's project role in the security audit log, inside the change's
+/// transaction.
+async fn audit_member_change(
+    connection: &mut AsyncPgConnection,
+    client: &ClientInfo,
+    kind: AuditEventKind,
+    actor: Uuid,
+    member: &ProjectMember,
+) -> AppResult<()> {
+    let entry = AuditEntry {
+        kind,
+        actor_id: Some(actor),
+        target_user_id: Some(member.user_id),
+        target: Some(encode_id(PROJECT_TYPE, member.project_id).0),
+        details: json!({ "role": member.role }),
+    };
+    audit_store::record(connection, client, entry).await
+}
+
 /// Removes a membership and logs MEMBER_REMOVED, whether it was removed or left.
 async fn end_membership(
     connection: &mut AsyncPgConnection,
+    client: &ClientInfo,
     member: &ProjectMember,
     actor: Uuid,
 ) -> AppResult<ActivityEvent> {
     store::delete_member(connection, member.project_id, member.user_id).await?;
+    audit_member_change(
+        connection,
+        client,
+        AuditEventKind::ProjectMemberRemoved,
+        actor,
+        member,
+    )
+    .await?;
     log::append(
         connection,
         member_activity(ActivityKind::MemberRemoved, actor, member),
@@ -663,6 +695,7 @@ impl ProjectMutation {
         let email = Email::parse("email", &email)?;
         let state = AppState::from_ctx(ctx);
         let actor = viewer.user_id();
+        let client = ClientInfo::from_ctx(ctx);
         let mut connection = state.pool.get().await?;
         let (node, event) = connection
             .transaction::<_, AppError, _>(async |connection| {
@@ -684,6 +717,14 @@ impl ProjectMutation {
                     return Err(conflict("this user is already a member of the project"));
                 }
                 let member = store::insert_member(connection, project_id, user.id, role).await?;
+                audit_member_change(
+                    connection,
+                    &client,
+                    AuditEventKind::ProjectMemberAdded,
+                    actor,
+                    &member,
+                )
+                .await?;
                 let event = log::append(
                     connection,
                     member_activity(ActivityKind::MemberAdded, actor, &member),
@@ -716,6 +757,7 @@ impl ProjectMutation {
         let member_id = decode_id(USER_TYPE, "userId", &user_id)?;
         let state = AppState::from_ctx(ctx);
         let actor = viewer.user_id();
+        let client = ClientInfo::from_ctx(ctx);
         let mut connection = state.pool.get().await?;
         let (node, events) = connection
             .transaction::<_, AppError, _>(async |connection| {
@@ -735,6 +777,14 @@ impl ProjectMutation {
                 }
                 let member =
                     store::set_member_role(connection, project_id, member_id, role).await?;
+                audit_member_change(
+                    connection,
+                    &client,
+                    AuditEventKind::ProjectMemberRoleChanged,
+                    actor,
+                    &member,
+                )
+                .await?;
                 let event = log::append(
                     connection,
                     member_activity(ActivityKind::MemberRoleChanged, actor, &member),
@@ -760,6 +810,7 @@ impl ProjectMutation {
         let member_id = decode_id(USER_TYPE, "userId", &user_id)?;
         let state = AppState::from_ctx(ctx);
         let actor = viewer.user_id();
+        let client = ClientInfo::from_ctx(ctx);
         let mut connection = state.pool.get().await?;
         let event = connection
             .transaction::<_, AppError, _>(async |connection| {
@@ -774,7 +825,7 @@ impl ProjectMutation {
                     .await?
                     .ok_or_else(|| not_found("member"))?;
                 access.require_member_change(Some(member.role()?), None)?;
-                end_membership(connection, &member, actor).await
+                end_membership(connection, &client, &member, actor).await
             })
             .await?;
         publish_all(state, vec![event]);
@@ -788,6 +839,7 @@ impl ProjectMutation {
         let project_id = decode_id(PROJECT_TYPE, "projectId", &project_id)?;
         let state = AppState::from_ctx(ctx);
         let actor = viewer.user_id();
+        let client = ClientInfo::from_ctx(ctx);
         let mut connection = state.pool.get().await?;
         let event = connection
             .transaction::<_, AppError, _>(async |connection| {
@@ -806,7 +858,7 @@ impl ProjectMutation {
                         "the owner cannot leave; transfer ownership to another member first",
                     ));
                 }
-                end_membership(connection, &member, actor).await
+                end_membership(connection, &client, &member, actor).await
             })
             .await?;
         publish_all(state, vec![event]);
@@ -826,6 +878,7 @@ impl ProjectMutation {
         let new_owner_id = decode_id(USER_TYPE, "userId", &user_id)?;
         let state = AppState::from_ctx(ctx);
         let actor = viewer.user_id();
+        let client = ClientInfo::from_ctx(ctx);
         let mut connection = state.pool.get().await?;
         let (node, events) = connection
             .transaction::<_, AppError, _>(async |connection| {
@@ -875,6 +928,14 @@ impl ProjectMutation {
                 .await?;
                 let mut events = Vec::new();
                 for member in [&demoted, &promoted] {
+                    audit_member_change(
+                        connection,
+                        &client,
+                        AuditEventKind::ProjectMemberRoleChanged,
+                        actor,
+                        member,
+                    )
+                    .await?;
                     events.push(
                         log::append(
                             connection,

@@ -7,9 +7,13 @@ use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use crate::{
+    audit::{
+        model::{AuditEntry, AuditEventKind},
+        store as audit_store,
+    },
     auth::{
-        authz::{self, PlatformGuard, PlatformPermission, SignedIn},
-        passwords::{check_password_policy, hash_password, verify_password, DECOY_HASH},
+        authz::{self, PlatformGuard, PlatformPermission, SessionOnly, SignedIn},
+        passwords::{check_password_policy, hash_password, verify_password},
         sessions::{self, RevokeReason, Rotation},
         viewer::ClientInfo,
     },
@@ -19,6 +23,7 @@ use crate::{
         loaders::Loaders,
         pagination::{connection_from_rows, decode_cursor, page_size},
     },
+    security::login,
     state::AppState,
     users::{
         model::{DisplayName, Email, User, UserChanges},
@@ -68,6 +73,48 @@ pub struct AuthPayload {
     user: User,
 }
 
+/// The answer to `login`: the tokens of a new session, or, for an account with MFA, no tokens
+/// but `mfaRequired` and a challenge to complete with `verifyMfa`.
+#[derive(SimpleObject)]
+pub struct LoginPayload {
+    /// Null when `mfaRequired`.
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+    user: Option<User>,
+    /// True when the password was right and a second factor is needed: call `verifyMfa`.
+    mfa_required: bool,
+    /// Pass to `verifyMfa` with a code; short-lived and good for a few attempts.
+    mfa_challenge: Option<String>,
+    mfa_challenge_expires_at: Option<DateTime<Utc>>,
+}
+
+impl LoginPayload {
+    pub fn signed_in(payload: AuthPayload) -> Self {
+        LoginPayload {
+            access_token: Some(payload.access_token),
+            refresh_token: Some(payload.refresh_token),
+            expires_at: Some(payload.expires_at),
+            user: Some(payload.user),
+            mfa_required: false,
+            mfa_challenge: None,
+            mfa_challenge_expires_at: None,
+        }
+    }
+
+    pub fn awaiting_second_factor(challenge: String, expires_at: DateTime<Utc>) -> Self {
+        LoginPayload {
+            access_token: None,
+            refresh_token: None,
+            expires_at: None,
+            user: None,
+            mfa_required: true,
+            mfa_challenge: Some(challenge),
+            mfa_challenge_expires_at: Some(expires_at),
+        }
+    }
+}
+
 #[derive(InputObject)]
 pub struct RegisterInput {
     email: String,
@@ -93,7 +140,7 @@ pub struct ChangePasswordInput {
     new_password: String,
 }
 
-fn auth_payload(
+pub fn auth_payload(
     state: &AppState,
     user: User,
     session_id: Uuid,
@@ -109,14 +156,6 @@ fn auth_payload(
         expires_at: access.expires_at,
         user,
     })
-}
-
-fn invalid_credentials() -> AppError {
-    AppError::Unauthenticated("invalid email or password".into())
-}
-
-fn client_info<'a>(ctx: &Context<'a>) -> ClientInfo {
-    ctx.data_opt::<ClientInfo>().cloned().unwrap_or_default()
 }
 
 #[derive(Default)]
@@ -178,7 +217,7 @@ impl UserMutation {
         check_password_policy("password", &input.password, email.as_str())?;
         let password_hash = hash_password(input.password).await?;
         let state = AppState::from_ctx(ctx);
-        let client = client_info(ctx);
+        let client = ClientInfo::from_ctx(ctx);
         let session_ttl = state.settings.refresh_session_ttl;
         let mut connection = state.pool.get().await?;
         let (user, session, refresh_token) = connection
@@ -200,34 +239,17 @@ impl UserMutation {
     }
 
     /// Signs in with email and password. A wrong password and an unknown email get the same
-    /// answer, in about the same time.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> AppResult<AuthPayload> {
-        let state = AppState::from_ctx(ctx);
-        let user = match Email::parse("email", &input.email) {
-            Ok(email) => {
-                let mut connection = state.pool.get().await?;
-                store::find_by_email(&mut connection, &email).await?
-            }
-            Err(_) => None,
-        };
-        let stored_hash = user
-            .as_ref()
-            .map(|user| user.password_hash.clone())
-            .unwrap_or_else(|| DECOY_HASH.clone());
-        let password_matches = verify_password(input.password, stored_hash).await?;
-        let user = match user {
-            Some(user) if password_matches => user,
-            _ => return Err(invalid_credentials()),
-        };
-        let client = client_info(ctx);
-        let session_ttl = state.settings.refresh_session_ttl;
-        let mut connection = state.pool.get().await?;
-        let (session, refresh_token) = connection
-            .transaction::<_, AppError, _>(async |connection| {
-                sessions::start_session(connection, user.id, &client, session_ttl).await
-            })
-            .await?;
-        auth_payload(state, user, session.id, refresh_token)
+    /// answer, in about the same time. Too many failures lock the account for a while
+    /// (`RATE_LIMITED` with `retryAfterSeconds`). With MFA on, the answer is a challenge for
+    /// `verifyMfa` instead of tokens.
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> AppResult<LoginPayload> {
+        login::sign_in_with_password(
+            AppState::from_ctx(ctx),
+            &ClientInfo::from_ctx(ctx),
+            &input.email,
+            input.password,
+        )
+        .await
     }
 
     /// Exchanges a refresh token for a new access token and a new refresh token. The presented
@@ -264,12 +286,11 @@ impl UserMutation {
     }
 
     /// Ends the current session: its refresh token and access tokens stop working.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(guard = "SessionOnly")]
     async fn logout(&self, ctx: &Context<'_>) -> AppResult<bool> {
-        let viewer = authz::require_user(authz::viewer(ctx))?;
+        let (_, session_id) = authz::require_session(authz::viewer(ctx))?;
         let state = AppState::from_ctx(ctx);
         let mut connection = state.pool.get().await?;
-        let session_id = viewer.session_id;
         connection
             .transaction::<_, AppError, _>(async |connection| {
                 sessions::revoke_session(connection, session_id, RevokeReason::Logout).await
@@ -306,13 +327,13 @@ impl UserMutation {
     }
 
     /// Changes the password after checking the current one; every other session is ended.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(guard = "SessionOnly")]
     async fn change_password(
         &self,
         ctx: &Context<'_>,
         input: ChangePasswordInput,
     ) -> AppResult<User> {
-        let viewer = authz::require_user(authz::viewer(ctx))?;
+        let (viewer, session_id) = authz::require_session(authz::viewer(ctx))?;
         if !verify_password(input.current_password, viewer.user.password_hash.clone()).await? {
             return Err(bad_input(
                 "currentPassword",
@@ -326,7 +347,7 @@ impl UserMutation {
         };
         let state = AppState::from_ctx(ctx);
         let mut connection = state.pool.get().await?;
-        let (user_id, session_id) = (viewer.user_id(), viewer.session_id);
+        let user_id = viewer.user_id();
         connection
             .transaction::<_, AppError, _>(async |connection| {
                 let user = store::update_user(connection, user_id, &changes).await?;
@@ -351,12 +372,14 @@ impl UserMutation {
         is_admin: bool,
     ) -> AppResult<User> {
         let target_id = decode_id(USER_TYPE, "userId", &user_id)?;
+        let actor_id = authz::require_user(authz::viewer(ctx))?.user_id();
+        let client = ClientInfo::from_ctx(ctx);
         let state = AppState::from_ctx(ctx);
         let mut connection = state.pool.get().await?;
         connection
             .transaction::<_, AppError, _>(async |connection| {
                 let admins = store::lock_admin_ids(connection).await?;
-                store::find_by_id(connection, target_id)
+                let target = store::find_by_id(connection, target_id)
                     .await?
                     .ok_or_else(|| not_found("user"))?;
                 if !is_admin && admins == [target_id] {
@@ -364,10 +387,23 @@ impl UserMutation {
                         "the last platform admin cannot be removed; make another user admin first",
                     ));
                 }
+                if target.is_admin == is_admin {
+                    return Ok(target);
+                }
                 let changes = UserChanges {
                     is_admin: Some(is_admin),
                     ..UserChanges::default()
                 };
+                let kind = if is_admin {
+                    AuditEventKind::PlatformAdminGranted
+                } else {
+                    AuditEventKind::PlatformAdminRevoked
+                };
+                let entry = AuditEntry {
+                    target_user_id: Some(target_id),
+                    ..AuditEntry::by_user(kind, actor_id)
+                };
+                audit_store::record(connection, &client, entry).await?;
                 store::update_user(connection, target_id, &changes).await
             })
             .await

@@ -1,0 +1,120 @@
+//! GraphQL surface of the audit log: `auditLog`, platform administrators only.
+
+use async_graphql::{connection::Connection, Context, InputObject, Json, Object, ID};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    audit::{
+        model::{AuditEventKind, AuditRecord},
+        store::{self, AuditFilter},
+    },
+    auth::authz::{PlatformGuard, PlatformPermission},
+    error::{internal, AppResult},
+    graphql::{
+        ids::decode_id,
+        loaders::Loaders,
+        pagination::{connection_from_rows, page_request},
+    },
+    state::AppState,
+    users::{api::USER_TYPE, model::User},
+};
+
+#[Object(name = "AuditEvent")]
+impl AuditRecord {
+    async fn id(&self) -> ID {
+        ID(self.id.to_string())
+    }
+
+    async fn kind(&self) -> AppResult<AuditEventKind> {
+        AuditEventKind::parse(&self.kind)
+            .ok_or_else(|| internal(anyhow::anyhow!("unknown audit kind {:?}", self.kind)))
+    }
+
+    /// Who did it; null for anonymous attempts (a failed login) or deleted accounts.
+    async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        match self.actor_id {
+            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The account affected.
+    async fn target_user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        match self.target_user_id {
+            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// What was acted on besides the account: `Session:<id>`, `ApiKey:<id>`, `Project:<id>`,
+    /// or the email a failed login named.
+    async fn target(&self) -> Option<&str> {
+        self.target.as_deref()
+    }
+
+    async fn ip_address(&self) -> Option<&str> {
+        self.ip_address.as_deref()
+    }
+
+    async fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_deref()
+    }
+
+    /// Event-specific facts, e.g. `{"role": "EDITOR"}` or `{"reason": "wrong_password"}`.
+    async fn details(&self) -> Json<&serde_json::Value> {
+        Json(&self.details)
+    }
+
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.occurred_at
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct AuditLogFilter {
+    /// Only these kinds.
+    kinds: Option<Vec<AuditEventKind>>,
+    /// Only events where this user acted or was acted on.
+    user_id: Option<ID>,
+    /// Only events at or after this time.
+    since: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    until: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Security events, newest first. Platform administrators only.
+    #[graphql(guard = "PlatformGuard(PlatformPermission::ReadAuditLog)")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<AuditLogFilter>,
+    ) -> AppResult<Connection<String, AuditRecord>> {
+        let (limit, before_id): (i64, Option<i64>) = page_request(first, after.as_deref())?;
+        let filter = filter.unwrap_or_default();
+        let filter = AuditFilter {
+            kinds: filter.kinds,
+            user_id: filter
+                .user_id
+                .map(|id| decode_id(USER_TYPE, "filter.userId", &id))
+                .transpose()?,
+            since: filter.since,
+            until: filter.until,
+        };
+        let state = AppState::from_ctx(ctx);
+        let mut connection = state.pool.get().await?;
+        let rows = store::list(&mut connection, &filter, before_id, limit).await?;
+        Ok(connection_from_rows(
+            rows,
+            limit,
+            before_id.is_some(),
+            |record| record.id,
+        ))
+    }
+}
