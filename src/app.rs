@@ -11,8 +11,9 @@ use crate::{
     config::{SecretSource, Settings},
     db,
     events::EventBus,
-    graphql::build_schema,
+    graphql::{build_schema, persisted::PersistedDocuments},
     http,
+    limits::{RateLimiter, RedisLink},
     state::AppState,
     telemetry::Metrics,
 };
@@ -61,6 +62,10 @@ impl Application {
             }
             None => EventBus::in_process(settings.event_buffer),
         };
+        let redis_link = redis
+            .clone()
+            .map(|client| RedisLink::new(client, &settings.abuse.rate.redis_key_prefix));
+        let persisted = PersistedDocuments::load(&settings.abuse.persisted, redis_link.clone())?;
         let state = AppState {
             pool,
             redis,
@@ -72,6 +77,8 @@ impl Application {
             metrics,
             events,
             statements,
+            limiter: RateLimiter::new(redis_link),
+            persisted,
             shutdown,
         };
         let schema = build_schema(Some(state.clone()));

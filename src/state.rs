@@ -11,6 +11,8 @@ use crate::{
     config::Settings,
     db::{DbPool, StatementCounter},
     events::EventBus,
+    graphql::persisted::PersistedDocuments,
+    limits::RateLimiter,
     telemetry::Metrics,
 };
 
@@ -23,6 +25,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub events: EventBus,
     pub statements: StatementCounter,
+    /// Points budgets and named limits (Redis-shared when configured).
+    pub limiter: RateLimiter,
+    /// Automatic persisted queries and the trusted-documents manifest.
+    pub persisted: PersistedDocuments,
     /// Flips to true when the server starts shutting down; long-lived streams watch it.
     pub shutdown: watch::Receiver<bool>,
 }

@@ -23,6 +23,7 @@ use crate::{
         loaders::Loaders,
         pagination::{connection_from_rows, decode_cursor, page_size},
     },
+    limits::{self, NamedLimit},
     reactions::{
         engine::{self, Compound, Effect, EngineError, ReactionInput, ReactionOutcome},
         model::{CachedOutcome, Claim, Discovery, DiscoveryKind, Reaction},
@@ -559,7 +560,10 @@ pub struct ReactionQuery;
 #[Object]
 impl ReactionQuery {
     /// Catalogue chemicals whose name, synonym or formula contains `search` (exact matches first).
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "crate::limits::cost::page(first, child_complexity)"
+    )]
     async fn chemicals(
         &self,
         search: String,
@@ -610,7 +614,10 @@ impl ReactionQuery {
     }
 
     /// The viewer's reaction runs, newest first.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "crate::limits::cost::page(first, child_complexity)"
+    )]
     async fn my_reactions(
         &self,
         ctx: &Context<'_>,
@@ -660,7 +667,10 @@ impl ReactionQuery {
     }
 
     /// Every world-first discovery, newest first.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "crate::limits::cost::page(first, child_complexity)"
+    )]
     async fn discoveries(
         &self,
         ctx: &Context<'_>,
@@ -698,6 +708,7 @@ impl ReactionMutation {
         ctx: &Context<'_>,
         input: PredictReactionInput,
     ) -> AppResult<ReactionOutcomeNode> {
+        limits::check(ctx, NamedLimit::PredictReaction).await?;
         let viewer = viewer(ctx)?;
         let engine_input = ReactionInput {
             reactants: input

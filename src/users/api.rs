@@ -19,6 +19,7 @@ use crate::{
         loaders::Loaders,
         pagination::{connection_from_rows, decode_cursor, page_size},
     },
+    limits::{self, NamedLimit},
     state::AppState,
     users::{
         model::{DisplayName, Email, User, UserChanges},
@@ -140,7 +141,10 @@ impl UserQuery {
 
     /// All users in sign-up order, optionally filtered by `search` in email or display name.
     /// Platform administrators only.
-    #[graphql(guard = "PlatformGuard(PlatformPermission::ListUsers)")]
+    #[graphql(
+        guard = "PlatformGuard(PlatformPermission::ListUsers)",
+        complexity = "crate::limits::cost::page(first, child_complexity)"
+    )]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -173,6 +177,7 @@ pub struct UserMutation;
 impl UserMutation {
     /// Creates an account and signs it in. The first account becomes the platform admin.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> AppResult<AuthPayload> {
+        limits::check(ctx, NamedLimit::Register).await?;
         let email = Email::parse("email", &input.email)?;
         let display_name = DisplayName::parse("displayName", &input.display_name)?;
         check_password_policy("password", &input.password, email.as_str())?;
@@ -202,6 +207,7 @@ impl UserMutation {
     /// Signs in with email and password. A wrong password and an unknown email get the same
     /// answer, in about the same time.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> AppResult<AuthPayload> {
+        limits::check(ctx, NamedLimit::Login).await?;
         let state = AppState::from_ctx(ctx);
         let user = match Email::parse("email", &input.email) {
             Ok(email) => {
