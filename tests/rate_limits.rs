@@ -5,9 +5,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{data, expect_error, TestApp};
+use common::{data, expect_error, redis::PrivateRedis, TestApp};
 use serde_json::{json, Value};
 
 const RATE_LIMIT: &str = "{ rateLimit { limit cost remaining resetAt } }";
@@ -184,65 +184,6 @@ async fn named_limits_cap_register_login_and_predict_reaction() {
     }
     assert_eq!(codes[..10], vec!["OK".to_string(); 10]);
     assert_eq!(codes[10], "RATE_LIMITED");
-}
-
-/// A Redis server of this test's own, so it can be stopped and restarted without disturbing
-/// tests running in parallel against the shared one.
-struct PrivateRedis {
-    port: u16,
-    server: Option<std::process::Child>,
-}
-
-impl PrivateRedis {
-    fn start() -> PrivateRedis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let mut redis = PrivateRedis { port, server: None };
-        redis.restart();
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn restart(&mut self) {
-        let server = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (the tests need Redis)");
-        self.server = Some(server);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut server) = self.server.take() {
-            let _ = server.kill();
-            let _ = server.wait();
-        }
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 /// Spends `cost`-point operations until refused; returns how many were admitted.

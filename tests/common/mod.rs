@@ -2,6 +2,7 @@
 //! migrated template and dropped afterwards, plus GraphQL clients for HTTP and WebSocket.
 #![allow(dead_code)]
 
+pub mod redis;
 pub mod ws;
 
 use std::{collections::HashMap, sync::Once};
