@@ -6,7 +6,9 @@
 # with Redis counters. Each is loaded with wrk for `{ me { id email } }` (a signed-in user,
 # one SQL statement) and `{ __typename }` (anonymous, no database), ROUNDS times in turn, and
 # the median of the rounds' p50/p99 is reported. Budgets are set high so nothing is refused:
-# what is measured is the cost of checking and counting, not of refusing.
+# what is measured is the cost of checking and counting, not of refusing. Then the
+# `abuse_limits` bench client (benches/abuse_limits.rs) times the same three configurations
+# in one process, interleaved, without HTTP.
 # Needs wrk, a local PostgreSQL and Redis; run from anywhere: bash benches/abuse_limits.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -97,4 +99,8 @@ for workload in ("me", "typename"):
         added = f"{100 * (p50 - base) / base:+6.1f} %" if mode != "off" else ""
         print(f"{workload:9} {mode:7} {median(mode, workload, 2):10.0f} {p50:9.3f} {median(mode, workload, 4):8.3f}   {added}")
 PY
+
+# The same comparison inside one process, without HTTP and the load generator's noise.
+echo
+BENCH_DATABASE_URL="$PG/$BENCH_DB" BENCH_REDIS_URL="$REDIS" cargo bench --quiet --bench abuse_limits
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" >/dev/null
