@@ -62,7 +62,7 @@ async fn every_limit_refuses_with_its_code_and_name_and_allows_what_is_within_it
         // project → tasks → nodes → project … : a real cycle in the schema.
         let mut query = String::from("id");
         let mut levels = 1;
-        while levels + 3 <= depth - 1 {
+        while levels + 3 < depth {
             query = format!("tasks(first: 1) {{ nodes {{ project {{ {query} }} }} }}");
             levels += 3;
         }
