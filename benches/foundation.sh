@@ -20,6 +20,7 @@ PGBENCH_DB=${PGBENCH_DB:-catalyst_pgbench}
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" >/dev/null
 DATABASE_URL="$PG/$BENCH_DB" BIND_ADDR="127.0.0.1:$PORT" \
   JWT_SECRET="benchmark-secret-that-is-at-least-32-bytes" \
+  RATE_LIMIT_USER_POINTS=1000000000000 RATE_LIMIT_ANONYMOUS_POINTS=1000000000000 \
   DATABASE_POOL_SIZE="$CONNECTIONS" LOG_FORMAT=json RUST_LOG=warn \
   "$BIN" serve > /tmp/catalyst-bench.log 2>&1 &
 SERVER=$!

@@ -11,8 +11,9 @@ use crate::{
     config::{SecretSource, Settings},
     db,
     events::EventBus,
-    graphql::build_schema,
+    graphql::{build_schema, persisted::PersistedDocuments},
     http,
+    limits::{RateLimiter, RedisLink},
     reactions::predictor::ExternalPredictor,
     state::AppState,
     telemetry::Metrics,
@@ -70,6 +71,10 @@ impl Application {
             .transpose()
             .context("could not set up the reaction predictor's HTTP client")?
             .map(Arc::new);
+        let redis_link = redis
+            .clone()
+            .map(|client| RedisLink::new(client, &settings.abuse.rate.redis_key_prefix));
+        let persisted = PersistedDocuments::load(&settings.abuse.persisted, redis_link.clone())?;
         let state = AppState {
             pool,
             redis,
@@ -82,6 +87,8 @@ impl Application {
             events,
             statements,
             predictor,
+            limiter: RateLimiter::new(redis_link),
+            persisted,
             shutdown,
         };
         let schema = build_schema(Some(state.clone()));

@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod limits;
 pub mod projects;
 pub mod reactions;
 pub mod security;

@@ -11,6 +11,8 @@ use crate::{
     config::Settings,
     db::{DbPool, StatementCounter},
     events::EventBus,
+    graphql::persisted::PersistedDocuments,
+    limits::RateLimiter,
     reactions::predictor::ExternalPredictor,
     telemetry::Metrics,
 };
@@ -26,6 +28,10 @@ pub struct AppState {
     pub statements: StatementCounter,
     /// Asked about mixtures the chemistry rules cannot decide, when REACTION_PREDICTOR_URL is set.
     pub predictor: Option<Arc<ExternalPredictor>>,
+    /// Points budgets and named limits (Redis-shared when configured).
+    pub limiter: RateLimiter,
+    /// Automatic persisted queries and the trusted-documents manifest.
+    pub persisted: PersistedDocuments,
     /// Flips to true when the server starts shutting down; long-lived streams watch it.
     pub shutdown: watch::Receiver<bool>,
 }

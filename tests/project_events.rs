@@ -16,6 +16,7 @@ use catalyst::{
 };
 use common::{
     data,
+    redis::PrivateRedis,
     ws::{Event, GraphqlWs},
     TestApp, TestUser,
 };
@@ -349,65 +350,6 @@ async fn a_subscriber_that_falls_too_far_behind_is_cut_off_with_a_reason() {
     }
     assert!(stream.next().await.is_none());
     let _ = task;
-}
-
-/// A Redis server of this test's own, so it can be stopped and restarted without disturbing
-/// tests running in parallel against the shared one.
-struct PrivateRedis {
-    port: u16,
-    server: Option<std::process::Child>,
-}
-
-impl PrivateRedis {
-    fn start() -> PrivateRedis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let mut redis = PrivateRedis { port, server: None };
-        redis.restart();
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn restart(&mut self) {
-        let server = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (the tests need Redis)");
-        self.server = Some(server);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut server) = self.server.take() {
-            let _ = server.kill();
-            let _ = server.wait();
-        }
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 #[tokio::test]

@@ -4,16 +4,19 @@
 pub mod credential_scopes;
 pub mod document;
 pub mod ids;
+pub mod limits;
 pub mod loaders;
 pub mod node;
 pub mod observer;
 pub mod pagination;
+pub mod persisted;
 pub mod system;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::{
     audit::api::AuditQuery,
+    limits::api::RateLimitQuery,
     projects::api::{ProjectMutation, ProjectQuery, ProjectSubscription},
     reactions::api::{ReactionMutation, ReactionQuery, ReactionSubscription},
     security::api::{SecurityMutation, SecurityQuery},
@@ -31,6 +34,7 @@ pub struct QueryRoot(
     node::NodeQuery,
     SecurityQuery,
     AuditQuery,
+    RateLimitQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -51,9 +55,6 @@ pub struct SubscriptionRoot(
 
 pub type CatalystSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Nesting beyond this is refused before execution; real clients stay far below it.
-pub const MAX_QUERY_DEPTH: usize = 12;
-
 /// The schema served by `state`; without state it can only describe itself (`catalyst schema`).
 pub fn build_schema(state: Option<AppState>) -> CatalystSchema {
     let builder = Schema::build(
@@ -62,13 +63,20 @@ pub fn build_schema(state: Option<AppState>) -> CatalystSchema {
         SubscriptionRoot::default(),
     )
     .extension(observer::OperationObserver)
+    // Depth, complexity, aliases and the rest are checked by `limits` with their names.
     .extension(credential_scopes::CredentialScopes)
-    .limit_depth(MAX_QUERY_DEPTH)
-    .limit_recursive_depth(64);
-    match state {
-        Some(state) => builder.data(state).finish(),
-        None => builder.finish(),
-    }
+    .extension(limits::RequestLimits);
+    let Some(state) = state else {
+        return builder.finish();
+    };
+    let query_limits = &state.settings.abuse.query;
+    let builder = builder.limit_recursive_depth((query_limits.max_depth * 3).max(64));
+    let builder = if query_limits.field_suggestions {
+        builder
+    } else {
+        builder.disable_suggestions()
+    };
+    builder.data(state).finish()
 }
 
 /// The SDL committed as `schema.graphql`.

@@ -6,21 +6,25 @@ use std::net::SocketAddr;
 
 use async_graphql::{parser::types::OperationType, Variables};
 use axum::{
-    body::Bytes,
     extract::{ConnectInfo, FromRequestParts, Request, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde_json::{json, Value};
 
-use super::{ws, HttpState, REQUEST_ID_HEADER};
+use super::{
+    hardening::{RATE_LIMIT_LIMIT, RATE_LIMIT_REMAINING, RATE_LIMIT_RESET},
+    ws, HttpState, REQUEST_ID_HEADER,
+};
 use crate::{
-    auth::viewer::{resolve_viewer, ClientInfo},
+    auth::viewer::{resolve_viewer, ClientInfo, Viewer},
     error::{AppError, REQUEST_ID},
     graphql::{
         loaders::Loaders,
-        observer::{ArrivedOverGet, OperationRecord},
+        observer::{ArrivedOverGet, OperationFacts, OperationRecord},
+        persisted::PersistedQueryError,
     },
+    limits::{Charge, OperationCharge},
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -81,9 +85,10 @@ fn negotiate(headers: &HeaderMap) -> Option<ResponseMedia> {
     best.map(|(_, media)| media)
 }
 
-/// A GraphQL-over-HTTP request before execution.
+/// A GraphQL-over-HTTP request before execution. `query` may be absent when the request names
+/// a persisted document by hash instead.
 struct RawGraphqlRequest {
-    query: String,
+    query: Option<String>,
     operation_name: Option<String>,
     variables: Variables,
     extensions: serde_json::Map<String, Value>,
@@ -112,9 +117,9 @@ fn parse_request_object(value: Value) -> Result<RawGraphqlRequest, String> {
         return Err("the request body must be a JSON object".into());
     };
     let query = match object.remove("query") {
-        Some(Value::String(query)) => query,
+        Some(Value::String(query)) => Some(query),
+        None | Some(Value::Null) => None,
         Some(_) => return Err("`query` must be a string".into()),
-        None => return Err("the request has no `query`".into()),
     };
     let operation_name = match object.remove("operationName") {
         None | Some(Value::Null) => None,
@@ -142,9 +147,10 @@ fn parse_request_object(value: Value) -> Result<RawGraphqlRequest, String> {
 pub async fn graphql_post(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
@@ -161,8 +167,28 @@ pub async fn graphql_post(
             None,
         );
     }
+    let max_body_bytes = state.app.settings.abuse.http.max_body_bytes;
+    let Ok(body) = axum::body::to_bytes(body, max_body_bytes).await else {
+        return request_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            media,
+            &format!("the request body is larger than {max_body_bytes} bytes (`MAX_BODY_BYTES`)"),
+            Some("BAD_USER_INPUT"),
+        );
+    };
     let parsed = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Array(_)) => Err("batched requests are not enabled on this server".to_string()),
+        Ok(Value::Array(items)) => {
+            let max_batch = state.app.settings.abuse.query.max_batch;
+            return match check_batch_size(items.len(), max_batch) {
+                Ok(()) => execute_batch(state, peer, &headers, media, items).await,
+                Err(message) => request_error(
+                    StatusCode::BAD_REQUEST,
+                    media,
+                    &message,
+                    Some("BAD_USER_INPUT"),
+                ),
+            };
+        }
         Ok(value) => parse_request_object(value),
         Err(_) => Err("the request body is not valid JSON".to_string()),
     };
@@ -174,6 +200,17 @@ pub async fn graphql_post(
             &message,
             Some("BAD_USER_INPUT"),
         ),
+    }
+}
+
+fn check_batch_size(size: usize, max_batch: usize) -> Result<(), String> {
+    match size {
+        _ if max_batch == 0 => Err("batched requests are not enabled on this server (`BATCH`)".into()),
+        0 => Err("a batched request needs at least one operation".into()),
+        size if size > max_batch => Err(format!(
+            "a batched request may hold at most {max_batch} operations (`BATCH`); this one has {size}"
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -254,14 +291,18 @@ pub fn request_id(headers: &HeaderMap) -> String {
         .to_string()
 }
 
-async fn execute(
-    state: HttpState,
+/// Who is asking, resolved once per HTTP request (a batch shares it).
+struct Caller {
+    viewer: Viewer,
+    client: ClientInfo,
+    request_id: String,
+}
+
+async fn resolve_caller(
+    state: &HttpState,
     peer: SocketAddr,
     headers: &HeaderMap,
-    media: ResponseMedia,
-    raw: RawGraphqlRequest,
-    over_get: bool,
-) -> Response {
+) -> Result<Caller, AppError> {
     let request_id = request_id(headers);
     let authorization = headers
         .get(header::AUTHORIZATION)
@@ -271,19 +312,160 @@ async fn execute(
             request_id.clone(),
             resolve_viewer(authorization, &state.app.keys, &state.app.pool),
         )
-        .await;
-    let viewer = match viewer {
-        Ok(viewer) => viewer,
+        .await?;
+    Ok(Caller {
+        viewer,
+        client: client_info(headers, peer),
+        request_id,
+    })
+}
+
+async fn execute(
+    state: HttpState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    media: ResponseMedia,
+    raw: RawGraphqlRequest,
+    over_get: bool,
+) -> Response {
+    let caller = match resolve_caller(&state, peer, headers).await {
+        Ok(caller) => caller,
         Err(error) => return authentication_failed(media, error),
     };
+    let outcome = run_operation(&state, &caller, media, raw, over_get).await;
+    let mut response = (outcome.status, axum::Json(outcome.body)).into_response();
+    response.headers_mut().extend(outcome.headers);
+    finish_response(
+        response,
+        media,
+        outcome.charge.as_ref(),
+        outcome.retry_after,
+    )
+}
 
+/// Runs each operation of a batch in order, as separate requests of the same caller.
+async fn execute_batch(
+    state: HttpState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    media: ResponseMedia,
+    items: Vec<Value>,
+) -> Response {
+    let caller = match resolve_caller(&state, peer, headers).await {
+        Ok(caller) => caller,
+        Err(error) => return authentication_failed(media, error),
+    };
+    let (mut bodies, mut last_charge, mut retry_after) = (Vec::new(), None, None);
+    for item in items {
+        let outcome = match parse_request_object(item) {
+            Ok(raw) => run_operation(&state, &caller, media, raw, false).await,
+            Err(message) => {
+                OperationOutcome::refused(StatusCode::BAD_REQUEST, &message, "BAD_USER_INPUT")
+            }
+        };
+        bodies.push(outcome.body);
+        last_charge = outcome.charge.or(last_charge);
+        retry_after = retry_after.max(outcome.retry_after);
+    }
+    let status = if retry_after.is_some() {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        StatusCode::OK
+    };
+    let response = (status, axum::Json(Value::Array(bodies))).into_response();
+    finish_response(response, media, last_charge.as_ref(), retry_after)
+}
+
+/// One operation's answer before it becomes (part of) an HTTP response.
+struct OperationOutcome {
+    status: StatusCode,
+    body: Value,
+    headers: HeaderMap,
+    charge: Option<Charge>,
+    /// Set when the operation was refused by a rate limit.
+    retry_after: Option<u64>,
+}
+
+impl OperationOutcome {
+    fn refused(status: StatusCode, message: &str, code: &str) -> Self {
+        OperationOutcome {
+            status,
+            body: json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
+            headers: HeaderMap::new(),
+            charge: None,
+            retry_after: None,
+        }
+    }
+}
+
+/// A request error (one that stopped the operation before execution) is 400 for clients that
+/// accept `application/graphql-response+json` and 200 for legacy `application/json` ones.
+fn request_error_status(media: ResponseMedia) -> StatusCode {
+    match media {
+        ResponseMedia::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+        ResponseMedia::Json => StatusCode::OK,
+    }
+}
+
+fn persisted_query_refusal(media: ResponseMedia, error: PersistedQueryError) -> OperationOutcome {
+    // Apollo clients recognize these two by message and code, and expect them with 200.
+    let (status, message, code) = match error {
+        PersistedQueryError::NotFound => (
+            StatusCode::OK,
+            "PersistedQueryNotFound".to_string(),
+            "PERSISTED_QUERY_NOT_FOUND",
+        ),
+        PersistedQueryError::NotSupported => (
+            StatusCode::OK,
+            "PersistedQueryNotSupported".to_string(),
+            "PERSISTED_QUERY_NOT_SUPPORTED",
+        ),
+        PersistedQueryError::HashMismatch => (
+            request_error_status(media),
+            "provided sha does not match query".to_string(),
+            "BAD_USER_INPUT",
+        ),
+        PersistedQueryError::BadExtension(message) => {
+            (StatusCode::BAD_REQUEST, message, "BAD_USER_INPUT")
+        }
+        PersistedQueryError::NotTrusted => (
+            request_error_status(media),
+            "this server only runs trusted documents; this operation is not in its manifest"
+                .to_string(),
+            "FORBIDDEN",
+        ),
+    };
+    OperationOutcome::refused(status, &message, code)
+}
+
+async fn run_operation(
+    state: &HttpState,
+    caller: &Caller,
+    media: ResponseMedia,
+    raw: RawGraphqlRequest,
+    over_get: bool,
+) -> OperationOutcome {
+    let document = match state
+        .app
+        .persisted
+        .resolve(raw.query, &raw.extensions)
+        .await
+    {
+        Ok(document) => document,
+        Err(error) => return persisted_query_refusal(media, error),
+    };
+    let registration = document
+        .register_as
+        .map(|hash| (hash, document.query.clone()));
     let record = OperationRecord::default();
-    let mut request = async_graphql::Request::new(raw.query)
+    let charge = OperationCharge::default();
+    let mut request = async_graphql::Request::new(document.query)
         .variables(raw.variables)
-        .data(viewer)
+        .data(caller.viewer.clone())
         .data(Loaders::new(&state.app.pool))
-        .data(client_info(headers, peer))
-        .data(record.clone());
+        .data(caller.client.clone())
+        .data(record.clone())
+        .data(charge.clone());
     request.operation_name = raw.operation_name;
     request.extensions = async_graphql::Extensions(
         raw.extensions
@@ -301,19 +483,66 @@ async fn execute(
     }
 
     let mut response = REQUEST_ID
-        .scope(request_id, state.schema.execute(request))
+        .scope(caller.request_id.clone(), state.schema.execute(request))
         .await;
     for error in &mut response.errors {
         ensure_error_code(error);
     }
     let facts = record.facts();
+    record_operation_metrics(state, &facts, response.errors.is_empty());
+    if let (Some((hash, query)), true) = (registration, facts.executed) {
+        state.app.persisted.register(hash, query).await;
+    }
+
+    if facts.refused_mutation_over_get {
+        let mut refused = OperationOutcome::refused(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations are not allowed over GET; send them with POST",
+            "BAD_USER_INPUT",
+        );
+        refused
+            .headers
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return refused;
+    }
+
+    let retry_after = response.errors.iter().filter_map(retry_after_of).max();
+    // A request error (unparsable document, failed validation, bad variables) has no `data`.
+    let (status, body) = if facts.executed {
+        (StatusCode::OK, serde_json::to_value(&response))
+    } else {
+        (
+            request_error_status(media),
+            serde_json::to_value(json!({ "errors": response.errors })),
+        )
+    };
+    let status = if retry_after.is_some() {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        status
+    };
+    let body = body.unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] }));
+    let mut headers = HeaderMap::new();
+    for (name, value) in response.http_headers.iter() {
+        headers.append(name, value.clone());
+    }
+    OperationOutcome {
+        status,
+        body,
+        headers,
+        charge: charge.get(),
+        retry_after,
+    }
+}
+
+fn record_operation_metrics(state: &HttpState, facts: &OperationFacts, succeeded: bool) {
     let operation_type = match facts.operation_type {
         Some(OperationType::Query) => "query",
         Some(OperationType::Mutation) => "mutation",
         Some(OperationType::Subscription) => "subscription",
         None => "unknown",
     };
-    let outcome = match (facts.executed, response.errors.is_empty()) {
+    let outcome = match (facts.executed, succeeded) {
         (false, _) => "request_error",
         (true, true) => "ok",
         (true, false) => "error",
@@ -323,42 +552,41 @@ async fn execute(
         facts.operation_name.as_deref().unwrap_or("anonymous"),
         outcome,
     );
+}
 
-    if facts.refused_mutation_over_get {
-        let mut refused = request_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            media,
-            "mutations are not allowed over GET; send them with POST",
-            Some("BAD_USER_INPUT"),
+/// `retryAfterSeconds` of a RATE_LIMITED error.
+fn retry_after_of(error: &async_graphql::ServerError) -> Option<u64> {
+    let extensions = error.extensions.as_ref()?;
+    if extensions.get("code") != Some(&async_graphql::Value::from("RATE_LIMITED")) {
+        return None;
+    }
+    match extensions.get("retryAfterSeconds") {
+        Some(async_graphql::Value::Number(seconds)) => seconds.as_u64(),
+        _ => Some(1),
+    }
+}
+
+/// Content type, the points budget (`X-RateLimit-*`) and, when refused, `Retry-After`.
+fn finish_response(
+    mut response: Response,
+    media: ResponseMedia,
+    charge: Option<&Charge>,
+    retry_after: Option<u64>,
+) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, media.content_type());
+    if let Some(charge) = charge {
+        headers.insert(RATE_LIMIT_LIMIT, HeaderValue::from(charge.limit));
+        headers.insert(RATE_LIMIT_REMAINING, HeaderValue::from(charge.remaining));
+        headers.insert(
+            RATE_LIMIT_RESET,
+            HeaderValue::from(charge.reset_at.timestamp().max(0) as u64),
         );
-        refused
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return refused;
     }
-
-    // A request error (unparsable document, failed validation, bad variables) has no `data`.
-    let (status, body) = if facts.executed {
-        (StatusCode::OK, serde_json::to_value(&response))
-    } else {
-        let status = match media {
-            ResponseMedia::GraphqlResponseJson => StatusCode::BAD_REQUEST,
-            ResponseMedia::Json => StatusCode::OK,
-        };
-        (
-            status,
-            serde_json::to_value(json!({ "errors": response.errors })),
-        )
-    };
-    let body = body.unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] }));
-    let mut http_response = (status, axum::Json(body)).into_response();
-    http_response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, media.content_type());
-    for (name, value) in response.http_headers.iter() {
-        http_response.headers_mut().append(name, value.clone());
+    if let Some(seconds) = retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
-    http_response
+    response
 }
 
 /// Errors raised by async-graphql itself (parsing, validation, input coercion) carry no code;
@@ -368,7 +596,15 @@ fn ensure_error_code(error: &mut async_graphql::ServerError) {
     if extensions.get("code").is_some() {
         return;
     }
-    let code = if error.message.contains("nested too deep") || error.message.contains("too complex")
+    let too_complex = [
+        "nested too deep",
+        "too complex",
+        "recursion depth",
+        "number of directives",
+    ];
+    let code = if too_complex
+        .iter()
+        .any(|phrase| error.message.contains(phrase))
     {
         "QUERY_TOO_COMPLEX"
     } else {

@@ -2,15 +2,16 @@
 //! (request id → trace span → security headers / CORS → body limit → timeout → metrics).
 
 mod graphql;
+mod hardening;
 mod health;
 mod playground;
 mod ws;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::{
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
-    http::{header, HeaderName, HeaderValue, Method, StatusCode},
+    http::{header, HeaderName, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
@@ -18,9 +19,7 @@ use axum::{
 };
 use tower::ServiceBuilder;
 use tower_http::{
-    cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
@@ -29,9 +28,6 @@ use crate::{graphql::CatalystSchema, state::AppState};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// GraphQL documents and variables are small; anything bigger is refused before parsing.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
 #[derive(Clone)]
 pub struct HttpState {
     pub app: AppState,
@@ -39,7 +35,9 @@ pub struct HttpState {
 }
 
 pub fn router(app: AppState, schema: CatalystSchema) -> anyhow::Result<Router> {
-    let cors = cors_layer(&app.settings.cors_origins)?;
+    let cors = hardening::cors_layer(&app.settings)?;
+    let security_headers = hardening::security_headers(&app.settings);
+    let max_body_bytes = app.settings.abuse.http.max_body_bytes;
     let timeout = app.settings.request_timeout;
     let state = HttpState { app, schema };
     let layers = ServiceBuilder::new()
@@ -53,20 +51,13 @@ pub fn router(app: AppState, schema: CatalystSchema) -> anyhow::Result<Router> {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+        .layer(middleware::from_fn_with_state(
+            security_headers,
+            hardening::add_security_headers,
         ))
         .layer(cors)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Routes that take larger bodies (uploads) raise this with their own layer.
+        .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(middleware::from_fn_with_state(state.clone(), record_metrics));
 
@@ -83,22 +74,6 @@ pub fn router(app: AppState, schema: CatalystSchema) -> anyhow::Result<Router> {
         .fallback(not_found)
         .layer(layers)
         .with_state(state))
-}
-
-fn cors_layer(origins: &[String]) -> anyhow::Result<CorsLayer> {
-    let layer = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([REQUEST_ID_HEADER])
-        .max_age(Duration::from_secs(600));
-    if origins.iter().any(|origin| origin == "*") {
-        return Ok(layer.allow_origin(AllowOrigin::any()));
-    }
-    let allowed = origins
-        .iter()
-        .map(|origin| HeaderValue::from_str(origin))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(layer.allow_origin(AllowOrigin::list(allowed)))
 }
 
 async fn record_metrics(State(state): State<HttpState>, request: Request, next: Next) -> Response {

@@ -1,13 +1,16 @@
 //! GraphQL over WebSocket (`graphql-transport-ws`, and legacy `graphql-ws`) on `/graphql`.
 //! The viewer comes from the `connection_init` payload; a bad token closes the socket with
-//! 4403. On shutdown every socket is closed with 1001 (going away).
+//! 4403, no `connection_init` in time with 4408. A socket runs a bounded number of operations
+//! at once and refuses oversized messages. On shutdown every socket is closed with 1001.
 
 use std::{
+    collections::{HashSet, VecDeque},
     net::SocketAddr,
+    pin::Pin,
     str::FromStr,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, Mutex,
     },
     time::Duration,
 };
@@ -21,20 +24,27 @@ use axum::{
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use futures_util::{future, SinkExt, StreamExt};
+use futures_util::{future, stream::SplitSink, Future, SinkExt, Stream, StreamExt};
+use tokio::sync::{watch, Notify};
 
 use super::{
     graphql::{client_info, request_id},
     HttpState,
 };
 use crate::{
-    auth::viewer::{resolve_viewer, ClientInfo},
+    auth::{
+        tokens::TokenKeys,
+        viewer::{resolve_viewer, ClientInfo},
+    },
+    db::DbPool,
     error::REQUEST_ID,
-    graphql::loaders::Loaders,
+    graphql::{loaders::Loaders, CatalystSchema},
 };
 
 /// Close code for a rejected `connection_init`, as graphql-transport-ws specifies.
 const CLOSE_FORBIDDEN: u16 = 4403;
+/// graphql-transport-ws: no `connection_init` within the allowed time.
+const CLOSE_INIT_TIMEOUT: u16 = 4408;
 const CLOSE_GOING_AWAY: u16 = 1001;
 /// Policy violation: used for a client that stops reading what it subscribed to.
 const CLOSE_POLICY: u16 = 1008;
@@ -42,8 +52,6 @@ const CLOSE_POLICY: u16 = 1008;
 /// Most sockets sit idle waiting for events; small buffers keep an idle subscriber cheap
 /// (tungstenite's defaults are 128 KiB each way). Larger messages still work: buffers grow.
 const SOCKET_BUFFER_BYTES: usize = 1024;
-/// GraphQL operations are small; a client message beyond this closes the socket.
-const MAX_CLIENT_MESSAGE_BYTES: usize = 256 * 1024;
 /// A client whose socket accepts nothing for this long is not reading: it is disconnected
 /// rather than letting its undelivered events pile up in memory.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -71,109 +79,238 @@ pub fn upgrade(
         )
             .into_response();
     };
-    let client = client_info(headers, peer);
     let connection_id = request_id(headers);
+    let metrics = state.app.metrics.clone();
+    let hardening = &state.app.settings.abuse.http;
+    // GraphQL operations are small; a client message beyond this closes the socket.
+    let max_message_bytes = hardening.ws_max_message_bytes;
+    let limits = ConnectionLimits {
+        init_timeout: hardening.ws_init_timeout,
+        operations: RunningOperations::new(hardening.ws_max_subscriptions, protocol),
+    };
+    let auth = ConnectionAuth {
+        keys: state.app.keys.clone(),
+        pool: state.app.pool.clone(),
+        client: client_info(headers, peer),
+        progress: Arc::default(),
+    };
+    let shutdown = state.app.shutdown.clone();
+    let schema = state.schema;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .read_buffer_size(SOCKET_BUFFER_BYTES)
         .write_buffer_size(SOCKET_BUFFER_BYTES)
         .max_write_buffer_size(MAX_QUEUED_WRITE_BYTES)
-        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
-        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
-        .on_upgrade(move |socket| async move {
-            state.app.metrics.websocket_opened();
-            REQUEST_ID
-                .scope(
-                    connection_id,
-                    serve(socket, state.clone(), protocol, client),
-                )
-                .await;
-            state.app.metrics.websocket_closed();
+        .max_message_size(max_message_bytes)
+        .max_frame_size(max_message_bytes)
+        .on_upgrade(move |socket| {
+            let session = serve(socket, schema, auth, limits, shutdown, protocol);
+            async move {
+                metrics.websocket_opened();
+                REQUEST_ID.scope(connection_id, session).await;
+                metrics.websocket_closed();
+            }
         })
 }
 
-async fn serve(
-    socket: WebSocket,
-    state: HttpState,
-    protocol: WebSocketProtocols,
-    client: ClientInfo,
-) {
-    let (mut sink, stream) = socket.split();
-    let input = stream
-        .take_while(|message| future::ready(message.is_ok()))
-        .filter_map(|message| {
-            future::ready(match message {
-                Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
-                _ => None,
-            })
-        });
+/// How far `connection_init` got, shared between the handler and the connection loop.
+#[derive(Default)]
+struct InitProgress {
+    accepted: AtomicBool,
+    rejected: AtomicBool,
+}
 
-    let init_rejected = Arc::new(AtomicBool::new(false));
-    let on_init = {
-        let state = state.clone();
-        let init_rejected = init_rejected.clone();
-        move |payload: serde_json::Value| async move {
-            let authorization = payload
-                .get("authorization")
-                .or_else(|| payload.get("Authorization"))
-                .and_then(|value| value.as_str());
-            match resolve_viewer(authorization, &state.app.keys, &state.app.pool).await {
-                Ok(viewer) => {
-                    let mut data = Data::default();
-                    data.insert(viewer);
-                    data.insert(client);
-                    // A socket lives for hours: rows cached for its lifetime would go stale.
-                    data.insert(Loaders::without_cache(&state.app.pool));
-                    Ok(data)
-                }
-                Err(error) => {
-                    init_rejected.store(true, Ordering::SeqCst);
-                    Err(error.into_graphql())
-                }
+/// What `connection_init` needs to resolve the viewer; kept apart from the whole application
+/// state because every open socket holds it until its client says hello.
+struct ConnectionAuth {
+    keys: Arc<TokenKeys>,
+    pool: DbPool,
+    client: ClientInfo,
+    progress: Arc<InitProgress>,
+}
+
+impl ConnectionAuth {
+    async fn authenticate(self, payload: serde_json::Value) -> async_graphql::Result<Data> {
+        let authorization = payload
+            .get("authorization")
+            .or_else(|| payload.get("Authorization"))
+            .and_then(|value| value.as_str());
+        match resolve_viewer(authorization, &self.keys, &self.pool).await {
+            Ok(viewer) => {
+                let mut data = Data::default();
+                data.insert(viewer);
+                data.insert(self.client);
+                // A socket lives for hours: rows cached for its lifetime would go stale.
+                data.insert(Loaders::without_cache(&self.pool));
+                self.progress.accepted.store(true, Ordering::SeqCst);
+                Ok(data)
+            }
+            Err(error) => {
+                self.progress.rejected.store(true, Ordering::SeqCst);
+                Err(error.into_graphql())
             }
         }
-    };
+    }
+}
 
-    let mut outgoing = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol)
-        .on_connection_init(on_init);
-    let server_stopping = server_stopping(state.app.shutdown.clone());
-    tokio::pin!(server_stopping);
+struct ConnectionLimits {
+    init_timeout: Duration,
+    operations: RunningOperations,
+}
 
-    loop {
-        tokio::select! {
-            message = outgoing.next() => {
-                let Some(message) = message else { break };
-                let frame = match message {
-                    WsMessage::Text(text) => Message::Text(text.into()),
-                    WsMessage::Close(_, reason) if init_rejected.load(Ordering::SeqCst) => {
-                        close_message(CLOSE_FORBIDDEN, if reason.is_empty() { "Forbidden".into() } else { reason })
+/// The connection's session. Deliberately not an `async fn`: its arguments would stay in the
+/// future for the socket's whole life, although the socket moves into its halves at once and
+/// the rest into the protocol handler. Thousands of idle sockets make every byte count.
+fn serve(
+    socket: WebSocket,
+    schema: CatalystSchema,
+    auth: ConnectionAuth,
+    limits: ConnectionLimits,
+    shutdown: watch::Receiver<bool>,
+    protocol: WebSocketProtocols,
+) -> impl Future<Output = ()> + Send {
+    let (sink, stream) = socket.split();
+    let refusals = Arc::new(Refusals::default());
+    let input = stream
+        .take_while(|message| future::ready(message.is_ok()))
+        .filter_map({
+            let operations = limits.operations.clone();
+            let refusals = refusals.clone();
+            move |message| {
+                future::ready(match message {
+                    Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
+                        let data = message.into_data();
+                        match operations.admit(&data) {
+                            Ok(()) => Some(data),
+                            Err(refusal) => {
+                                refusals.push(refusal);
+                                None
+                            }
+                        }
                     }
-                    WsMessage::Close(code, reason) => close_message(code, reason),
-                };
-                let closing = matches!(frame, Message::Close(_));
-                match tokio::time::timeout(WRITE_TIMEOUT, sink.send(frame)).await {
-                    Ok(Ok(())) if !closing => {}
-                    Ok(_) => break,
-                    Err(_) => {
-                        tracing::warn!("closing a WebSocket whose client stopped reading");
-                        let close = close_message(CLOSE_POLICY, "client too slow: stopped reading events; reconnect and resubscribe with `after`".into());
-                        let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(close)).await;
-                        break;
-                    }
-                }
+                    _ => None,
+                })
             }
-            _ = &mut server_stopping => {
-                let _ = sink
-                    .send(close_message(CLOSE_GOING_AWAY, "server shutting down".into()))
-                    .await;
+        });
+    let progress = auth.progress.clone();
+    let outgoing = async_graphql::http::WebSocket::new(schema, input, protocol)
+        .on_connection_init(move |payload| auth.authenticate(payload));
+    relay(Relay {
+        outgoing,
+        sink,
+        progress,
+        refusals,
+        operations: limits.operations,
+        init_deadline: Some(Box::pin(tokio::time::sleep(limits.init_timeout))),
+        shutdown,
+    })
+}
+
+struct Relay<Outgoing> {
+    outgoing: Outgoing,
+    sink: SplitSink<WebSocket, Message>,
+    progress: Arc<InitProgress>,
+    refusals: Arc<Refusals>,
+    operations: RunningOperations,
+    /// Dropped (and its timer with it) once the client has said hello.
+    init_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Sends the protocol handler's messages and our refusals to the client until either side
+/// ends or the server stops. Rare paths (closing, slow clients) are boxed so that an idle
+/// connection does not carry their timers and pending writes.
+async fn relay(relay: Relay<impl Stream<Item = WsMessage> + Unpin>) {
+    let Relay {
+        mut outgoing,
+        mut sink,
+        progress,
+        refusals,
+        operations,
+        mut init_deadline,
+        shutdown,
+    } = relay;
+    let server_stopping = server_stopping(shutdown);
+    tokio::pin!(server_stopping);
+    loop {
+        if init_deadline.is_some() && progress.accepted.load(Ordering::SeqCst) {
+            init_deadline = None;
+        }
+        let frame = tokio::select! {
+            message = outgoing.next() => match message {
+                None => break,
+                Some(WsMessage::Text(text)) => {
+                    operations.observe_server_message(&text);
+                    Message::Text(text.into())
+                }
+                Some(WsMessage::Close(_, reason)) if progress.rejected.load(Ordering::SeqCst) => {
+                    close_message(CLOSE_FORBIDDEN, if reason.is_empty() { "Forbidden".into() } else { reason })
+                }
+                Some(WsMessage::Close(code, reason)) => close_message(code, reason),
+            },
+            refusal = refusals.next() => Message::Text(refusal.into()),
+            _ = async { if let Some(deadline) = init_deadline.as_mut() { deadline.await } }, if init_deadline.is_some() => {
+                close_message(CLOSE_INIT_TIMEOUT, "Connection initialisation timeout".into())
+            }
+            _ = &mut server_stopping => close_message(CLOSE_GOING_AWAY, "server shutting down".into()),
+        };
+        let closing = matches!(frame, Message::Close(_));
+        match Box::pin(tokio::time::timeout(WRITE_TIMEOUT, sink.send(frame))).await {
+            Ok(Ok(())) if !closing => {}
+            Ok(_) => break,
+            Err(_) => {
+                tracing::warn!("closing a WebSocket whose client stopped reading");
+                let close = close_message(CLOSE_POLICY, "client too slow: stopped reading events; reconnect and resubscribe with `after`".into());
+                let _ = Box::pin(tokio::time::timeout(
+                    Duration::from_secs(1),
+                    sink.send(close),
+                ))
+                .await;
                 break;
             }
         }
     }
-    let _ = sink.close().await;
+    let _ = Box::pin(sink.close()).await;
 }
 
-async fn server_stopping(mut shutdown: tokio::sync::watch::Receiver<bool>) {
+/// Error messages for operations refused at the door, waiting to be sent. A queue that
+/// allocates nothing until used: most connections never see a refusal.
+#[derive(Default)]
+struct Refusals {
+    queue: Mutex<VecDeque<String>>,
+    ready: Notify,
+}
+
+impl Refusals {
+    /// A client flooding refused operations loses the refusals beyond this.
+    const MAX_QUEUED: usize = 16;
+
+    fn push(&self, refusal: String) {
+        if let Ok(mut queue) = self.queue.lock() {
+            if queue.len() < Self::MAX_QUEUED {
+                queue.push_back(refusal);
+            }
+        }
+        self.ready.notify_one();
+    }
+
+    async fn next(&self) -> String {
+        loop {
+            let waiting = self.ready.notified();
+            if let Some(refusal) = self
+                .queue
+                .lock()
+                .ok()
+                .and_then(|mut queue| queue.pop_front())
+            {
+                return refusal;
+            }
+            waiting.await;
+        }
+    }
+}
+
+async fn server_stopping(mut shutdown: watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stopping| *stopping).await;
 }
 
@@ -182,4 +319,78 @@ fn close_message(code: u16, reason: String) -> Message {
         code,
         reason: reason.into(),
     }))
+}
+
+/// The ids of the operations a socket is running, so it cannot start more than its share.
+#[derive(Clone)]
+struct RunningOperations {
+    ids: Arc<Mutex<HashSet<String>>>,
+    max: usize,
+    protocol: WebSocketProtocols,
+}
+
+impl RunningOperations {
+    fn new(max: usize, protocol: WebSocketProtocols) -> Self {
+        RunningOperations {
+            ids: Arc::default(),
+            max,
+            protocol,
+        }
+    }
+
+    /// Passes every client message on except a new operation beyond the limit, which gets
+    /// the error message to send back for its id instead.
+    fn admit(&self, data: &[u8]) -> Result<(), String> {
+        let Ok(message) = serde_json::from_slice::<serde_json::Value>(data) else {
+            return Ok(());
+        };
+        let kind = message.get("type").and_then(|kind| kind.as_str());
+        let Some(id) = message.get("id").and_then(|id| id.as_str()) else {
+            return Ok(());
+        };
+        let Ok(mut ids) = self.ids.lock() else {
+            return Ok(());
+        };
+        match kind {
+            Some("subscribe" | "start") => {
+                if ids.contains(id) || ids.len() < self.max {
+                    ids.insert(id.to_string());
+                    return Ok(());
+                }
+                Err(self.refusal(id))
+            }
+            Some("complete" | "stop") => {
+                ids.remove(id);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Forgets operations the server completed (their stream ended, or they failed).
+    fn observe_server_message(&self, text: &str) {
+        let finished =
+            text.starts_with(r#"{"type":"complete""#) || text.starts_with(r#"{"type":"error""#);
+        if !finished {
+            return;
+        }
+        let id = serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|message| message.get("id")?.as_str().map(str::to_string));
+        if let (Some(id), Ok(mut ids)) = (id, self.ids.lock()) {
+            ids.remove(&id);
+        }
+    }
+
+    fn refusal(&self, id: &str) -> String {
+        let error = serde_json::json!({
+            "message": format!("at most {} operations may run at once on one connection (`WS_MAX_SUBSCRIPTIONS`)", self.max),
+            "extensions": { "code": "RATE_LIMITED", "limit": "maxSubscriptions", "max": self.max },
+        });
+        let payload = match self.protocol {
+            WebSocketProtocols::GraphQLWS => serde_json::json!([error]),
+            _ => error,
+        };
+        serde_json::json!({ "type": "error", "id": id, "payload": payload }).to_string()
+    }
 }

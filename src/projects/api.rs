@@ -108,6 +108,7 @@ impl ProjectNode {
     }
 
     /// Members in the order they joined.
+    #[graphql(complexity = "crate::limits::cost::unpaged_list(child_complexity)")]
     async fn members(&self, ctx: &Context<'_>) -> AppResult<Vec<MemberNode>> {
         let members = Loaders::from_ctx(ctx)
             .members
@@ -124,6 +125,7 @@ impl ProjectNode {
     }
 
     /// The project's tasks, in board order unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::cost::page(first, child_complexity)")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
@@ -163,6 +165,7 @@ impl ProjectNode {
 
     /// Everything that happened in the project, newest first. Each event's `cursor` can be
     /// passed to `projectEvents(after:)` to follow on live from there.
+    #[graphql(complexity = "crate::limits::cost::page(first, child_complexity)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,
@@ -460,7 +463,10 @@ impl ProjectQuery {
     }
 
     /// The projects the viewer belongs to, oldest first (platform admins see every project).
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "crate::limits::cost::page(first, child_complexity)"
+    )]
     async fn projects(
         &self,
         ctx: &Context<'_>,

@@ -23,6 +23,7 @@ use crate::{
         loaders::Loaders,
         pagination::{connection_from_rows, decode_cursor, page_size},
     },
+    limits::{self, NamedLimit},
     reactions::{
         engine::{
             self, Compound, Effect, EngineError, Prediction, ProposalVerdict, ReactionInput,
@@ -626,7 +627,10 @@ pub struct ReactionQuery;
 #[Object]
 impl ReactionQuery {
     /// Catalogue chemicals whose name, synonym or formula contains `search` (exact matches first).
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "crate::limits::cost::page(first, child_complexity)"
+    )]
     async fn chemicals(
         &self,
         search: String,
@@ -677,7 +681,10 @@ impl ReactionQuery {
     }
 
     /// The viewer's reaction runs, newest first.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "crate::limits::cost::page(first, child_complexity)"
+    )]
     async fn my_reactions(
         &self,
         ctx: &Context<'_>,
@@ -727,7 +734,10 @@ impl ReactionQuery {
     }
 
     /// Every world-first discovery, newest first.
-    #[graphql(guard = "SignedIn")]
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "crate::limits::cost::page(first, child_complexity)"
+    )]
     async fn discoveries(
         &self,
         ctx: &Context<'_>,
@@ -765,6 +775,7 @@ impl ReactionMutation {
         ctx: &Context<'_>,
         input: PredictReactionInput,
     ) -> AppResult<ReactionOutcomeNode> {
+        limits::check(ctx, NamedLimit::PredictReaction).await?;
         let viewer = viewer(ctx)?;
         let engine_input = ReactionInput {
             reactants: input

@@ -112,6 +112,7 @@ impl TaskNode {
     }
 
     /// Direct subtasks, in board order.
+    #[graphql(complexity = "crate::limits::cost::unpaged_list(child_complexity)")]
     async fn subtasks(&self, ctx: &Context<'_>) -> AppResult<Vec<TaskNode>> {
         let subtasks = Loaders::from_ctx(ctx)
             .subtasks

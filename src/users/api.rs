@@ -23,6 +23,7 @@ use crate::{
         loaders::Loaders,
         pagination::{connection_from_rows, decode_cursor, page_size},
     },
+    limits::{self, NamedLimit},
     security::login,
     state::AppState,
     users::{
@@ -179,7 +180,10 @@ impl UserQuery {
 
     /// All users in sign-up order, optionally filtered by `search` in email or display name.
     /// Platform administrators only.
-    #[graphql(guard = "PlatformGuard(PlatformPermission::ListUsers)")]
+    #[graphql(
+        guard = "PlatformGuard(PlatformPermission::ListUsers)",
+        complexity = "crate::limits::cost::page(first, child_complexity)"
+    )]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -212,6 +216,7 @@ pub struct UserMutation;
 impl UserMutation {
     /// Creates an account and signs it in. The first account becomes the platform admin.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> AppResult<AuthPayload> {
+        limits::check(ctx, NamedLimit::Register).await?;
         let email = Email::parse("email", &input.email)?;
         let display_name = DisplayName::parse("displayName", &input.display_name)?;
         check_password_policy("password", &input.password, email.as_str())?;
@@ -243,6 +248,7 @@ impl UserMutation {
     /// (`RATE_LIMITED` with `retryAfterSeconds`). With MFA on, the answer is a challenge for
     /// `verifyMfa` instead of tokens.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> AppResult<LoginPayload> {
+        limits::check(ctx, NamedLimit::Login).await?;
         login::sign_in_with_password(
             AppState::from_ctx(ctx),
             &ClientInfo::from_ctx(ctx),

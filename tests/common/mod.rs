@@ -2,6 +2,7 @@
 //! migrated template and dropped afterwards, plus GraphQL clients for HTTP and WebSocket.
 #![allow(dead_code)]
 
+pub mod redis;
 pub mod ws;
 
 use std::{collections::HashMap, sync::Once};
@@ -266,6 +267,33 @@ impl TestApp {
                 // Parallel tests share one PostgreSQL; small pools keep them under its limit.
                 ("DATABASE_POOL_SIZE".to_string(), "5".to_string()),
                 ("SHUTDOWN_GRACE_SECONDS".to_string(), "5".to_string()),
+                // Every test's Redis counters and persisted queries are its own.
+                (
+                    "REDIS_KEY_PREFIX".to_string(),
+                    format!("test:{}:", uuid::Uuid::new_v4().simple()),
+                ),
+                // Stories register many users from 127.0.0.1 and run large queries; the tests
+                // of the limits themselves set the production budgets back.
+                (
+                    "RATE_LIMIT_USER_POINTS".to_string(),
+                    "100000000".to_string(),
+                ),
+                (
+                    "RATE_LIMIT_ANONYMOUS_POINTS".to_string(),
+                    "100000000".to_string(),
+                ),
+                (
+                    "RATE_LIMIT_REGISTER_PER_MINUTE".to_string(),
+                    "100000".to_string(),
+                ),
+                (
+                    "RATE_LIMIT_LOGIN_PER_MINUTE".to_string(),
+                    "100000".to_string(),
+                ),
+                (
+                    "RATE_LIMIT_PREDICT_REACTION_PER_MINUTE".to_string(),
+                    "100000".to_string(),
+                ),
             ]),
             database: None,
         }
