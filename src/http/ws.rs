@@ -39,6 +39,7 @@ use crate::{
     db::DbPool,
     error::REQUEST_ID,
     graphql::{loaders::Loaders, CatalystSchema},
+    telemetry::Metrics,
 };
 
 /// Close code for a rejected `connection_init`, as graphql-transport-ws specifies.
@@ -104,12 +105,12 @@ pub fn upgrade(
         .max_message_size(max_message_bytes)
         .max_frame_size(max_message_bytes)
         .on_upgrade(move |socket| {
-            let session = serve(socket, schema, auth, limits, shutdown, protocol);
-            async move {
-                metrics.websocket_opened();
-                REQUEST_ID.scope(connection_id, session).await;
-                metrics.websocket_closed();
-            }
+            metrics.websocket_opened();
+            let session = serve(socket, schema, auth, limits, shutdown, protocol, metrics);
+            // A task of its own: axum's upgrade task keeps the socket's setup state (about
+            // 2 KiB) for as long as its callback runs, so the callback returns at once.
+            tokio::spawn(REQUEST_ID.scope(connection_id, session));
+            future::ready(())
         })
 }
 
@@ -168,6 +169,7 @@ fn serve(
     limits: ConnectionLimits,
     shutdown: watch::Receiver<bool>,
     protocol: WebSocketProtocols,
+    metrics: Arc<Metrics>,
 ) -> impl Future<Output = ()> + Send {
     let (sink, stream) = socket.split();
     let refusals = Arc::new(Refusals::default());
@@ -203,6 +205,7 @@ fn serve(
         operations: limits.operations,
         init_deadline: Some(Box::pin(tokio::time::sleep(limits.init_timeout))),
         shutdown,
+        metrics,
     })
 }
 
@@ -215,62 +218,62 @@ struct Relay<Outgoing> {
     /// Dropped (and its timer with it) once the client has said hello.
     init_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     shutdown: watch::Receiver<bool>,
+    metrics: Arc<Metrics>,
 }
 
 /// Sends the protocol handler's messages and our refusals to the client until either side
-/// ends or the server stops. Rare paths (closing, slow clients) are boxed so that an idle
-/// connection does not carry their timers and pending writes.
-async fn relay(relay: Relay<impl Stream<Item = WsMessage> + Unpin>) {
-    let Relay {
-        mut outgoing,
-        mut sink,
-        progress,
-        refusals,
-        operations,
-        mut init_deadline,
-        shutdown,
-    } = relay;
-    let server_stopping = server_stopping(shutdown);
-    tokio::pin!(server_stopping);
-    loop {
-        if init_deadline.is_some() && progress.accepted.load(Ordering::SeqCst) {
-            init_deadline = None;
-        }
-        let frame = tokio::select! {
-            message = outgoing.next() => match message {
-                None => break,
-                Some(WsMessage::Text(text)) => {
-                    operations.observe_server_message(&text);
-                    Message::Text(text.into())
-                }
-                Some(WsMessage::Close(_, reason)) if progress.rejected.load(Ordering::SeqCst) => {
-                    close_message(CLOSE_FORBIDDEN, if reason.is_empty() { "Forbidden".into() } else { reason })
-                }
-                Some(WsMessage::Close(code, reason)) => close_message(code, reason),
-            },
-            refusal = refusals.next() => Message::Text(refusal.into()),
-            _ = async { if let Some(deadline) = init_deadline.as_mut() { deadline.await } }, if init_deadline.is_some() => {
-                close_message(CLOSE_INIT_TIMEOUT, "Connection initialisation timeout".into())
+/// ends or the server stops. A plain function returning an `async` block that uses `relay` in
+/// place: an `async fn` would keep a second copy of its argument for the connection's life.
+/// Rare paths (closing, slow clients) are boxed so an idle connection does not carry their
+/// timers and pending writes either.
+#[allow(clippy::manual_async_fn)] // deliberate: see above
+fn relay(
+    mut relay: Relay<impl Stream<Item = WsMessage> + Unpin + Send>,
+) -> impl Future<Output = ()> + Send {
+    async move {
+        let server_stopping = server_stopping(relay.shutdown.clone());
+        tokio::pin!(server_stopping);
+        loop {
+            if relay.init_deadline.is_some() && relay.progress.accepted.load(Ordering::SeqCst) {
+                relay.init_deadline = None;
             }
-            _ = &mut server_stopping => close_message(CLOSE_GOING_AWAY, "server shutting down".into()),
-        };
-        let closing = matches!(frame, Message::Close(_));
-        match Box::pin(tokio::time::timeout(WRITE_TIMEOUT, sink.send(frame))).await {
-            Ok(Ok(())) if !closing => {}
-            Ok(_) => break,
-            Err(_) => {
-                tracing::warn!("closing a WebSocket whose client stopped reading");
-                let close = close_message(CLOSE_POLICY, "client too slow: stopped reading events; reconnect and resubscribe with `after`".into());
-                let _ = Box::pin(tokio::time::timeout(
-                    Duration::from_secs(1),
-                    sink.send(close),
-                ))
-                .await;
-                break;
+            let frame = tokio::select! {
+                message = relay.outgoing.next() => match message {
+                    None => break,
+                    Some(WsMessage::Text(text)) => {
+                        relay.operations.observe_server_message(&text);
+                        Message::Text(text.into())
+                    }
+                    Some(WsMessage::Close(_, reason)) if relay.progress.rejected.load(Ordering::SeqCst) => {
+                        close_message(CLOSE_FORBIDDEN, if reason.is_empty() { "Forbidden".into() } else { reason })
+                    }
+                    Some(WsMessage::Close(code, reason)) => close_message(code, reason),
+                },
+                refusal = relay.refusals.next() => Message::Text(refusal.into()),
+                _ = async { if let Some(deadline) = relay.init_deadline.as_mut() { deadline.await } }, if relay.init_deadline.is_some() => {
+                    close_message(CLOSE_INIT_TIMEOUT, "Connection initialisation timeout".into())
+                }
+                _ = &mut server_stopping => close_message(CLOSE_GOING_AWAY, "server shutting down".into()),
+            };
+            let closing = matches!(frame, Message::Close(_));
+            match Box::pin(tokio::time::timeout(WRITE_TIMEOUT, relay.sink.send(frame))).await {
+                Ok(Ok(())) if !closing => {}
+                Ok(_) => break,
+                Err(_) => {
+                    tracing::warn!("closing a WebSocket whose client stopped reading");
+                    let close = close_message(CLOSE_POLICY, "client too slow: stopped reading events; reconnect and resubscribe with `after`".into());
+                    let _ = Box::pin(tokio::time::timeout(
+                        Duration::from_secs(1),
+                        relay.sink.send(close),
+                    ))
+                    .await;
+                    break;
+                }
             }
         }
+        let _ = Box::pin(relay.sink.close()).await;
+        relay.metrics.websocket_closed();
     }
-    let _ = Box::pin(sink.close()).await;
 }
 
 /// Error messages for operations refused at the door, waiting to be sent. A queue that
