@@ -42,6 +42,43 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Events buffered per topic for each subscriber; one that falls further behind is cut off.
     pub event_buffer: usize,
+    pub bookmarks: BookmarkPolicy,
+}
+
+/// Limits on bookmark import and export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookmarkPolicy {
+    /// Largest accepted import file; browsers' exports of 50,000 bookmarks stay well under 10 MiB.
+    pub import_max_bytes: usize,
+    /// Most bookmarks one import file may hold.
+    pub import_max_items: usize,
+    /// Imports with more items than this run in the background and report progress.
+    pub import_background_threshold: usize,
+    /// Rows per INSERT statement: 12 parameters a row must stay under PostgreSQL's 65,535.
+    pub import_batch_size: usize,
+}
+
+impl BookmarkPolicy {
+    fn from_vars(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(BookmarkPolicy {
+            import_max_bytes: parse_number(
+                get,
+                "BOOKMARK_IMPORT_MAX_BYTES",
+                10 * 1024 * 1024,
+                1024..=100 * 1024 * 1024,
+            )? as usize,
+            import_max_items: parse_number(get, "BOOKMARK_IMPORT_MAX_ITEMS", 50_000, 1..=1_000_000)?
+                as usize,
+            import_background_threshold: parse_number(
+                get,
+                "BOOKMARK_IMPORT_BACKGROUND_THRESHOLD",
+                1_000,
+                0..=1_000_000,
+            )? as usize,
+            import_batch_size: parse_number(get, "BOOKMARK_IMPORT_BATCH_SIZE", 1_000, 1..=5_000)?
+                as usize,
+        })
+    }
 }
 
 /// A setting that is missing or invalid; its Display is the one line printed before exit code 2.
@@ -167,6 +204,7 @@ impl Settings {
         let request_timeout_secs = parse_number(&get, "REQUEST_TIMEOUT_SECONDS", 30, 1..=600)?;
         let shutdown_grace_secs = parse_number(&get, "SHUTDOWN_GRACE_SECONDS", 20, 0..=600)?;
         let event_buffer = parse_number(&get, "EVENT_BUFFER", 256, 16..=65_536)?;
+        let bookmarks = BookmarkPolicy::from_vars(&get)?;
 
         Ok(Settings {
             app_env,
@@ -184,6 +222,7 @@ impl Settings {
             request_timeout: Duration::from_secs(request_timeout_secs),
             shutdown_grace: Duration::from_secs(shutdown_grace_secs),
             event_buffer: event_buffer as usize,
+            bookmarks,
         })
     }
 
@@ -277,5 +316,7 @@ mod tests {
         assert_eq!(pool.variable, "DATABASE_POOL_SIZE");
         let url = Settings::from_vars(vars(&[("DATABASE_URL", "mysql://x/y")])).unwrap_err();
         assert_eq!(url.variable, "DATABASE_URL");
+        let batch = Settings::from_vars(vars(&[("BOOKMARK_IMPORT_BATCH_SIZE", "10000")])).unwrap_err();
+        assert_eq!(batch.variable, "BOOKMARK_IMPORT_BATCH_SIZE");
     }
 }

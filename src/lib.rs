@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod bookmarks;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -11,6 +11,7 @@ pub mod system;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::{
+    bookmarks::api::{BookmarkMutation, BookmarkQuery, BookmarkSubscription},
     projects::api::{ProjectMutation, ProjectQuery, ProjectSubscription},
     reactions::api::{ReactionMutation, ReactionQuery, ReactionSubscription},
     state::AppState,
@@ -24,6 +25,7 @@ pub struct QueryRoot(
     ProjectQuery,
     TaskQuery,
     ReactionQuery,
+    BookmarkQuery,
     node::NodeQuery,
 );
 
@@ -33,6 +35,7 @@ pub struct MutationRoot(
     ProjectMutation,
     TaskMutation,
     ReactionMutation,
+    BookmarkMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -40,6 +43,7 @@ pub struct SubscriptionRoot(
     system::SystemSubscription,
     ProjectSubscription,
     ReactionSubscription,
+    BookmarkSubscription,
 );
 
 pub type CatalystSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
