@@ -316,7 +316,8 @@ mod tests {
         assert_eq!(pool.variable, "DATABASE_POOL_SIZE");
         let url = Settings::from_vars(vars(&[("DATABASE_URL", "mysql://x/y")])).unwrap_err();
         assert_eq!(url.variable, "DATABASE_URL");
-        let batch = Settings::from_vars(vars(&[("BOOKMARK_IMPORT_BATCH_SIZE", "10000")])).unwrap_err();
+        let batch =
+            Settings::from_vars(vars(&[("BOOKMARK_IMPORT_BATCH_SIZE", "10000")])).unwrap_err();
         assert_eq!(batch.variable, "BOOKMARK_IMPORT_BATCH_SIZE");
     }
 }

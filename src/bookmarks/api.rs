@@ -7,8 +7,7 @@ use std::{collections::HashSet, io::Read, sync::Arc};
 
 use async_graphql::{
     connection::{Connection, Edge},
-    Context, InputObject, MaybeUndefined, Object, SimpleObject,
-    Subscription, Upload, ID,
+    Context, InputObject, MaybeUndefined, Object, SimpleObject, Subscription, Upload, ID,
 };
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -519,20 +518,24 @@ impl BookmarkQuery {
             }
             None => (BookmarkScope::Owner(viewer.user_id()), None),
         };
-        let searched = filter.query.as_deref().is_some_and(|q| !q.trim().is_empty());
+        let searched = filter
+            .query
+            .as_deref()
+            .is_some_and(|q| !q.trim().is_empty());
         let hits = store::page(&mut connection, scope, &filter, after, limit).await?;
         let has_next_page = hits.len() as i64 > limit;
         let mut page = Connection::new(after.is_some(), has_next_page);
-        page.edges.extend(hits.into_iter().take(limit as usize).map(|hit| {
-            let access = match project {
-                Some(access) if hit.bookmark.owner_id != viewer.user_id() => {
-                    BookmarkAccess::Shared(access)
-                }
-                _ => BookmarkAccess::Owner,
-            };
-            let cursor = encode_cursor(&hit.cursor());
-            Edge::new(cursor, hit_node(hit, access, searched))
-        }));
+        page.edges
+            .extend(hits.into_iter().take(limit as usize).map(|hit| {
+                let access = match project {
+                    Some(access) if hit.bookmark.owner_id != viewer.user_id() => {
+                        BookmarkAccess::Shared(access)
+                    }
+                    _ => BookmarkAccess::Owner,
+                };
+                let cursor = encode_cursor(&hit.cursor());
+                Edge::new(cursor, hit_node(hit, access, searched))
+            }));
         Ok(page)
     }
 
@@ -682,8 +685,16 @@ impl BookmarkMutation {
     ) -> AppResult<BookmarkNode> {
         let viewer = viewer(ctx)?;
         let url = parse_url(&input.url)?;
-        let title = checked_text("title", input.title.as_deref().unwrap_or(""), MAX_TITLE_CHARS)?;
-        let notes = checked_text("notes", input.notes.as_deref().unwrap_or(""), MAX_NOTES_CHARS)?;
+        let title = checked_text(
+            "title",
+            input.title.as_deref().unwrap_or(""),
+            MAX_TITLE_CHARS,
+        )?;
+        let notes = checked_text(
+            "notes",
+            input.notes.as_deref().unwrap_or(""),
+            MAX_NOTES_CHARS,
+        )?;
         let tags = clean_tags(&input.tags.unwrap_or_default())?;
         let folder = clean_folder(&input.folder.unwrap_or_default())?;
         let project_id = input
@@ -783,7 +794,10 @@ impl BookmarkMutation {
                 if changes.is_empty() {
                     return Ok((current, access));
                 }
-                Ok((store::update(connection, bookmark_id, &changes).await?, access))
+                Ok((
+                    store::update(connection, bookmark_id, &changes).await?,
+                    access,
+                ))
             })
             .await?;
         Ok(BookmarkNode::new(bookmark, access))
@@ -931,7 +945,8 @@ fn read_import_file(
             ),
         ));
     }
-    let records = transfer::parse_file(format, &bytes).map_err(|reason| bad_input("file", reason))?;
+    let records =
+        transfer::parse_file(format, &bytes).map_err(|reason| bad_input("file", reason))?;
     if records.len() > policy.import_max_items {
         return Err(bad_input(
             "file",

@@ -103,7 +103,10 @@ pub fn clean_tags(tags: &[String]) -> AppResult<Vec<String>> {
     if cleaned.len() > MAX_TAGS {
         return Err(bad_input("tags", format!("at most {MAX_TAGS} tags")));
     }
-    if cleaned.iter().any(|tag| tag.chars().count() > MAX_TAG_CHARS) {
+    if cleaned
+        .iter()
+        .any(|tag| tag.chars().count() > MAX_TAG_CHARS)
+    {
         return Err(bad_input(
             "tags",
             format!("each tag must be at most {MAX_TAG_CHARS} characters"),
@@ -260,10 +263,7 @@ impl ImportProgress {
             processed: row.processed,
             imported: row.imported,
             duplicates: row.duplicates,
-            skipped: row
-                .skipped
-                .as_array()
-                .map_or(0, |items| items.len() as i32),
+            skipped: row.skipped.as_array().map_or(0, |items| items.len() as i32),
         }
     }
 }

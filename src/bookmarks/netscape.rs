@@ -364,7 +364,10 @@ impl<'a> Reader<'a> {
 
     fn text_until_tag(&mut self) -> &'a str {
         let start = self.position;
-        let end = self.rest().find('<').map_or(self.text.len(), |end| start + end);
+        let end = self
+            .rest()
+            .find('<')
+            .map_or(self.text.len(), |end| start + end);
         self.position = end;
         &self.text[start..end]
     }
@@ -397,7 +400,8 @@ fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(offset) = haystack[from..].find('<') {
         let at = from + offset;
-        if bytes.len() >= at + needle.len() && bytes[at..at + needle.len()].eq_ignore_ascii_case(needle)
+        if bytes.len() >= at + needle.len()
+            && bytes[at..at + needle.len()].eq_ignore_ascii_case(needle)
         {
             return Some(at);
         }

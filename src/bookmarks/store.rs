@@ -12,9 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    bookmarks::model::{
-        Bookmark, BookmarkChanges, BookmarkImport, NewBookmark, NewBookmarkImport,
-    },
+    bookmarks::model::{Bookmark, BookmarkChanges, BookmarkImport, NewBookmark, NewBookmarkImport},
     db::schema::{bookmark_imports, bookmarks, project_members},
     error::AppResult,
 };

@@ -99,13 +99,20 @@ fn normalize(mut url: Url) -> String {
 }
 
 fn is_tracking(pair: &str) -> bool {
-    let key = pair.split('=').next().unwrap_or_default().to_ascii_lowercase();
+    let key = pair
+        .split('=')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     key.starts_with(TRACKING_PREFIX) || TRACKING_PARAMETERS.contains(&key.as_str())
 }
 
 fn has_scheme(raw: &str) -> bool {
     raw.split_once(':').is_some_and(|(scheme, _)| {
-        scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        scheme
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
             && scheme
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
