@@ -42,10 +42,9 @@ pub fn parse(text: &str) -> Result<Vec<FileBookmark>, String> {
                     None => open_lists.push(false),
                 }
             }
-            ("dl", true) => {
-                if open_lists.pop() == Some(true) {
-                    folders.pop();
-                }
+            // The guard closes the list whether or not it had entered a folder.
+            ("dl", true) if open_lists.pop() == Some(true) => {
+                folders.pop();
             }
             ("h3", false) => {
                 pending_folder = Some(reader.element_text("h3"));
