@@ -986,6 +986,56 @@ async fn pages_of_results_follow_stable_cursors_without_gaps_or_repeats() {
         let all: Vec<Value> = everything.iter().map(|node| node["id"].clone()).collect();
         assert_eq!(paged, all, "query {query}");
     }
+    // Pages also run on from full-text matches into fuzzy ones.
+    for (n, title) in [
+        "Postgres tips",
+        "Postgresql tuning",
+        "Postgres backups",
+        "Postgresql replication",
+        "Postgres indexes",
+        "Postgresql vacuum",
+    ]
+    .iter()
+    .enumerate()
+    {
+        created(
+            &app,
+            &me,
+            json!({ "url": format!("https://pg{n}.example/"), "title": title }),
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = app
+            .graphql_as(
+                &me.access_token,
+                SEARCH,
+                json!({ "query": "postgres", "first": 2, "after": after }),
+            )
+            .await;
+        let connection = &data(&body)["bookmarks"];
+        for edge in connection["edges"].as_array().unwrap() {
+            seen.push(edge["node"]["title"].as_str().unwrap().to_string());
+        }
+        if connection["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = connection["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    assert!(
+        seen[..3].iter().all(|title| title.starts_with("Postgres ")),
+        "{seen:?}"
+    );
+    assert!(
+        seen[3..]
+            .iter()
+            .all(|title| title.starts_with("Postgresql")),
+        "{seen:?}"
+    );
+
     let bad = app
         .graphql_as(&me.access_token, SEARCH, json!({ "after": "garbage" }))
         .await;
@@ -1031,4 +1081,76 @@ async fn related_bookmarks_rank_shared_tags_first() {
             "Tokio tutorial part two"
         ]
     );
+}
+
+#[tokio::test]
+async fn an_import_abandoned_by_a_stopped_server_reads_as_failed_not_running_forever() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let app = TestApp::builder()
+        .env("BOOKMARK_IMPORT_BACKGROUND_THRESHOLD", "10")
+        .spawn()
+        .await;
+    let me = app.register("me@example.com", "Me").await;
+    let running = imported(&app, &me, "NETSCAPE_HTML", &many_bookmarks(20)).await;
+    assert_eq!(running["status"], "RUNNING");
+    // What a server killed mid-import leaves behind: a RUNNING row nobody works on.
+    let mut database = AsyncPgConnection::establish(&app.database_url)
+        .await
+        .unwrap();
+    diesel::sql_query(
+        "INSERT INTO bookmark_imports (id, owner_id, format, status, total, created_at)
+         SELECT gen_random_uuid(), id, 'JSON', 'RUNNING', 5000, now() - interval '1 hour'
+         FROM users WHERE email = 'me@example.com'",
+    )
+    .execute(&mut database)
+    .await
+    .unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+    }
+    let orphan = diesel::sql_query(
+        "SELECT id FROM bookmark_imports WHERE created_at < now() - interval '1 minute'",
+    )
+    .get_result::<Row>(&mut database)
+    .await
+    .unwrap();
+    use base64::Engine;
+    let orphan_id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("BookmarkImport:{}", orphan.id));
+    let report = app
+        .graphql_as(
+            &me.access_token,
+            "query($id: ID!) { bookmarkImport(id: $id) { status error imported } }",
+            json!({ "id": orphan_id }),
+        )
+        .await;
+    let report = &data(&report)["bookmarkImport"];
+    assert_eq!(report["status"], "FAILED");
+    assert!(report["error"].as_str().unwrap().contains("interrupted"));
+    // A subscriber to it gets the final state at once instead of waiting forever.
+    let mut socket = GraphqlWs::connect(
+        &app.ws_url(),
+        json!({ "authorization": format!("Bearer {}", me.access_token) }),
+    )
+    .await
+    .expect("connected");
+    socket
+        .subscribe("orphan", PROGRESS, json!({ "id": orphan_id }))
+        .await;
+    let message = socket.next_message().await;
+    assert_eq!(
+        message["payload"]["data"]["bookmarkImportProgress"]["status"],
+        "FAILED"
+    );
+    // The genuine (fresh, quickly finished) import was not touched.
+    let genuine = app
+        .graphql_as(
+            &me.access_token,
+            "query($id: ID!) { bookmarkImport(id: $id) { status imported } }",
+            json!({ "id": running["id"] }),
+        )
+        .await;
+    assert_ne!(data(&genuine)["bookmarkImport"]["status"], "FAILED");
 }

@@ -57,6 +57,29 @@ pub const BOOKMARK_IMPORT_TYPE: &str = "BookmarkImport";
 const MAX_QUERY_CHARS: usize = 500;
 const DEFAULT_RELATED: i32 = 10;
 const MAX_TAG_LIST: i32 = 1_000;
+/// A background import takes its lock within milliseconds of being recorded; one still RUNNING
+/// without it after this long was abandoned by a stopped instance.
+const ABANDONED_IMPORT_GRACE_SECONDS: i64 = 30;
+/// How long a progress subscriber waits in silence before checking the row itself.
+const IMPORT_RECHECK: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// An import as it stands, with an abandoned RUNNING one settled as FAILED.
+async fn current_import(
+    connection: &mut AsyncPgConnection,
+    viewer: &AuthenticatedUser,
+    import_id: Uuid,
+) -> AppResult<BookmarkImport> {
+    let import = store::find_import(connection, import_id)
+        .await?
+        .filter(|import| import.owner_id == viewer.user_id())
+        .ok_or_else(|| not_found("bookmark import"))?;
+    store::fail_if_abandoned(
+        connection,
+        import,
+        chrono::Duration::seconds(ABANDONED_IMPORT_GRACE_SECONDS),
+    )
+    .await
+}
 
 /// A bookmark as one viewer sees it: the row, what the viewer may do with it, and, in search
 /// results, its score and snippet.
@@ -606,10 +629,7 @@ impl BookmarkQuery {
         let viewer = viewer(ctx)?;
         let import_id = decode_id(BOOKMARK_IMPORT_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
-        let import = store::find_import(&mut connection, import_id)
-            .await?
-            .filter(|import| import.owner_id == viewer.user_id())
-            .ok_or_else(|| not_found("bookmark import"))?;
+        let import = current_import(&mut connection, viewer, import_id).await?;
         Ok(BookmarkImportNode(import))
     }
 
@@ -1040,6 +1060,7 @@ async fn run_background_import(
         let mut connection = pool.get().await?;
         connection
             .transaction::<_, AppError, _>(async |connection| {
+                store::hold_import_lock(connection, import.id).await?;
                 let announce = |done: usize| {
                     let mut update = progress.clone();
                     update.processed = (set_aside + done) as i32;
@@ -1081,6 +1102,13 @@ async fn run_background_import(
     events.publish(BusEvent::BookmarkImportProgress(Arc::new(
         ImportProgress::of(&finished),
     )));
+    let settled = async {
+        let mut connection = pool.get().await?;
+        store::settle_after_bulk_import(&mut connection).await
+    };
+    if let Err(error) = settled.await {
+        tracing::warn!(error = ?error, "index maintenance after a bookmark import failed");
+    }
 }
 
 async fn mark_failed(pool: &DbPool, import: &BookmarkImport) -> AppResult<BookmarkImport> {
@@ -1118,10 +1146,7 @@ impl BookmarkSubscription {
         // Subscribed before reading the row, so nothing published in between is missed.
         let receiver = state.events.subscribe(Topic::BookmarkImport(import_id));
         let mut connection = state.pool.get().await?;
-        let import = store::find_import(&mut connection, import_id)
-            .await?
-            .filter(|import| import.owner_id == viewer.user_id())
-            .ok_or_else(|| not_found("bookmark import"))?;
+        let import = current_import(&mut connection, viewer, import_id).await?;
         drop(connection);
         let watch = ImportWatch {
             pool: state.pool.clone(),
@@ -1162,7 +1187,16 @@ impl ImportWatch {
 
     async fn next_update(&mut self) -> Option<ImportProgress> {
         loop {
-            match self.receiver.recv().await {
+            let Ok(received) = tokio::time::timeout(IMPORT_RECHECK, self.receiver.recv()).await
+            else {
+                // Quiet for a while: the instance running it may have stopped; the row knows.
+                let row = self.reread().await?;
+                if row.status.is_final() {
+                    return Some(row);
+                }
+                continue;
+            };
+            match received {
                 Ok(BusMessage::Event(event)) => {
                     if let BusEvent::BookmarkImportProgress(progress) = event.as_ref() {
                         return Some(progress.as_ref().clone());
@@ -1185,6 +1219,13 @@ impl ImportWatch {
         let row = store::find_import(&mut connection, self.import_id)
             .await
             .ok()??;
+        let row = store::fail_if_abandoned(
+            &mut connection,
+            row,
+            chrono::Duration::seconds(ABANDONED_IMPORT_GRACE_SECONDS),
+        )
+        .await
+        .ok()?;
         Some(ImportProgress::of(&row))
     }
 }

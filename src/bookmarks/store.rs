@@ -7,7 +7,7 @@ use diesel::{
     prelude::*,
     sql_types::{Array, Bool, Double, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid},
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -199,14 +199,73 @@ const BOOKMARK_COLUMNS: &str = "b.id, b.owner_id, b.project_id, b.url, b.normali
      b.notes, b.tags, b.folder, b.favorite, b.created_at, b.updated_at";
 
 /// One page of bookmarks in `scope` matching `filter`, `limit + 1` rows to detect a next page.
-/// With a query: full-text matches first, by weighted rank (title > tags > notes > url), then
-/// trigram matches by word similarity; ties by newest. Without: newest first.
+/// With a query: full-text matches first, by weighted rank (title > tags > notes > url), scored
+/// above 1; then, when they do not fill the page, trigram matches by word similarity (below 1),
+/// so misspellings still find something. Ties go to the newest. Without a query: newest first.
 pub async fn page(
     connection: &mut AsyncPgConnection,
     scope: BookmarkScope,
     filter: &BookmarkFilter,
     after: Option<BookmarkCursor>,
     limit: i64,
+) -> AppResult<Vec<BookmarkHit>> {
+    let query_text = filter
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|query| !query.is_empty());
+    let Some(text) = query_text else {
+        return run_pass(connection, scope, filter, Pass::Listing, after, limit + 1).await;
+    };
+    // The fuzzy pass only scores below 1: a cursor there is past every full-text match.
+    let mut hits = match after {
+        Some(cursor) if cursor.score < 1.0 => Vec::new(),
+        _ => {
+            run_pass(
+                connection,
+                scope,
+                filter,
+                Pass::FullText(text),
+                after,
+                limit + 1,
+            )
+            .await?
+        }
+    };
+    let wanted = limit + 1 - hits.len() as i64;
+    if wanted > 0 {
+        let fuzzy_after = after.filter(|cursor| cursor.score < 1.0);
+        hits.extend(
+            run_pass(
+                connection,
+                scope,
+                filter,
+                Pass::Fuzzy(text),
+                fuzzy_after,
+                wanted,
+            )
+            .await?,
+        );
+    }
+    Ok(hits)
+}
+
+/// One of the statements a page is read with.
+#[derive(Clone, Copy)]
+enum Pass<'a> {
+    Listing,
+    FullText(&'a str),
+    /// Trigram matches that are not full-text matches.
+    Fuzzy(&'a str),
+}
+
+async fn run_pass(
+    connection: &mut AsyncPgConnection,
+    scope: BookmarkScope,
+    filter: &BookmarkFilter,
+    pass: Pass<'_>,
+    after: Option<BookmarkCursor>,
+    rows: i64,
 ) -> AppResult<Vec<BookmarkHit>> {
     let mut conditions: Vec<String> = Vec::new();
     let mut next = 1;
@@ -215,47 +274,46 @@ pub async fn page(
         next += 1;
         name
     };
-    let (scope_column, scope_id) = match scope {
-        BookmarkScope::Owner(id) => ("b.owner_id", id),
-        BookmarkScope::Project(id) => ("b.project_id", id),
-    };
+    let (scope_column, scope_id) = scope_filter(scope);
     conditions.push(format!("{scope_column} = {}", placeholder()));
-    let query_text = filter
-        .query
-        .as_deref()
-        .map(str::trim)
-        .filter(|query| !query.is_empty());
-    let (score, snippet) = match query_text {
-        Some(_) => {
-            let (raw, lowered) = (placeholder(), placeholder());
-            let tsquery = format!("websearch_to_tsquery('english', {raw})");
-            conditions.push(format!(
-                "(b.search_document @@ {tsquery} OR {lowered} <% b.search_text)"
-            ));
+    let tsquery = |raw: &str| format!("websearch_to_tsquery('english', {raw})");
+    let headline = |tsquery: &str| {
+        format!(
+            "ts_headline('english', concat_ws(' · ', page.title, page.notes, \
+             bookmark_words(page.tags)), {tsquery}, \
+             'StartSel={SNIPPET_START}, StopSel={SNIPPET_STOP}, MaxWords=24, MinWords=8, \
+             MaxFragments=2, FragmentDelimiter=\" … \"')"
+        )
+    };
+    let (score, snippet) = match pass {
+        Pass::Listing => ("0::float8".to_string(), "NULL::text".to_string()),
+        Pass::FullText(_) => {
+            let query = tsquery(&placeholder());
+            conditions.push(format!("b.search_document @@ {query}"));
             (
-                format!(
-                    "(CASE WHEN b.search_document @@ {tsquery} \
-                     THEN 1 + ts_rank(b.search_document, {tsquery}, 32) \
-                     ELSE word_similarity({lowered}, b.search_text) END)::float8"
-                ),
-                format!(
-                    "ts_headline('english', concat_ws(' · ', page.title, page.notes, \
-                     bookmark_words(page.tags)), {tsquery}, \
-                     'StartSel={SNIPPET_START}, StopSel={SNIPPET_STOP}, MaxWords=24, MinWords=8, \
-                     MaxFragments=2, FragmentDelimiter=\" … \"')"
-                ),
+                format!("(1 + ts_rank(b.search_document, {query}, 32))::float8"),
+                headline(&query),
             )
         }
-        None => ("0::float8".to_string(), "NULL::text".to_string()),
+        Pass::Fuzzy(_) => {
+            let (raw, lowered) = (placeholder(), placeholder());
+            let query = tsquery(&raw);
+            conditions.push(format!(
+                "{lowered} <% b.search_text AND NOT (b.search_document @@ {query})"
+            ));
+            (
+                format!("word_similarity({lowered}, b.search_text)::float8"),
+                headline(&query),
+            )
+        }
     };
     if !filter.tags.is_empty() {
         conditions.push(format!("b.tags @> {}", placeholder()));
     }
-    if let Some(folder) = &filter.folder {
-        if !folder.is_empty() {
-            let path = placeholder();
-            conditions.push(format!("b.folder[1:cardinality({path}::text[])] = {path}"));
-        }
+    let folder = filter.folder.as_ref().filter(|folder| !folder.is_empty());
+    if folder.is_some() {
+        let path = placeholder();
+        conditions.push(format!("b.folder[1:cardinality({path}::text[])] = {path}"));
     }
     if filter.favorite.is_some() {
         conditions.push(format!("b.favorite = {}", placeholder()));
@@ -286,18 +344,20 @@ pub async fn page(
     let mut query = diesel::sql_query(sql)
         .into_boxed()
         .bind::<SqlUuid, _>(scope_id);
-    if let Some(text) = query_text {
-        query = query
-            .bind::<Text, _>(text.to_string())
-            .bind::<Text, _>(text.to_lowercase());
+    match pass {
+        Pass::Listing => {}
+        Pass::FullText(text) => query = query.bind::<Text, _>(text.to_string()),
+        Pass::Fuzzy(text) => {
+            query = query
+                .bind::<Text, _>(text.to_string())
+                .bind::<Text, _>(text.to_lowercase());
+        }
     }
     if !filter.tags.is_empty() {
         query = query.bind::<Array<Text>, _>(filter.tags.clone());
     }
-    if let Some(folder) = &filter.folder {
-        if !folder.is_empty() {
-            query = query.bind::<Array<Text>, _>(folder.clone());
-        }
+    if let Some(folder) = folder {
+        query = query.bind::<Array<Text>, _>(folder.clone());
     }
     if let Some(favorite) = filter.favorite {
         query = query.bind::<Bool, _>(favorite);
@@ -308,8 +368,24 @@ pub async fn page(
             .bind::<Timestamptz, _>(cursor.created_at)
             .bind::<SqlUuid, _>(cursor.id);
     }
-    query = query.bind::<Int8, _>(limit + 1);
+    query = query.bind::<Int8, _>(rows);
     Ok(query.load(connection).await?)
+}
+
+/// After a bulk import: merges the GIN indexes' pending entries (which every search would
+/// otherwise scan) and refreshes planner statistics, so searches stay on their indexes.
+pub async fn settle_after_bulk_import(connection: &mut AsyncPgConnection) -> AppResult<()> {
+    diesel::sql_query(
+        "SELECT gin_clean_pending_list('bookmarks_search_document_idx'::regclass),
+                gin_clean_pending_list('bookmarks_search_text_trgm_idx'::regclass),
+                gin_clean_pending_list('bookmarks_tags_idx'::regclass)",
+    )
+    .execute(connection)
+    .await?;
+    diesel::sql_query("ANALYZE bookmarks")
+        .execute(connection)
+        .await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -452,6 +528,78 @@ pub async fn finish_import(
         .returning(BookmarkImport::as_returning())
         .get_result(connection)
         .await?)
+}
+
+/// The advisory-lock key of an import: its uuid's random tail.
+fn import_lock_key(import_id: Uuid) -> i64 {
+    let bytes = import_id.as_bytes();
+    let mut tail = [0u8; 8];
+    tail.copy_from_slice(&bytes[8..]);
+    i64::from_be_bytes(tail)
+}
+
+#[derive(QueryableByName)]
+struct Acquired {
+    #[diesel(sql_type = Bool)]
+    acquired: bool,
+}
+
+/// Held by the transaction running a background import until it ends, so any instance can tell
+/// a running import from one whose instance stopped mid-way.
+pub async fn hold_import_lock(
+    connection: &mut AsyncPgConnection,
+    import_id: Uuid,
+) -> AppResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1) IS NULL AS acquired")
+        .bind::<Int8, _>(import_lock_key(import_id))
+        .get_result::<Acquired>(connection)
+        .await?;
+    Ok(())
+}
+
+/// Marks a RUNNING import FAILED when no transaction holds its lock any more (its instance
+/// stopped mid-import, so its transaction rolled back) and it is older than `grace` (a fresh
+/// import may not have taken its lock yet). Returns the row as it now stands.
+pub async fn fail_if_abandoned(
+    connection: &mut AsyncPgConnection,
+    import: BookmarkImport,
+    grace: chrono::Duration,
+) -> AppResult<BookmarkImport> {
+    if import.status != "RUNNING" || import.created_at > Utc::now() - grace {
+        return Ok(import);
+    }
+    connection
+        .transaction::<_, crate::error::AppError, _>(async |connection| {
+            let free = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS acquired")
+                .bind::<Int8, _>(import_lock_key(import.id))
+                .get_result::<Acquired>(connection)
+                .await?
+                .acquired;
+            if !free {
+                return Ok(import);
+            }
+            let current = find_import(connection, import.id).await?;
+            match current {
+                Some(current) if current.status == "RUNNING" => finish_import(
+                    connection,
+                    import.id,
+                    "FAILED",
+                    ImportOutcome {
+                        processed: 0,
+                        imported: 0,
+                        duplicates: 0,
+                        skipped: &current.skipped,
+                        error: Some(
+                            "the import was interrupted (its server stopped); nothing was imported",
+                        ),
+                    },
+                )
+                .await,
+                Some(current) => Ok(current),
+                None => Ok(import),
+            }
+        })
+        .await
 }
 
 pub async fn find_import(
