@@ -2,6 +2,7 @@
 //! of browser bookmark files; ranked full-text and fuzzy search.
 
 pub mod api;
+pub mod import;
 pub mod model;
 pub mod netscape;
 pub mod store;
