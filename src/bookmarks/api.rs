@@ -695,21 +695,12 @@ impl BookmarkMutation {
             .map(|id| decode_id(PROJECT_TYPE, "projectId", id))
             .transpose()?;
         let new = NewBookmark {
-            id: Uuid::now_v7(),
-            owner_id: viewer.user_id(),
             project_id,
-            title: if title.is_empty() {
-                url.url.clone()
-            } else {
-                title
-            },
-            url: url.url,
-            normalized_url: url.normalized,
             notes,
             tags,
             folder,
             favorite: input.favorite.unwrap_or(false),
-            created_at: Utc::now(),
+            ..NewBookmark::of(viewer.user_id(), url, title, Utc::now())
         };
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
         let bookmark = connection

@@ -139,21 +139,10 @@ fn prepare_import(records: Vec<FileBookmark>, owner_id: Uuid) -> PreparedImport 
         }
         let title = cut_text(&record.title, MAX_TITLE_CHARS);
         rows.push(NewBookmark {
-            id: Uuid::now_v7(),
-            owner_id,
-            project_id: None,
-            title: if title.is_empty() {
-                url.url.clone()
-            } else {
-                title
-            },
-            url: url.url,
-            normalized_url: url.normalized,
             notes: cut_text(&record.notes, MAX_NOTES_CHARS),
             tags: imported_tags(&record.tags),
             folder: imported_folder(&record.folder),
-            favorite: false,
-            created_at: record.created_at.unwrap_or(now),
+            ..NewBookmark::of(owner_id, url, title, record.created_at.unwrap_or(now))
         });
     }
     PreparedImport {

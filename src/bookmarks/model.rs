@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    bookmarks::url::UrlProblem,
+    bookmarks::url::{BookmarkUrl, UrlProblem},
     db::schema::{bookmark_imports, bookmarks},
     error::{bad_input, AppResult},
 };
@@ -52,6 +52,30 @@ pub struct NewBookmark {
     pub folder: Vec<String>,
     pub favorite: bool,
     pub created_at: DateTime<Utc>,
+}
+
+impl NewBookmark {
+    /// A private bookmark of `url` with nothing else set; an empty title falls back to the URL,
+    /// so every bookmark has something to show.
+    pub fn of(owner_id: Uuid, url: BookmarkUrl, title: String, created_at: DateTime<Utc>) -> Self {
+        NewBookmark {
+            id: Uuid::now_v7(),
+            owner_id,
+            project_id: None,
+            title: if title.is_empty() {
+                url.url.clone()
+            } else {
+                title
+            },
+            url: url.url,
+            normalized_url: url.normalized,
+            notes: String::new(),
+            tags: Vec::new(),
+            folder: Vec::new(),
+            favorite: false,
+            created_at,
+        }
+    }
 }
 
 #[derive(Debug, Default, AsChangeset)]
