@@ -1154,3 +1154,39 @@ async fn an_import_abandoned_by_a_stopped_server_reads_as_failed_not_running_for
         .await;
     assert_ne!(data(&genuine)["bookmarkImport"]["status"], "FAILED");
 }
+
+#[tokio::test]
+async fn a_file_over_the_item_limit_is_refused_whole_and_progress_is_private() {
+    let app = TestApp::builder()
+        .env("BOOKMARK_IMPORT_MAX_ITEMS", "50")
+        .env("BOOKMARK_IMPORT_BACKGROUND_THRESHOLD", "10")
+        .spawn()
+        .await;
+    let me = app.register("me@example.com", "Me").await;
+    let body = import(&app, &me, "NETSCAPE_HTML", many_bookmarks(51).as_bytes()).await;
+    let error = expect_error(&body, "BAD_USER_INPUT");
+    assert!(
+        error["message"].as_str().unwrap().contains("at most 50"),
+        "{error}"
+    );
+    assert_eq!(count(&app, &me).await, 0);
+
+    let started = imported(&app, &me, "NETSCAPE_HTML", &many_bookmarks(50)).await;
+    assert_eq!(started["status"], "RUNNING");
+    let stranger = app.register("stranger@example.com", "Stranger").await;
+    let mut socket = GraphqlWs::connect(
+        &app.ws_url(),
+        json!({ "authorization": format!("Bearer {}", stranger.access_token) }),
+    )
+    .await
+    .expect("connected");
+    socket
+        .subscribe("peek", PROGRESS, json!({ "id": started["id"] }))
+        .await;
+    let message = socket.next_message().await;
+    assert_eq!(
+        message["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{message}"
+    );
+    assert_eq!(message["payload"]["data"], Value::Null);
+}
