@@ -47,6 +47,7 @@ pub struct Settings {
     pub account_security: AccountSecuritySettings,
     /// Abuse protection: query limits, rate limits, persisted documents, HTTP hardening.
     pub abuse: AbuseSettings,
+    pub bookmarks: BookmarkPolicy,
 }
 
 /// An OpenAI-compatible chat-completions endpoint and how patiently to use it.
@@ -84,6 +85,42 @@ pub struct AccountSecuritySettings {
     pub totp_encryption_key: [u8; 32],
     /// Keys without `expiresAt` expire after this; later dates are refused.
     pub api_key_max_lifetime: Duration,
+}
+
+/// Limits on bookmark import and export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookmarkPolicy {
+    /// Largest accepted import file; browsers' exports of 50,000 bookmarks stay well under 10 MiB.
+    pub import_max_bytes: usize,
+    /// Most bookmarks one import file may hold.
+    pub import_max_items: usize,
+    /// Imports with more items than this run in the background and report progress.
+    pub import_background_threshold: usize,
+    /// Rows per INSERT statement: 12 parameters a row must stay under PostgreSQL's 65,535.
+    pub import_batch_size: usize,
+}
+
+impl BookmarkPolicy {
+    fn from_vars(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(BookmarkPolicy {
+            import_max_bytes: parse_number(
+                get,
+                "BOOKMARK_IMPORT_MAX_BYTES",
+                10 * 1024 * 1024,
+                1024..=100 * 1024 * 1024,
+            )? as usize,
+            import_max_items: parse_number(get, "BOOKMARK_IMPORT_MAX_ITEMS", 50_000, 1..=1_000_000)?
+                as usize,
+            import_background_threshold: parse_number(
+                get,
+                "BOOKMARK_IMPORT_BACKGROUND_THRESHOLD",
+                1_000,
+                0..=1_000_000,
+            )? as usize,
+            import_batch_size: parse_number(get, "BOOKMARK_IMPORT_BATCH_SIZE", 1_000, 1..=5_000)?
+                as usize,
+        })
+    }
 }
 
 /// A setting that is missing or invalid; its Display is the one line printed before exit code 2.
@@ -212,6 +249,7 @@ impl Settings {
         let reaction_predictor = predictor_settings(&get)?;
         let account_security = account_security_settings(&get, &jwt_secret)?;
         let abuse = AbuseSettings::from_vars(&get, app_env, &cors_origins)?;
+        let bookmarks = BookmarkPolicy::from_vars(&get)?;
 
         Ok(Settings {
             app_env,
@@ -232,6 +270,7 @@ impl Settings {
             reaction_predictor,
             account_security,
             abuse,
+            bookmarks,
         })
     }
 
@@ -636,6 +675,9 @@ mod tests {
         assert_eq!(pool.variable, "DATABASE_POOL_SIZE");
         let url = Settings::from_vars(vars(&[("DATABASE_URL", "mysql://x/y")])).unwrap_err();
         assert_eq!(url.variable, "DATABASE_URL");
+        let batch =
+            Settings::from_vars(vars(&[("BOOKMARK_IMPORT_BATCH_SIZE", "10000")])).unwrap_err();
+        assert_eq!(batch.variable, "BOOKMARK_IMPORT_BATCH_SIZE");
     }
 
     #[test]

@@ -78,6 +78,12 @@ pub enum ProjectPermission {
     ManageMembers,
     DeleteProject,
     TransferOwnership,
+    /// Read bookmarks members shared into the project.
+    ReadSharedBookmarks,
+    /// Share one's own bookmark into the project.
+    ShareBookmark,
+    /// Change or delete a bookmark someone shared into the project.
+    EditSharedBookmark,
 }
 
 impl ProjectPermission {
@@ -85,9 +91,10 @@ impl ProjectPermission {
     pub fn minimum_role(self) -> ProjectRole {
         use ProjectPermission::*;
         match self {
-            ReadProject => ProjectRole::Viewer,
+            ReadProject | ReadSharedBookmarks => ProjectRole::Viewer,
             RunPipeline => ProjectRole::Executor,
             CreateTask | UpdateTask | DeleteTask | EditPipeline => ProjectRole::Editor,
+            ShareBookmark | EditSharedBookmark => ProjectRole::Editor,
             UpdateProject | ArchiveProject | ManageMembers => ProjectRole::Admin,
             DeleteProject | TransferOwnership => ProjectRole::Owner,
         }
@@ -168,6 +175,61 @@ impl ProjectAccess {
                 actor.as_str(),
                 ceiling.as_str()
             )))
+        }
+    }
+}
+
+/// Actions on one bookmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookmarkPermission {
+    Read,
+    Update,
+    Delete,
+}
+
+/// How the viewer stands to one bookmark: its owner, a member of the project it is shared into
+/// (with that membership's access), or a stranger. Bookmarks are private to their owner unless
+/// shared; platform administrators get no special reach into people's bookmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookmarkAccess {
+    Owner,
+    Shared(ProjectAccess),
+    Stranger,
+}
+
+impl BookmarkAccess {
+    /// `shared_role` is the viewer's role in the project the bookmark is shared into, if any.
+    pub fn for_viewer(
+        user: &AuthenticatedUser,
+        owner_id: uuid::Uuid,
+        shared_into_project: bool,
+        shared_role: Option<ProjectRole>,
+    ) -> Self {
+        if owner_id == user.user_id() {
+            BookmarkAccess::Owner
+        } else if shared_into_project && shared_role.is_some() {
+            BookmarkAccess::Shared(ProjectAccess::for_viewer(user, shared_role))
+        } else {
+            BookmarkAccess::Stranger
+        }
+    }
+
+    pub fn allows(self, permission: BookmarkPermission) -> bool {
+        self.require(permission).is_ok()
+    }
+
+    /// Strangers learn nothing (`NOT_FOUND`); members who may read but not edit get `FORBIDDEN`.
+    pub fn require(self, permission: BookmarkPermission) -> AppResult<()> {
+        match (self, permission) {
+            (BookmarkAccess::Owner, _) => Ok(()),
+            (BookmarkAccess::Stranger, _) => Err(not_found("bookmark")),
+            (BookmarkAccess::Shared(access), BookmarkPermission::Read) => {
+                access.require(ProjectPermission::ReadSharedBookmarks, "bookmark")
+            }
+            (BookmarkAccess::Shared(access), _) => {
+                access.require(ProjectPermission::ReadSharedBookmarks, "bookmark")?;
+                access.require(ProjectPermission::EditSharedBookmark, "bookmark")
+            }
         }
     }
 }
@@ -289,6 +351,22 @@ mod tests {
             .require(CreateTask, "project")
             .unwrap_err();
         assert_eq!(weak.code(), "FORBIDDEN");
+    }
+
+    #[test]
+    fn shared_bookmarks_are_read_by_members_and_edited_by_editors_only() {
+        let viewer = BookmarkAccess::Shared(ProjectAccess::Member(ProjectRole::Viewer));
+        let editor = BookmarkAccess::Shared(ProjectAccess::Member(ProjectRole::Editor));
+        assert!(viewer.allows(BookmarkPermission::Read));
+        let refused = viewer.require(BookmarkPermission::Update).unwrap_err();
+        assert_eq!(refused.code(), "FORBIDDEN");
+        assert!(editor.allows(BookmarkPermission::Update));
+        assert!(editor.allows(BookmarkPermission::Delete));
+        let stranger = BookmarkAccess::Stranger
+            .require(BookmarkPermission::Read)
+            .unwrap_err();
+        assert_eq!(stranger.code(), "NOT_FOUND");
+        assert!(BookmarkAccess::Owner.allows(BookmarkPermission::Delete));
     }
 
     #[test]

@@ -42,6 +42,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    bookmark_imports (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        format -> Text,
+        status -> Text,
+        total -> Int4,
+        processed -> Int4,
+        imported -> Int4,
+        duplicates -> Int4,
+        skipped -> Jsonb,
+        error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    // `search_document` (a generated TSVECTOR) is left out: diesel has no tsvector type, and
+    // only the raw-SQL search in bookmarks/store.rs reads it.
+    bookmarks (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        project_id -> Nullable<Uuid>,
+        url -> Text,
+        normalized_url -> Text,
+        title -> Text,
+        notes -> Text,
+        tags -> Array<Text>,
+        folder -> Array<Text>,
+        favorite -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        search_text -> Text,
+    }
+}
+
+diesel::table! {
     discoveries (id) {
         id -> Uuid,
         kind -> Text,
@@ -207,6 +244,9 @@ diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(totp_credentials -> users (user_id));
 diesel::joinable!(activity_log -> projects (project_id));
 diesel::joinable!(activity_log -> users (actor_id));
+diesel::joinable!(bookmark_imports -> users (owner_id));
+diesel::joinable!(bookmarks -> projects (project_id));
+diesel::joinable!(bookmarks -> users (owner_id));
 diesel::joinable!(project_members -> projects (project_id));
 diesel::joinable!(project_members -> users (user_id));
 diesel::joinable!(projects -> users (created_by));
@@ -223,6 +263,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     activity_log,
     api_keys,
     audit_log,
+    bookmark_imports,
+    bookmarks,
     discoveries,
     login_throttles,
     mfa_challenges,

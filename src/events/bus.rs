@@ -21,6 +21,8 @@ pub enum Topic {
     Project(Uuid),
     /// The world-first discovery feed of the chemistry sandbox.
     Discoveries,
+    /// Progress of one background bookmark import.
+    BookmarkImport(Uuid),
 }
 
 /// An event worth telling subscribers about. Serialized across instances.
@@ -33,6 +35,7 @@ pub enum BusEvent {
         project_id: Uuid,
     },
     Discovery(Arc<crate::reactions::model::Discovery>),
+    BookmarkImportProgress(Arc<crate::bookmarks::model::ImportProgress>),
 }
 
 impl BusEvent {
@@ -41,6 +44,7 @@ impl BusEvent {
             BusEvent::Activity(event) => Topic::Project(event.project_id),
             BusEvent::ProjectDeleted { project_id } => Topic::Project(*project_id),
             BusEvent::Discovery(_) => Topic::Discoveries,
+            BusEvent::BookmarkImportProgress(progress) => Topic::BookmarkImport(progress.import_id),
         }
     }
 }

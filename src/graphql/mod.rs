@@ -16,6 +16,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::{
     audit::api::AuditQuery,
+    bookmarks::api::{BookmarkMutation, BookmarkQuery, BookmarkSubscription},
     limits::api::RateLimitQuery,
     projects::api::{ProjectMutation, ProjectQuery, ProjectSubscription},
     reactions::api::{ReactionMutation, ReactionQuery, ReactionSubscription},
@@ -31,6 +32,7 @@ pub struct QueryRoot(
     ProjectQuery,
     TaskQuery,
     ReactionQuery,
+    BookmarkQuery,
     node::NodeQuery,
     SecurityQuery,
     AuditQuery,
@@ -44,6 +46,7 @@ pub struct MutationRoot(
     TaskMutation,
     ReactionMutation,
     SecurityMutation,
+    BookmarkMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -51,6 +54,7 @@ pub struct SubscriptionRoot(
     system::SystemSubscription,
     ProjectSubscription,
     ReactionSubscription,
+    BookmarkSubscription,
 );
 
 pub type CatalystSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

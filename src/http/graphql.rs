@@ -32,7 +32,7 @@ const APPLICATION_JSON: &str = "application/json";
 
 /// The response media type the client accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ResponseMedia {
+pub(super) enum ResponseMedia {
     GraphqlResponseJson,
     Json,
 }
@@ -49,7 +49,7 @@ impl ResponseMedia {
 }
 
 /// Picks the media type from `Accept`. No header means a legacy client: `application/json`.
-fn negotiate(headers: &HeaderMap) -> Option<ResponseMedia> {
+pub(super) fn negotiate(headers: &HeaderMap) -> Option<ResponseMedia> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(ResponseMedia::Json);
     };
@@ -87,15 +87,17 @@ fn negotiate(headers: &HeaderMap) -> Option<ResponseMedia> {
 
 /// A GraphQL-over-HTTP request before execution. `query` may be absent when the request names
 /// a persisted document by hash instead.
-struct RawGraphqlRequest {
-    query: Option<String>,
-    operation_name: Option<String>,
-    variables: Variables,
-    extensions: serde_json::Map<String, Value>,
+pub(super) struct RawGraphqlRequest {
+    pub(super) query: Option<String>,
+    pub(super) operation_name: Option<String>,
+    pub(super) variables: Variables,
+    pub(super) extensions: serde_json::Map<String, Value>,
+    /// Files of a multipart request (see `multipart.rs`), referenced from `variables`.
+    pub(super) uploads: Vec<async_graphql::UploadValue>,
 }
 
 /// A response for a request that never reached GraphQL execution.
-fn request_error(
+pub(super) fn request_error(
     status: StatusCode,
     media: ResponseMedia,
     message: &str,
@@ -141,6 +143,7 @@ fn parse_request_object(value: Value) -> Result<RawGraphqlRequest, String> {
         operation_name,
         variables,
         extensions,
+        uploads: Vec::new(),
     })
 }
 
@@ -320,7 +323,7 @@ async fn resolve_caller(
     })
 }
 
-async fn execute(
+pub(super) async fn execute(
     state: HttpState,
     peer: SocketAddr,
     headers: &HeaderMap,
@@ -467,6 +470,7 @@ async fn run_operation(
         .data(record.clone())
         .data(charge.clone());
     request.operation_name = raw.operation_name;
+    request.uploads = raw.uploads;
     request.extensions = async_graphql::Extensions(
         raw.extensions
             .into_iter()

@@ -4,6 +4,7 @@
 mod graphql;
 mod hardening;
 mod health;
+mod multipart;
 mod playground;
 mod ws;
 
@@ -64,7 +65,9 @@ pub fn router(app: AppState, schema: CatalystSchema) -> anyhow::Result<Router> {
     Ok(Router::new()
         .route(
             "/graphql",
-            get(graphql::graphql_get).post(graphql::graphql_post),
+            get(graphql::graphql_get).post(graphql::graphql_post).layer(
+                middleware::from_fn_with_state(state.clone(), multipart::accept_uploads),
+            ),
         )
         .route("/playground", get(playground::playground))
         .route("/playground/assets/{name}", get(playground::asset))

@@ -479,3 +479,49 @@ impl TestApp {
             .expect("db_statements_total is exported") as u64
     }
 }
+
+impl TestApp {
+    /// Sends one operation carrying one file as a GraphQL multipart request (the file goes to
+    /// `variables.file`), the way Apollo and urql upload clients do.
+    pub async fn upload_graphql(
+        &self,
+        token: &str,
+        query: &str,
+        mut variables: Value,
+        file_name: &str,
+        content: &[u8],
+    ) -> reqwest::Response {
+        let boundary = format!("catalyst-test-{}", uuid::Uuid::new_v4().simple());
+        variables["file"] = Value::Null;
+        let operations = json!({ "query": query, "variables": variables }).to_string();
+        let mut body = Vec::with_capacity(content.len() + 1024);
+        let mut part = |name: &str, file_name: Option<&str>, bytes: &[u8]| {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            let disposition = match file_name {
+                Some(file_name) => format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n"
+                ),
+                None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n"),
+            };
+            body.extend_from_slice(disposition.as_bytes());
+            body.extend_from_slice(b"\r\n");
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        };
+        part("operations", None, operations.as_bytes());
+        part("map", None, br#"{"0":["variables.file"]}"#);
+        part("0", Some(file_name), content);
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+}

@@ -1,0 +1,3 @@
+DROP TABLE bookmark_imports;
+DROP TABLE bookmarks;
+DROP FUNCTION bookmark_words(TEXT[]);

@@ -1,0 +1,385 @@
+//! Importing bookmark files: validating a parsed file into rows, writing them in batches inside
+//! one transaction (at once, or in the background with progress on the event bus), and telling a
+//! running background import from one abandoned by a stopped instance. Knows nothing of GraphQL.
+
+use std::{collections::HashSet, io::Read, sync::Arc};
+
+use chrono::Utc;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use tokio::sync::broadcast::{error::RecvError, Receiver};
+use uuid::Uuid;
+
+use crate::{
+    auth::viewer::AuthenticatedUser,
+    bookmarks::{
+        model::{
+            cut_text, imported_folder, imported_tags, BookmarkImport, ImportProgress, ImportStatus,
+            NewBookmark, NewBookmarkImport, SkippedItem, MAX_NOTES_CHARS, MAX_TITLE_CHARS,
+        },
+        store::{self, ImportOutcome},
+        transfer::{self, BookmarkFormat, FileBookmark},
+        url::BookmarkUrl,
+    },
+    config::BookmarkPolicy,
+    db::DbPool,
+    error::{bad_input, not_found, AppError, AppResult},
+    events::{bus::BusMessage, BusEvent, EventBus},
+};
+
+/// A background import takes its lock within milliseconds of being recorded; one still RUNNING
+/// without it after this long was abandoned by a stopped instance.
+const ABANDONED_IMPORT_GRACE_SECONDS: i64 = 30;
+/// How long a progress subscriber waits in silence before checking the row itself.
+const IMPORT_RECHECK: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// An import as it stands, with an abandoned RUNNING one settled as FAILED.
+pub async fn current_import(
+    connection: &mut AsyncPgConnection,
+    viewer: &AuthenticatedUser,
+    import_id: Uuid,
+) -> AppResult<BookmarkImport> {
+    let import = store::find_import(connection, import_id)
+        .await?
+        .filter(|import| import.owner_id == viewer.user_id())
+        .ok_or_else(|| not_found("bookmark import"))?;
+    store::fail_if_abandoned(
+        connection,
+        import,
+        chrono::Duration::seconds(ABANDONED_IMPORT_GRACE_SECONDS),
+    )
+    .await
+}
+
+/// A validated import file: rows to insert (unique within the file) and what was set aside.
+pub struct PreparedImport {
+    pub total: usize,
+    pub rows: Vec<NewBookmark>,
+    pub skipped: Vec<SkippedItem>,
+}
+
+impl PreparedImport {
+    pub fn import_row(
+        &self,
+        owner_id: Uuid,
+        format: BookmarkFormat,
+        status: ImportStatus,
+    ) -> NewBookmarkImport {
+        NewBookmarkImport {
+            id: Uuid::now_v7(),
+            owner_id,
+            format: format.as_str().to_string(),
+            status: status.as_str().to_string(),
+            total: self.total as i32,
+            processed: 0,
+            imported: 0,
+            duplicates: 0,
+            skipped: serde_json::to_value(&self.skipped).unwrap_or_default(),
+            finished_at: None,
+        }
+    }
+}
+
+/// Reads, parses and validates an uploaded file (blocking: runs off the async threads).
+pub fn read_import_file(
+    mut file: std::fs::File,
+    format: BookmarkFormat,
+    policy: BookmarkPolicy,
+    owner_id: Uuid,
+) -> AppResult<PreparedImport> {
+    let mut bytes = Vec::new();
+    file.by_ref()
+        .take(policy.import_max_bytes as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|_| bad_input("file", "the uploaded file could not be read"))?;
+    if bytes.len() > policy.import_max_bytes {
+        return Err(bad_input(
+            "file",
+            format!(
+                "an import file may be at most {} bytes",
+                policy.import_max_bytes
+            ),
+        ));
+    }
+    let records =
+        transfer::parse_file(format, &bytes).map_err(|reason| bad_input("file", reason))?;
+    if records.len() > policy.import_max_items {
+        return Err(bad_input(
+            "file",
+            format!(
+                "the file holds {} bookmarks; an import may hold at most {}",
+                records.len(),
+                policy.import_max_items
+            ),
+        ));
+    }
+    Ok(prepare_import(records, owner_id))
+}
+
+fn prepare_import(records: Vec<FileBookmark>, owner_id: Uuid) -> PreparedImport {
+    let total = records.len();
+    let mut seen: HashSet<String> = HashSet::with_capacity(total);
+    let mut rows = Vec::with_capacity(total);
+    let mut skipped = Vec::new();
+    let now = Utc::now();
+    for (position, record) in records.into_iter().enumerate() {
+        let url = match BookmarkUrl::parse(&record.url) {
+            Ok(url) => url,
+            Err(reason) => {
+                skipped.push(SkippedItem {
+                    position,
+                    url: record.url.chars().take(200).collect(),
+                    title: cut_text(&record.title, 200),
+                    reason,
+                });
+                continue;
+            }
+        };
+        if !seen.insert(url.normalized.clone()) {
+            continue;
+        }
+        let title = cut_text(&record.title, MAX_TITLE_CHARS);
+        rows.push(NewBookmark {
+            notes: cut_text(&record.notes, MAX_NOTES_CHARS),
+            tags: imported_tags(&record.tags),
+            folder: imported_folder(&record.folder),
+            ..NewBookmark::of(owner_id, url, title, record.created_at.unwrap_or(now))
+        });
+    }
+    PreparedImport {
+        total,
+        rows,
+        skipped,
+    }
+}
+
+/// Inserts in batches inside the caller's transaction, calling `progress` with the rows done.
+async fn insert_batches(
+    connection: &mut AsyncPgConnection,
+    rows: &[NewBookmark],
+    policy: BookmarkPolicy,
+    mut progress: impl FnMut(usize) + Send,
+) -> AppResult<usize> {
+    let mut inserted = 0;
+    let mut done = 0;
+    for batch in rows.chunks(policy.import_batch_size) {
+        inserted += store::insert_batch(connection, batch).await?;
+        done += batch.len();
+        progress(done);
+    }
+    Ok(inserted)
+}
+
+/// Runs a large import in one transaction, publishing progress after each batch; the final
+/// report is written in the same transaction (or, when it fails, FAILED afterwards).
+pub async fn run_background_import(
+    pool: DbPool,
+    events: EventBus,
+    policy: BookmarkPolicy,
+    import: BookmarkImport,
+    prepared: PreparedImport,
+) {
+    let mut progress = ImportProgress::of(&import);
+    let set_aside = prepared.total - prepared.rows.len();
+    let result: AppResult<BookmarkImport> = async {
+        let mut connection = pool.get().await?;
+        connection
+            .transaction::<_, AppError, _>(async |connection| {
+                store::hold_import_lock(connection, import.id).await?;
+                let announce = |done: usize| {
+                    let mut update = progress.clone();
+                    update.processed = (set_aside + done) as i32;
+                    events.publish(BusEvent::BookmarkImportProgress(Arc::new(update)));
+                };
+                let imported = insert_batches(connection, &prepared.rows, policy, announce).await?;
+                let duplicates = prepared.total - prepared.skipped.len() - imported;
+                store::finish_import(
+                    connection,
+                    import.id,
+                    ImportStatus::Completed.as_str(),
+                    ImportOutcome {
+                        processed: prepared.total as i32,
+                        imported: imported as i32,
+                        duplicates: duplicates as i32,
+                        skipped: &import.skipped,
+                        error: None,
+                    },
+                )
+                .await
+            })
+            .await
+    }
+    .await;
+    let finished = match result {
+        Ok(finished) => finished,
+        Err(error) => {
+            tracing::error!(import_id = %import.id, error = ?error, "background bookmark import failed");
+            match mark_failed(&pool, &import).await {
+                Ok(failed) => failed,
+                Err(_) => {
+                    progress.status = ImportStatus::Failed;
+                    events.publish(BusEvent::BookmarkImportProgress(Arc::new(progress)));
+                    return;
+                }
+            }
+        }
+    };
+    events.publish(BusEvent::BookmarkImportProgress(Arc::new(
+        ImportProgress::of(&finished),
+    )));
+    let settled = async {
+        let mut connection = pool.get().await?;
+        store::settle_after_bulk_import(&mut connection).await
+    };
+    if let Err(error) = settled.await {
+        tracing::warn!(error = ?error, "index maintenance after a bookmark import failed");
+    }
+}
+
+async fn mark_failed(pool: &DbPool, import: &BookmarkImport) -> AppResult<BookmarkImport> {
+    let mut connection = pool.get().await?;
+    store::finish_import(
+        &mut connection,
+        import.id,
+        ImportStatus::Failed.as_str(),
+        ImportOutcome {
+            processed: 0,
+            imported: 0,
+            duplicates: 0,
+            skipped: &import.skipped,
+            error: Some("the import could not be written; nothing was imported"),
+        },
+    )
+    .await
+}
+
+/// Follows one import: its state when subscribed, then each published update until final.
+pub struct ImportWatch {
+    pool: DbPool,
+    import_id: Uuid,
+    receiver: Receiver<BusMessage>,
+    current: Option<ImportProgress>,
+    finished: bool,
+}
+
+impl ImportWatch {
+    pub fn new(pool: DbPool, import: &BookmarkImport, receiver: Receiver<BusMessage>) -> Self {
+        ImportWatch {
+            pool,
+            import_id: import.id,
+            receiver,
+            current: Some(ImportProgress::of(import)),
+            finished: false,
+        }
+    }
+
+    pub async fn next(&mut self) -> Option<ImportProgress> {
+        if self.finished {
+            return None;
+        }
+        let progress = match self.current.take() {
+            Some(progress) => progress,
+            None => self.next_update().await?,
+        };
+        self.finished = progress.status.is_final();
+        Some(progress)
+    }
+
+    async fn next_update(&mut self) -> Option<ImportProgress> {
+        loop {
+            let Ok(received) = tokio::time::timeout(IMPORT_RECHECK, self.receiver.recv()).await
+            else {
+                // Quiet for a while: the instance running it may have stopped; the row knows.
+                let row = self.reread().await?;
+                if row.status.is_final() {
+                    return Some(row);
+                }
+                continue;
+            };
+            match received {
+                Ok(BusMessage::Event(event)) => {
+                    if let BusEvent::BookmarkImportProgress(progress) = event.as_ref() {
+                        return Some(progress.as_ref().clone());
+                    }
+                }
+                // Updates may have been missed: the row has the truth once the import is done.
+                Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => {
+                    let row = self.reread().await?;
+                    if row.status.is_final() {
+                        return Some(row);
+                    }
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    async fn reread(&self) -> Option<ImportProgress> {
+        let mut connection = self.pool.get().await.ok()?;
+        let row = store::find_import(&mut connection, self.import_id)
+            .await
+            .ok()??;
+        let row = store::fail_if_abandoned(
+            &mut connection,
+            row,
+            chrono::Duration::seconds(ABANDONED_IMPORT_GRACE_SECONDS),
+        )
+        .await
+        .ok()?;
+        Some(ImportProgress::of(&row))
+    }
+}
+
+/// Writes a small import in one transaction and records its report.
+pub async fn import_now(
+    connection: &mut AsyncPgConnection,
+    prepared: &PreparedImport,
+    owner_id: Uuid,
+    format: BookmarkFormat,
+    policy: BookmarkPolicy,
+) -> AppResult<BookmarkImport> {
+    connection
+        .transaction::<_, AppError, _>(async |connection| {
+            let imported = insert_batches(connection, &prepared.rows, policy, |_| ()).await?;
+            let mut row = prepared.import_row(owner_id, format, ImportStatus::Completed);
+            row.imported = imported as i32;
+            row.duplicates = (prepared.total - prepared.skipped.len() - imported) as i32;
+            row.processed = prepared.total as i32;
+            row.finished_at = Some(Utc::now());
+            store::insert_import(connection, &row).await
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bookmarks::url::UrlProblem;
+
+    #[test]
+    fn an_import_sets_aside_unsafe_urls_and_repeats() {
+        let record = |url: &str| FileBookmark {
+            url: url.to_string(),
+            title: "t".into(),
+            tags: vec![],
+            folder: vec![],
+            notes: String::new(),
+            created_at: None,
+        };
+        let prepared = prepare_import(
+            vec![
+                record("https://a.example/"),
+                record("javascript:alert(1)"),
+                record("https://A.example/#x"),
+                record("nonsense"),
+            ],
+            Uuid::nil(),
+        );
+        assert_eq!(prepared.total, 4);
+        assert_eq!(prepared.rows.len(), 1);
+        let reasons: Vec<_> = prepared.skipped.iter().map(|s| s.reason).collect();
+        assert_eq!(
+            reasons,
+            vec![UrlProblem::UnsafeScheme, UrlProblem::MalformedUrl]
+        );
+    }
+}

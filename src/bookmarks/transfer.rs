@@ -1,0 +1,165 @@
+//! Bookmark files in and out: the formats, the record a file holds per bookmark, and the JSON
+//! format (an array of `{url, title, tags, folder, notes, createdAt}`). Pure: bytes in, records
+//! out; deciding which records become bookmarks is the api's job.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::netscape;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(name = "BookmarkFileFormat")]
+pub enum BookmarkFormat {
+    /// `<!DOCTYPE NETSCAPE-Bookmark-file-1>`, what Chrome, Firefox, Safari and Edge export.
+    NetscapeHtml,
+    /// An array of `{url, title, tags, folder, notes, createdAt}`.
+    Json,
+}
+
+impl BookmarkFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookmarkFormat::NetscapeHtml => "NETSCAPE_HTML",
+            BookmarkFormat::Json => "JSON",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<BookmarkFormat> {
+        match stored {
+            "NETSCAPE_HTML" => Some(BookmarkFormat::NetscapeHtml),
+            "JSON" => Some(BookmarkFormat::Json),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            BookmarkFormat::NetscapeHtml => "text/html; charset=utf-8",
+            BookmarkFormat::Json => "application/json",
+        }
+    }
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            BookmarkFormat::NetscapeHtml => "bookmarks.html",
+            BookmarkFormat::Json => "bookmarks.json",
+        }
+    }
+}
+
+/// One bookmark as a file holds it, before any validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileBookmark {
+    pub url: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default, deserialize_with = "folder_path")]
+    pub folder: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// A folder is a list of names from the root; a `"A/B"` string is accepted too, as other tools
+/// write it.
+fn folder_path<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Folder {
+        Path(Vec<String>),
+        Joined(String),
+        None(()),
+    }
+    Ok(match Folder::deserialize(deserializer)? {
+        Folder::Path(path) => path,
+        Folder::Joined(joined) => joined
+            .split('/')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_string)
+            .collect(),
+        Folder::None(()) => Vec::new(),
+    })
+}
+
+/// Reads a whole file; any structural problem refuses the file with a message saying where.
+pub fn parse_file(format: BookmarkFormat, bytes: &[u8]) -> Result<Vec<FileBookmark>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|error| {
+        format!(
+            "the file is not UTF-8 text (invalid byte at offset {})",
+            error.valid_up_to()
+        )
+    })?;
+    match format {
+        BookmarkFormat::NetscapeHtml => netscape::parse(text),
+        BookmarkFormat::Json => parse_json(text.trim_start_matches('\u{feff}')),
+    }
+}
+
+fn parse_json(text: &str) -> Result<Vec<FileBookmark>, String> {
+    let items: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|error| {
+        format!(
+            "the file is not a JSON array of bookmarks (line {}, column {})",
+            error.line(),
+            error.column()
+        )
+    })?;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(position, item)| {
+            serde_json::from_value(item)
+                .map_err(|error| format!("item {position} is not a bookmark: {error}"))
+        })
+        .collect()
+}
+
+pub fn write_file(format: BookmarkFormat, bookmarks: &[FileBookmark]) -> String {
+    match format {
+        BookmarkFormat::NetscapeHtml => netscape::write(bookmarks),
+        BookmarkFormat::Json => serde_json::to_string_pretty(bookmarks)
+            .expect("bookmark records are plain serializable data"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_accepts_folder_paths_as_lists_or_strings_and_refuses_bad_shapes() {
+        let parsed = parse_file(
+            BookmarkFormat::Json,
+            br#"[{"url":"https://a.example","folder":"Dev / Rust"},{"url":"https://b.example","folder":["X","Y/Z"],"tags":["t"],"createdAt":"2020-01-02T03:04:05Z"}]"#,
+        )
+        .unwrap();
+        assert_eq!(parsed[0].folder, vec!["Dev", "Rust"]);
+        assert_eq!(parsed[1].folder, vec!["X", "Y/Z"]);
+        assert_eq!(parsed[1].created_at.unwrap().timestamp(), 1_577_934_245);
+        assert!(parse_file(BookmarkFormat::Json, b"{}").is_err());
+        let missing_url = parse_file(BookmarkFormat::Json, br#"[{"title":"x"}]"#).unwrap_err();
+        assert!(missing_url.contains("item 0"), "{missing_url}");
+        assert!(parse_file(BookmarkFormat::Json, &[0xff, 0xfe]).is_err());
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let bookmarks = vec![FileBookmark {
+            url: "https://a.example/".into(),
+            title: "Ä".into(),
+            tags: vec!["x".into()],
+            folder: vec!["F".into()],
+            notes: "n".into(),
+            created_at: Some(Utc::now()),
+        }];
+        let written = write_file(BookmarkFormat::Json, &bookmarks);
+        assert_eq!(
+            parse_file(BookmarkFormat::Json, written.as_bytes()).unwrap(),
+            bookmarks
+        );
+    }
+}
