@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod pipelines;
 pub mod projects;
 pub mod reactions;
 pub mod state;
