@@ -42,6 +42,75 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Events buffered per topic for each subscriber; one that falls further behind is cut off.
     pub event_buffer: usize,
+    pub pipelines: PipelineSettings,
+}
+
+/// Pipeline policy: limits, the job queue's lease and timeouts, the workers in this process.
+#[derive(Debug, Clone)]
+pub struct PipelineSettings {
+    /// Workers inside `catalyst serve` (`catalyst worker` too); 0 runs none in this process.
+    pub worker_concurrency: usize,
+    /// How long a claimed run stays its worker's without a heartbeat; a dead worker's run is
+    /// claimed again after this. Heartbeats go out three times per lease.
+    pub lease: Duration,
+    /// How often an idle worker looks for queued runs (it is also woken by new runs).
+    pub poll_interval: Duration,
+    pub run_timeout: Duration,
+    /// A run whose workers died this many times fails instead of being claimed again.
+    pub max_attempts: i32,
+    pub max_nodes: usize,
+    pub max_rows_per_run: usize,
+    /// Output rows stored per run; the rest are counted, and the cap is reported.
+    pub output_row_cap: usize,
+    /// Tasks one run's `createTasks` sinks may create.
+    pub max_tasks_per_run: usize,
+    pub create_limit_per_hour: u64,
+    pub run_limit_per_hour: u64,
+}
+
+impl PipelineSettings {
+    fn from_vars(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(PipelineSettings {
+            worker_concurrency: parse_number(get, "WORKER_CONCURRENCY", 2, 0..=64)? as usize,
+            lease: Duration::from_secs(parse_number(get, "PIPELINE_LEASE_SECONDS", 30, 1..=3_600)?),
+            poll_interval: Duration::from_millis(parse_number(
+                get,
+                "PIPELINE_WORKER_POLL_MS",
+                1_000,
+                10..=60_000,
+            )?),
+            run_timeout: Duration::from_secs(parse_number(
+                get,
+                "PIPELINE_RUN_TIMEOUT_SECONDS",
+                300,
+                1..=86_400,
+            )?),
+            max_attempts: parse_number(get, "PIPELINE_MAX_ATTEMPTS", 3, 1..=100)? as i32,
+            max_nodes: parse_number(get, "PIPELINE_MAX_NODES", 200, 1..=10_000)? as usize,
+            max_rows_per_run: parse_number(
+                get,
+                "PIPELINE_MAX_ROWS_PER_RUN",
+                1_000_000,
+                1..=100_000_000,
+            )? as usize,
+            output_row_cap: parse_number(get, "PIPELINE_OUTPUT_ROW_CAP", 10_000, 1..=1_000_000)?
+                as usize,
+            max_tasks_per_run: parse_number(get, "PIPELINE_MAX_TASKS_PER_RUN", 1_000, 1..=100_000)?
+                as usize,
+            create_limit_per_hour: parse_number(
+                get,
+                "PIPELINE_CREATE_LIMIT_PER_HOUR",
+                10,
+                1..=1_000_000,
+            )?,
+            run_limit_per_hour: parse_number(
+                get,
+                "PIPELINE_RUN_LIMIT_PER_HOUR",
+                20,
+                1..=1_000_000,
+            )?,
+        })
+    }
 }
 
 /// A setting that is missing or invalid; its Display is the one line printed before exit code 2.
@@ -167,6 +236,7 @@ impl Settings {
         let request_timeout_secs = parse_number(&get, "REQUEST_TIMEOUT_SECONDS", 30, 1..=600)?;
         let shutdown_grace_secs = parse_number(&get, "SHUTDOWN_GRACE_SECONDS", 20, 0..=600)?;
         let event_buffer = parse_number(&get, "EVENT_BUFFER", 256, 16..=65_536)?;
+        let pipelines = PipelineSettings::from_vars(&get)?;
 
         Ok(Settings {
             app_env,
@@ -184,6 +254,7 @@ impl Settings {
             request_timeout: Duration::from_secs(request_timeout_secs),
             shutdown_grace: Duration::from_secs(shutdown_grace_secs),
             event_buffer: event_buffer as usize,
+            pipelines,
         })
     }
 

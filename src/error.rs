@@ -154,6 +154,7 @@ impl From<AppError> for async_graphql::Error {
 fn conflict_for_constraint(constraint: &str) -> Option<AppError> {
     let message = match constraint {
         "users_email_key" => "an account with this email already exists",
+        "pipeline_connections_unique" => "these two ports are already connected",
         _ => return None,
     };
     Some(conflict(message))

@@ -21,6 +21,10 @@ pub enum Topic {
     Project(Uuid),
     /// The world-first discovery feed of the chemistry sandbox.
     Discoveries,
+    /// Progress of one pipeline run (the events themselves are in `pipeline_run_events`).
+    PipelineRun(Uuid),
+    /// New runs were queued: idle pipeline workers on every instance look for work.
+    PipelineQueue,
 }
 
 /// An event worth telling subscribers about. Serialized across instances.
@@ -33,6 +37,12 @@ pub enum BusEvent {
         project_id: Uuid,
     },
     Discovery(Arc<crate::reactions::model::Discovery>),
+    /// A run's progress event `seq` was committed, or its cancellation was requested: readers
+    /// fetch from the run's event table, so a lost or reordered notice loses nothing.
+    PipelineRunChanged {
+        run_id: Uuid,
+    },
+    PipelineRunQueued,
 }
 
 impl BusEvent {
@@ -41,6 +51,8 @@ impl BusEvent {
             BusEvent::Activity(event) => Topic::Project(event.project_id),
             BusEvent::ProjectDeleted { project_id } => Topic::Project(*project_id),
             BusEvent::Discovery(_) => Topic::Discoveries,
+            BusEvent::PipelineRunChanged { run_id } => Topic::PipelineRun(*run_id),
+            BusEvent::PipelineRunQueued => Topic::PipelineQueue,
         }
     }
 }

@@ -125,7 +125,9 @@ impl ProjectEventStream {
                         return Err(StreamItem::Ended(StreamEnd::ProjectDeleted))
                     }
                     // Another topic's event; a project channel never carries one.
-                    BusEvent::Discovery(_) => {}
+                    BusEvent::Discovery(_)
+                    | BusEvent::PipelineRunChanged { .. }
+                    | BusEvent::PipelineRunQueued => {}
                 },
                 Ok(BusMessage::Resync) => {
                     self.replay_through = Box::pin(self.current_head()).await?

@@ -11,6 +11,10 @@ pub mod system;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::{
+    pipelines::{
+        api::{PipelineMutation, PipelineQuery, PipelineSubscription},
+        run_api::{RunMutation, RunQuery, RunSubscription},
+    },
     projects::api::{ProjectMutation, ProjectQuery, ProjectSubscription},
     reactions::api::{ReactionMutation, ReactionQuery, ReactionSubscription},
     state::AppState,
@@ -25,6 +29,8 @@ pub struct QueryRoot(
     TaskQuery,
     ReactionQuery,
     node::NodeQuery,
+    PipelineQuery,
+    RunQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -33,6 +39,8 @@ pub struct MutationRoot(
     ProjectMutation,
     TaskMutation,
     ReactionMutation,
+    PipelineMutation,
+    RunMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -40,6 +48,8 @@ pub struct SubscriptionRoot(
     system::SystemSubscription,
     ProjectSubscription,
     ReactionSubscription,
+    PipelineSubscription,
+    RunSubscription,
 );
 
 pub type CatalystSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -93,11 +93,15 @@ struct Run<'a> {
     limits: ExecutionLimits,
     parameters: &'a Row,
     interrupted: &'a dyn Fn() -> bool,
+    /// Units of work done (rows read or written); every few thousand, ask `interrupted`.
+    work: std::cell::Cell<usize>,
 }
 
 impl Run<'_> {
-    fn checkpoint(&self, position: usize) -> Result<(), NodeError> {
-        if position % INTERRUPT_CHECK_EVERY == 0 && (self.interrupted)() {
+    fn tick(&self) -> Result<(), NodeError> {
+        let work = self.work.get() + 1;
+        self.work.set(work);
+        if work % INTERRUPT_CHECK_EVERY == 0 && (self.interrupted)() {
             return Err(NodeError::Interrupted);
         }
         Ok(())
@@ -151,7 +155,11 @@ pub fn execute(
         limits,
         parameters: &inputs.parameters,
         interrupted,
+        work: std::cell::Cell::new(0),
     };
+    if interrupted() {
+        return Err(RunFailure::Interrupted);
+    }
     let mut source_rows = inputs.source_rows;
     let mut produced: HashMap<PortRef, Vec<Row>> = HashMap::new();
     let mut result = RunResult::default();
@@ -366,7 +374,7 @@ fn filter(run: &Run, config: &Value, rows: Vec<Row>) -> Result<Vec<Row>, NodeErr
     let expression = Expression::compile(config["expression"].as_str().unwrap_or_default())?;
     let mut kept = Vec::new();
     for (position, row) in rows.into_iter().enumerate() {
-        run.checkpoint(position)?;
+        run.tick()?;
         match expression.evaluate(&row, run.parameters) {
             Ok(Value::Bool(true)) => kept.push(row),
             Ok(Value::Bool(false)) => {}
@@ -393,7 +401,7 @@ fn map(run: &Run, config: &Value, rows: Vec<Row>) -> Result<Vec<Row>, NodeError>
     }
     let mut mapped = Vec::with_capacity(rows.len());
     for (position, row) in rows.into_iter().enumerate() {
-        run.checkpoint(position)?;
+        run.tick()?;
         let mut next = if keep_existing {
             row.clone()
         } else {
@@ -492,7 +500,7 @@ fn aggregate(run: &Run, config: &Value, rows: Vec<Row>) -> Result<Vec<Row>, Node
         groups.insert(key_text(&[]), vec![Accumulator::new(); specs.len()]);
     }
     for (position, row) in rows.iter().enumerate() {
-        run.checkpoint(position)?;
+        run.tick()?;
         let key = key_of(row, &group_by);
         let text = key_text(&key);
         let accumulators = groups.entry(text).or_insert_with(|| {
@@ -587,8 +595,8 @@ fn join(run: &Run, config: &Value, left: Vec<Row>, right: Vec<Row>) -> Result<Ve
         index.entry(key_text(&key)).or_default().push(position);
     }
     let mut joined = Vec::new();
-    for (position, row) in left.into_iter().enumerate() {
-        run.checkpoint(position)?;
+    for row in left {
+        run.tick()?;
         let key = key_of(&row, &left_keys);
         let matches = if key.iter().any(Value::is_null) {
             None
@@ -598,6 +606,7 @@ fn join(run: &Run, config: &Value, left: Vec<Row>, right: Vec<Row>) -> Result<Ve
         match matches {
             Some(matches) => {
                 for &matched in matches {
+                    run.tick()?;
                     let mut merged = row.clone();
                     for (name, value) in &right[matched] {
                         if right_keys.contains(name) && left_keys.contains(name) {
