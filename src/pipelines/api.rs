@@ -295,7 +295,8 @@ pub struct PipelinePort {
 #[derive(Clone)]
 pub struct ConnectionView(pub PipelineConnection);
 
-#[Object(name = "PipelineConnection")]
+/// A connection between two ports, named so as not to clash with the Relay `PipelineConnection`.
+#[Object(name = "PipelineLink")]
 impl ConnectionView {
     async fn id(&self) -> ID {
         encode_id(CONNECTION_TYPE, self.0.id)
