@@ -43,6 +43,10 @@ pub enum BusEvent {
         run_id: Uuid,
     },
     PipelineRunQueued,
+    /// Someone asked to cancel a running run: its worker stops it at once.
+    PipelineRunCancelRequested {
+        run_id: Uuid,
+    },
 }
 
 impl BusEvent {
@@ -53,6 +57,7 @@ impl BusEvent {
             BusEvent::Discovery(_) => Topic::Discoveries,
             BusEvent::PipelineRunChanged { run_id } => Topic::PipelineRun(*run_id),
             BusEvent::PipelineRunQueued => Topic::PipelineQueue,
+            BusEvent::PipelineRunCancelRequested { run_id } => Topic::PipelineRun(*run_id),
         }
     }
 }

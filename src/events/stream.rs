@@ -127,7 +127,8 @@ impl ProjectEventStream {
                     // Another topic's event; a project channel never carries one.
                     BusEvent::Discovery(_)
                     | BusEvent::PipelineRunChanged { .. }
-                    | BusEvent::PipelineRunQueued => {}
+                    | BusEvent::PipelineRunQueued
+                    | BusEvent::PipelineRunCancelRequested { .. } => {}
                 },
                 Ok(BusMessage::Resync) => {
                     self.replay_through = Box::pin(self.current_head()).await?

@@ -487,6 +487,9 @@ impl RunMutation {
             .await?;
         state
             .events
+            .publish(BusEvent::PipelineRunCancelRequested { run_id });
+        state
+            .events
             .publish(BusEvent::PipelineRunChanged { run_id });
         Ok(view)
     }
@@ -523,6 +526,13 @@ struct RunEventStream {
 }
 
 impl RunEventStream {
+    async fn run_exists(&self) -> AppResult<bool> {
+        let mut connection = self.state.pool.get().await?;
+        Ok(queue::find_run(&mut connection, self.run_id)
+            .await?
+            .is_some())
+    }
+
     async fn next_event(&mut self) -> Option<AppResult<RunEvent>> {
         // A notice only says "look again"; a missed one costs at most this long.
         const FALLBACK_POLL: std::time::Duration = std::time::Duration::from_secs(1);
@@ -550,10 +560,21 @@ impl RunEventStream {
                 Err(error) => return Some(Err(error)),
             }
             let mut shutdown = self.state.shutdown.clone();
-            tokio::select! {
-                _ = self.notices.recv() => {}
-                _ = tokio::time::sleep(FALLBACK_POLL) => {}
-                _ = shutdown.wait_for(|stopping| *stopping) => return None,
+            let quiet = tokio::select! {
+                _ = self.notices.recv() => false,
+                _ = tokio::time::sleep(FALLBACK_POLL) => true,
+                _ = shutdown.changed() => return None,
+            };
+            // Quiet for a while: make sure the run (or its project) was not deleted.
+            if quiet {
+                match Box::pin(self.run_exists()).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        self.finished = true;
+                        return Some(Err(not_found("run")));
+                    }
+                    Err(error) => return Some(Err(error)),
+                }
             }
         }
     }

@@ -26,6 +26,7 @@ use crate::{
     auth::authz::{ProjectPermission, ProjectRole},
     error::{internal, AppError, AppResult},
     events::{
+        bus::BusMessage,
         log::{self, ActivityEvent, ActivityKind, NewActivity},
         BusEvent, Topic,
     },
@@ -321,7 +322,7 @@ async fn execute_run(
             }
             _ = heartbeat.tick() => renew(state, run, &mut why, &interrupt).await?,
             notice = notices.recv() => {
-                if notice.is_ok() {
+                if is_cancel_request(&notice) {
                     renew(state, run, &mut why, &interrupt).await?;
                 }
             }
@@ -358,6 +359,13 @@ async fn execute_run(
         },
         Err(failure) => Outcome::failed(failure.message()),
     }))
+}
+
+fn is_cancel_request(
+    notice: &Result<BusMessage, tokio::sync::broadcast::error::RecvError>,
+) -> bool {
+    matches!(notice, Ok(BusMessage::Event(event))
+        if matches!(event.as_ref(), BusEvent::PipelineRunCancelRequested { .. }))
 }
 
 /// Renews the lease, learning of cancellation on the way.
@@ -421,23 +429,20 @@ async fn finish_run(
         .transaction::<_, AppError, _>(async |connection| {
             let mut outcome_status = outcome.status;
             let mut error = outcome.error.clone();
-            let mut task_events = Vec::new();
-            if outcome_status == RunStatus::Succeeded && !task_titles.is_empty() {
-                match create_tasks(connection, run, &task_titles).await? {
-                    Ok(events) => task_events = events,
-                    Err(message) => {
-                        outcome_status = RunStatus::Failed;
-                        error = Some(message);
-                    }
+            let creates_tasks = outcome_status == RunStatus::Succeeded && !task_titles.is_empty();
+            if creates_tasks {
+                if let Err(message) = may_create_tasks(connection, run).await? {
+                    outcome_status = RunStatus::Failed;
+                    error = Some(message);
                 }
             }
             progress.close(outcome_status);
-            let (output, stored_count) = if outcome_status == RunStatus::Succeeded {
-                (stored.clone(), stored.len())
+            let succeeded = outcome_status == RunStatus::Succeeded;
+            let (output, stored_count, output_total) = if succeeded {
+                (stored.clone(), stored.len(), output_rows)
             } else {
-                (Vec::new(), 0)
+                (Vec::new(), 0, 0)
             };
-            let output_total = if outcome_status == RunStatus::Succeeded { output_rows } else { 0 };
             let finished = queue::finish(
                 connection,
                 run.id,
@@ -453,12 +458,14 @@ async fn finish_run(
             )
             .await?;
             if !finished {
-                // Our lease lapsed; whoever holds the run now finishes it.
-                return Err(AppError::Conflict {
-                    message: "lease lost".into(),
-                    details: Vec::new(),
-                });
+                // Our lease lapsed and nothing was written: whoever holds the run finishes it.
+                return Ok(None);
             }
+            let task_events = if creates_tasks && succeeded {
+                create_tasks(connection, run, &task_titles).await?
+            } else {
+                Vec::new()
+            };
             queue::append_event(
                 connection,
                 run.id,
@@ -469,18 +476,14 @@ async fn finish_run(
                 None,
             )
             .await?;
-            Ok(task_events)
+            Ok(Some(task_events))
         })
-        .await;
-    match written {
-        Ok(task_events) => {
-            publish_all(state, task_events);
-            notify(state, run.id);
-            Ok(())
-        }
-        Err(AppError::Conflict { .. }) => Ok(()),
-        Err(error) => Err(error),
+        .await?;
+    if let Some(task_events) = written {
+        publish_all(state, task_events);
+        notify(state, run.id);
     }
+    Ok(())
 }
 
 fn validated_titles(tasks: &[TaskToCreate]) -> Result<Vec<(String, String)>, String> {
@@ -501,12 +504,12 @@ fn validated_titles(tasks: &[TaskToCreate]) -> Result<Vec<(String, String)>, Str
         .collect()
 }
 
-/// Creates the tasks as the runner, who must still be allowed to create tasks there.
-async fn create_tasks(
+/// The runner must still be allowed to create tasks in the project. Locks the project's log
+/// first, so the tasks' activity rows are appended in commit order.
+async fn may_create_tasks(
     connection: &mut AsyncPgConnection,
     run: &PipelineRun,
-    titles: &[(String, String)],
-) -> AppResult<Result<Vec<ActivityEvent>, String>> {
+) -> AppResult<Result<(), String>> {
     let Some(runner) = run.requested_by else {
         return Ok(Err("the user who ran the pipeline no longer exists".into()));
     };
@@ -520,6 +523,16 @@ async fn create_tasks(
             "the user who ran the pipeline may not create tasks in this project".into(),
         ));
     }
+    Ok(Ok(()))
+}
+
+/// Creates the tasks as the runner (checked by `may_create_tasks` in this transaction).
+async fn create_tasks(
+    connection: &mut AsyncPgConnection,
+    run: &PipelineRun,
+    titles: &[(String, String)],
+) -> AppResult<Vec<ActivityEvent>> {
+    let runner = run.requested_by;
     let (mut last, _) =
         task_store::neighbour_positions(connection, run.project_id, TaskStatus::Todo, None, None)
             .await?;
@@ -540,7 +553,7 @@ async fn create_tasks(
                 due_at: None,
                 labels: Vec::new(),
                 position: position.clone(),
-                created_by: Some(runner),
+                created_by: runner,
             },
         )
         .await?;
@@ -550,7 +563,7 @@ async fn create_tasks(
                 connection,
                 NewActivity {
                     project_id: run.project_id,
-                    actor_id: Some(runner),
+                    actor_id: runner,
                     kind: ActivityKind::TaskCreated,
                     payload: json!({ "task": task, "changedFields": [], "pipelineRunId": run.id }),
                 },
@@ -558,5 +571,5 @@ async fn create_tasks(
             .await?,
         );
     }
-    Ok(Ok(events))
+    Ok(events)
 }
