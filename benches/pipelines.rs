@@ -156,7 +156,7 @@ async fn watch_run(
         .await?;
     loop {
         let message = next_json(socket).await?;
-        if message["type"] != "next" || message["id"] != id.to_string() {
+        if message["type"] != "next" || message["id"].as_str() != Some(id.to_string().as_str()) {
             continue;
         }
         let event = message["payload"]["data"]["pipelineRunEvents"].clone();

@@ -23,7 +23,7 @@ use super::{
     sources,
 };
 use crate::{
-    auth::authz::{ProjectPermission, ProjectRole},
+    auth::authz::{ProjectAccess, ProjectPermission, ProjectRole},
     error::{internal, AppError, AppResult},
     events::{
         bus::BusMessage,
@@ -518,7 +518,8 @@ async fn may_create_tasks(
         .await?
         .as_deref()
         .and_then(ProjectRole::parse);
-    if !role.is_some_and(|role| role >= ProjectPermission::CreateTask.minimum_role()) {
+    let access = role.map_or(ProjectAccess::NonMember, ProjectAccess::Member);
+    if !access.allows(ProjectPermission::CreateTask) {
         return Ok(Err(
             "the user who ran the pipeline may not create tasks in this project".into(),
         ));
