@@ -349,4 +349,17 @@ mod tests {
         let url = Settings::from_vars(vars(&[("DATABASE_URL", "mysql://x/y")])).unwrap_err();
         assert_eq!(url.variable, "DATABASE_URL");
     }
+
+    #[test]
+    fn pipeline_limits_default_to_the_issue_and_bad_values_are_refused() {
+        let settings = Settings::from_vars(HashMap::new()).expect("defaults are valid");
+        assert_eq!(settings.pipelines.max_nodes, 200);
+        assert_eq!(settings.pipelines.max_rows_per_run, 1_000_000);
+        assert_eq!(settings.pipelines.create_limit_per_hour, 10);
+        assert_eq!(settings.pipelines.run_limit_per_hour, 20);
+        let workers = Settings::from_vars(vars(&[("WORKER_CONCURRENCY", "many")])).unwrap_err();
+        assert_eq!(workers.variable, "WORKER_CONCURRENCY");
+        let lease = Settings::from_vars(vars(&[("PIPELINE_LEASE_SECONDS", "0")])).unwrap_err();
+        assert_eq!(lease.variable, "PIPELINE_LEASE_SECONDS");
+    }
 }

@@ -1264,3 +1264,53 @@ async fn a_run_whose_worker_dies_is_reclaimed_after_its_lease_and_finishes() {
     drop(second);
     drop(database);
 }
+
+#[tokio::test]
+async fn a_standalone_worker_process_runs_what_the_api_queued() {
+    let app = builder().env("WORKER_CONCURRENCY", "0").spawn().await;
+    let (owner, project) = owner_and_project(&app).await;
+    let (pipeline, _) = chain(
+        &app,
+        &owner,
+        &project,
+        &[
+            ("inlineRows", json!({ "rows": [{ "n": 7 }] })),
+            ("runOutput", json!({})),
+        ],
+    )
+    .await;
+    let run = run_pipeline(&app, &owner, &pipeline, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        read_run(&app, &owner, &run).await["status"],
+        "QUEUED",
+        "the API instance runs no workers"
+    );
+
+    // What `catalyst worker` runs: workers only, no HTTP listener.
+    let settings = catalyst::config::Settings::from_vars(
+        [
+            ("DATABASE_URL", app.database_url.as_str()),
+            ("JWT_SECRET", common::TEST_JWT_SECRET),
+            ("DATABASE_POOL_SIZE", "3"),
+            ("WORKER_CONCURRENCY", "1"),
+            ("PIPELINE_WORKER_POLL_MS", "50"),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect(),
+    )
+    .expect("worker settings are valid");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(catalyst::app::run_worker(settings, async move {
+        let _ = stopped.await;
+    }));
+    let finished = wait_for_run(&app, &owner, &run).await;
+    assert_eq!(finished["status"], "SUCCEEDED");
+    assert_eq!(output_rows(&finished), vec![json!({ "n": 7 })]);
+    let _ = stop.send(());
+    worker
+        .await
+        .expect("the worker task ends")
+        .expect("the worker stops cleanly");
+}
