@@ -332,9 +332,17 @@ async fn execute_run(
             }
         }
     }
-    let result = engine
-        .await
-        .map_err(|error| internal(anyhow::anyhow!("the engine thread stopped: {error}")))?;
+    let result = match engine.await {
+        Ok(result) => result,
+        Err(error) => {
+            // A panic in the engine is a bug: fail this run rather than crash the worker or
+            // let the run be reclaimed into the same panic.
+            tracing::error!(run_id = %run.id, %error, "the pipeline engine panicked");
+            return Ok(
+                (!why.lease_lost).then(|| Outcome::failed("internal error in the pipeline engine"))
+            );
+        }
+    };
     if why.lease_lost {
         return Ok(None);
     }
