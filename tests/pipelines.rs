@@ -20,7 +20,7 @@ const PIPELINE: &str = "id name status validationStatus version
   connections { id from { nodeId port } to { nodeId port } }";
 
 const RUN: &str =
-    "id status attempts error outputRowCount outputStoredCount outputCap outputTruncated
+    "id status attempts pipeline { name } error outputRowCount outputStoredCount outputCap outputTruncated
   queuedAt startedAt finishedAt nodes { nodeId status rowsIn rowsOut durationMs error }
   output(first: 100) { edges { node } pageInfo { hasNextPage } }";
 
@@ -701,6 +701,7 @@ async fn a_hundred_thousand_csv_rows_are_filtered_aggregated_and_stored_end_to_e
     let run = run_pipeline(&app, &owner, &pipeline, json!({ "threshold": 500 })).await;
     let finished = wait_for_run(&app, &owner, &run).await;
     assert_eq!(finished["status"], "SUCCEEDED", "{finished}");
+    assert_eq!(finished["pipeline"]["name"], "Chain");
     let rows = output_rows(&finished);
     let got: BTreeMap<String, (i64, i64)> = rows
         .iter()

@@ -278,6 +278,24 @@ fn request_loader<T: Send + Sync + 'static>(loader: T) -> RequestLoader<T> {
     DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
+pub struct PipelineLoader {
+    pool: DbPool,
+}
+
+impl Loader<Uuid> for PipelineLoader {
+    type Value = crate::pipelines::model::Pipeline;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut connection = connection(&self.pool).await?;
+        let pipelines = crate::pipelines::store::find_by_ids(&mut connection, ids).await?;
+        Ok(pipelines
+            .into_iter()
+            .map(|pipeline| (pipeline.id, pipeline))
+            .collect())
+    }
+}
+
 /// Nodes and connections of a pipeline: two statements for every pipeline asked.
 pub struct PipelineGraphLoader {
     pool: DbPool,
@@ -326,6 +344,7 @@ pub struct LoaderSet {
     pub subtasks: RequestLoader<SubtaskLoader>,
     pub task_counts: RequestLoader<TaskCountLoader>,
     pub pipeline_graphs: RequestLoader<PipelineGraphLoader>,
+    pub pipelines: RequestLoader<PipelineLoader>,
 }
 
 impl Loaders {
@@ -362,6 +381,7 @@ impl Loaders {
                 subtasks: request_loader(SubtaskLoader { pool: pool.clone() }),
                 task_counts: request_loader(TaskCountLoader { pool: pool.clone() }),
                 pipeline_graphs: request_loader(PipelineGraphLoader { pool: pool.clone() }),
+                pipelines: request_loader(PipelineLoader { pool: pool.clone() }),
             });
             if !self.cached {
                 set.users.enable_all_cache(false);
@@ -372,6 +392,7 @@ impl Loaders {
                 set.subtasks.enable_all_cache(false);
                 set.task_counts.enable_all_cache(false);
                 set.pipeline_graphs.enable_all_cache(false);
+                set.pipelines.enable_all_cache(false);
             }
             set
         })

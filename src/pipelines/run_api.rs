@@ -77,8 +77,10 @@ impl RunView {
     }
 
     async fn pipeline(&self, ctx: &Context<'_>) -> AppResult<Option<PipelineView>> {
-        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
-        let pipeline = store::find_pipeline(&mut connection, self.run.pipeline_id).await?;
+        let pipeline = Loaders::from_ctx(ctx)
+            .pipelines
+            .load_one(self.run.pipeline_id)
+            .await?;
         Ok(pipeline.map(|pipeline| PipelineView {
             pipeline,
             access: self.access,

@@ -47,16 +47,15 @@ pub async fn find_with_role(
         .optional()?)
 }
 
-pub async fn find_pipeline(
+pub async fn find_by_ids(
     connection: &mut AsyncPgConnection,
-    pipeline_id: Uuid,
-) -> AppResult<Option<Pipeline>> {
+    ids: &[Uuid],
+) -> AppResult<Vec<Pipeline>> {
     Ok(pipelines::table
-        .find(pipeline_id)
+        .filter(pipelines::id.eq_any(ids))
         .select(Pipeline::as_select())
-        .first(connection)
-        .await
-        .optional()?)
+        .load(connection)
+        .await?)
 }
 
 /// The pipeline, locked until the transaction ends.
