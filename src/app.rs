@@ -4,7 +4,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use tokio::{net::TcpListener, sync::watch};
+use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 
 use crate::{
     auth::tokens::TokenKeys,
@@ -14,6 +14,7 @@ use crate::{
     graphql::{build_schema, persisted::PersistedDocuments},
     http,
     limits::{RateLimiter, RedisLink},
+    pipelines::worker::spawn_workers,
     reactions::predictor::ExternalPredictor,
     state::AppState,
     telemetry::Metrics,
@@ -26,71 +27,77 @@ pub struct Application {
     shutdown_sender: watch::Sender<bool>,
 }
 
+/// Database ready, pool open, bus connected: what both `serve` and `worker` need.
+async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, watch::Sender<bool>)> {
+    if settings.jwt_secret_source == SecretSource::GeneratedForThisProcess {
+        tracing::warn!(
+            "JWT_SECRET is not set: using a random secret for this process; \
+             tokens (and TOTP secrets enrolled without TOTP_ENCRYPTION_KEY) will not \
+             survive a restart or work across instances"
+        );
+    }
+    db::create_database_if_missing(&settings.database_url).await?;
+    let applied = db::run_migrations(&settings.database_url).await?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "applied database migrations");
+    }
+    let statements = db::StatementCounter::default();
+    let pool = db::build_pool(
+        &settings.database_url,
+        settings.database_pool_size,
+        settings.database_statement_timeout,
+        statements.clone(),
+    )
+    .await?;
+    let redis = settings
+        .redis_url
+        .as_deref()
+        .map(redis::Client::open)
+        .transpose()
+        .context("REDIS_URL is not a valid Redis URL")?;
+    let metrics = Arc::new(Metrics::new()?);
+    metrics.observe_pool(pool.clone());
+    metrics.observe_statements(statements.clone());
+    let (shutdown_sender, shutdown) = watch::channel(false);
+    let events = match &redis {
+        Some(client) => {
+            EventBus::with_redis(settings.event_buffer, client.clone(), shutdown.clone())
+        }
+        None => EventBus::in_process(settings.event_buffer),
+    };
+    let predictor = settings
+        .reaction_predictor
+        .clone()
+        .map(ExternalPredictor::new)
+        .transpose()
+        .context("could not set up the reaction predictor's HTTP client")?
+        .map(Arc::new);
+    let redis_link = redis
+        .clone()
+        .map(|client| RedisLink::new(client, &settings.abuse.rate.redis_key_prefix));
+    let persisted = PersistedDocuments::load(&settings.abuse.persisted, redis_link.clone())?;
+    let state = AppState {
+        pool,
+        redis,
+        keys: Arc::new(TokenKeys::new(
+            &settings.jwt_secret,
+            settings.access_token_ttl,
+        )),
+        settings: Arc::new(settings.clone()),
+        metrics,
+        events,
+        statements,
+        predictor,
+        limiter: RateLimiter::new(redis_link),
+        persisted,
+        shutdown,
+    };
+    Ok((state, shutdown_sender))
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        if settings.jwt_secret_source == SecretSource::GeneratedForThisProcess {
-            tracing::warn!(
-                "JWT_SECRET is not set: using a random secret for this process; \
-                 tokens (and TOTP secrets enrolled without TOTP_ENCRYPTION_KEY) will not \
-                 survive a restart or work across instances"
-            );
-        }
-        db::create_database_if_missing(&settings.database_url).await?;
-        let applied = db::run_migrations(&settings.database_url).await?;
-        if !applied.is_empty() {
-            tracing::info!(migrations = ?applied, "applied database migrations");
-        }
-        let statements = db::StatementCounter::default();
-        let pool = db::build_pool(
-            &settings.database_url,
-            settings.database_pool_size,
-            settings.database_statement_timeout,
-            statements.clone(),
-        )
-        .await?;
-        let redis = settings
-            .redis_url
-            .as_deref()
-            .map(redis::Client::open)
-            .transpose()
-            .context("REDIS_URL is not a valid Redis URL")?;
-        let metrics = Arc::new(Metrics::new()?);
-        metrics.observe_pool(pool.clone());
-        metrics.observe_statements(statements.clone());
-        let (shutdown_sender, shutdown) = watch::channel(false);
-        let events = match &redis {
-            Some(client) => {
-                EventBus::with_redis(settings.event_buffer, client.clone(), shutdown.clone())
-            }
-            None => EventBus::in_process(settings.event_buffer),
-        };
-        let predictor = settings
-            .reaction_predictor
-            .clone()
-            .map(ExternalPredictor::new)
-            .transpose()
-            .context("could not set up the reaction predictor's HTTP client")?
-            .map(Arc::new);
-        let redis_link = redis
-            .clone()
-            .map(|client| RedisLink::new(client, &settings.abuse.rate.redis_key_prefix));
-        let persisted = PersistedDocuments::load(&settings.abuse.persisted, redis_link.clone())?;
-        let state = AppState {
-            pool,
-            redis,
-            keys: Arc::new(TokenKeys::new(
-                &settings.jwt_secret,
-                settings.access_token_ttl,
-            )),
-            settings: Arc::new(settings.clone()),
-            metrics,
-            events,
-            statements,
-            predictor,
-            limiter: RateLimiter::new(redis_link),
-            persisted,
-            shutdown,
-        };
+        let (state, shutdown_sender) = prepare(&settings).await?;
         let schema = build_schema(Some(state.clone()));
         let router = http::router(state.clone(), schema)?;
         let listener = TcpListener::bind(settings.bind_addr)
@@ -136,6 +143,14 @@ impl Application {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, service).with_graceful_shutdown(signal);
+        // Workers live in this future: if it is dropped, they stop at once, and their runs are
+        // claimed again by other workers once their leases lapse.
+        let mut workers = JoinSet::new();
+        spawn_workers(
+            &self.state,
+            self.state.settings.pipelines.worker_concurrency,
+            &mut workers,
+        );
         let deadline = async move {
             let _ = stopping.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(grace).await;
@@ -144,7 +159,33 @@ impl Application {
             result = server => result.context("server error")?,
             _ = deadline => tracing::warn!("grace period over; dropping remaining connections"),
         }
+        finish_workers(workers, grace).await;
         Ok(())
+    }
+}
+
+/// Runs pipeline workers only (`catalyst worker`) until `stop` completes.
+pub async fn run_worker(
+    settings: Settings,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let concurrency = settings.pipelines.worker_concurrency.max(1);
+    let grace = settings.shutdown_grace;
+    let (state, shutdown_sender) = prepare(&settings).await?;
+    let mut workers = JoinSet::new();
+    spawn_workers(&state, concurrency, &mut workers);
+    tracing::info!(concurrency, "pipeline workers started");
+    stop.await;
+    let _ = shutdown_sender.send(true);
+    finish_workers(workers, grace).await;
+    Ok(())
+}
+
+/// Lets workers finish the runs they hold, up to `grace`; the rest are dropped (and reclaimed).
+async fn finish_workers(mut workers: JoinSet<()>, grace: std::time::Duration) {
+    let drained = async { while workers.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, drained).await.is_err() {
+        tracing::warn!("grace period over; abandoning in-flight pipeline runs to their leases");
     }
 }
 

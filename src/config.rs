@@ -48,6 +48,7 @@ pub struct Settings {
     /// Abuse protection: query limits, rate limits, persisted documents, HTTP hardening.
     pub abuse: AbuseSettings,
     pub bookmarks: BookmarkPolicy,
+    pub pipelines: PipelineSettings,
 }
 
 /// An OpenAI-compatible chat-completions endpoint and how patiently to use it.
@@ -119,6 +120,74 @@ impl BookmarkPolicy {
             )? as usize,
             import_batch_size: parse_number(get, "BOOKMARK_IMPORT_BATCH_SIZE", 1_000, 1..=5_000)?
                 as usize,
+        })
+    }
+}
+
+/// Pipeline policy: limits, the job queue's lease and timeouts, the workers in this process.
+#[derive(Debug, Clone)]
+pub struct PipelineSettings {
+    /// Workers inside `catalyst serve` (`catalyst worker` too); 0 runs none in this process.
+    pub worker_concurrency: usize,
+    /// How long a claimed run stays its worker's without a heartbeat; a dead worker's run is
+    /// claimed again after this. Heartbeats go out three times per lease.
+    pub lease: Duration,
+    /// How often an idle worker looks for queued runs (it is also woken by new runs).
+    pub poll_interval: Duration,
+    pub run_timeout: Duration,
+    /// A run whose workers died this many times fails instead of being claimed again.
+    pub max_attempts: i32,
+    pub max_nodes: usize,
+    pub max_rows_per_run: usize,
+    /// Output rows stored per run; the rest are counted, and the cap is reported.
+    pub output_row_cap: usize,
+    /// Tasks one run's `createTasks` sinks may create.
+    pub max_tasks_per_run: usize,
+    pub create_limit_per_hour: u64,
+    pub run_limit_per_hour: u64,
+}
+
+impl PipelineSettings {
+    fn from_vars(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(PipelineSettings {
+            worker_concurrency: parse_number(get, "WORKER_CONCURRENCY", 2, 0..=64)? as usize,
+            lease: Duration::from_secs(parse_number(get, "PIPELINE_LEASE_SECONDS", 30, 1..=3_600)?),
+            poll_interval: Duration::from_millis(parse_number(
+                get,
+                "PIPELINE_WORKER_POLL_MS",
+                1_000,
+                10..=60_000,
+            )?),
+            run_timeout: Duration::from_secs(parse_number(
+                get,
+                "PIPELINE_RUN_TIMEOUT_SECONDS",
+                300,
+                1..=86_400,
+            )?),
+            max_attempts: parse_number(get, "PIPELINE_MAX_ATTEMPTS", 3, 1..=100)? as i32,
+            max_nodes: parse_number(get, "PIPELINE_MAX_NODES", 200, 1..=10_000)? as usize,
+            max_rows_per_run: parse_number(
+                get,
+                "PIPELINE_MAX_ROWS_PER_RUN",
+                1_000_000,
+                1..=100_000_000,
+            )? as usize,
+            output_row_cap: parse_number(get, "PIPELINE_OUTPUT_ROW_CAP", 10_000, 1..=1_000_000)?
+                as usize,
+            max_tasks_per_run: parse_number(get, "PIPELINE_MAX_TASKS_PER_RUN", 1_000, 1..=100_000)?
+                as usize,
+            create_limit_per_hour: parse_number(
+                get,
+                "PIPELINE_CREATE_LIMIT_PER_HOUR",
+                10,
+                1..=1_000_000,
+            )?,
+            run_limit_per_hour: parse_number(
+                get,
+                "PIPELINE_RUN_LIMIT_PER_HOUR",
+                20,
+                1..=1_000_000,
+            )?,
         })
     }
 }
@@ -250,6 +319,7 @@ impl Settings {
         let account_security = account_security_settings(&get, &jwt_secret)?;
         let abuse = AbuseSettings::from_vars(&get, app_env, &cors_origins)?;
         let bookmarks = BookmarkPolicy::from_vars(&get)?;
+        let pipelines = PipelineSettings::from_vars(&get)?;
 
         Ok(Settings {
             app_env,
@@ -271,6 +341,7 @@ impl Settings {
             account_security,
             abuse,
             bookmarks,
+            pipelines,
         })
     }
 
@@ -767,5 +838,18 @@ mod tests {
             wildcard_with_credentials.unwrap_err().variable,
             "CORS_ALLOW_CREDENTIALS"
         );
+    }
+
+    #[test]
+    fn pipeline_limits_default_to_the_issue_and_bad_values_are_refused() {
+        let settings = Settings::from_vars(HashMap::new()).expect("defaults are valid");
+        assert_eq!(settings.pipelines.max_nodes, 200);
+        assert_eq!(settings.pipelines.max_rows_per_run, 1_000_000);
+        assert_eq!(settings.pipelines.create_limit_per_hour, 10);
+        assert_eq!(settings.pipelines.run_limit_per_hour, 20);
+        let workers = Settings::from_vars(vars(&[("WORKER_CONCURRENCY", "many")])).unwrap_err();
+        assert_eq!(workers.variable, "WORKER_CONCURRENCY");
+        let lease = Settings::from_vars(vars(&[("PIPELINE_LEASE_SECONDS", "0")])).unwrap_err();
+        assert_eq!(lease.variable, "PIPELINE_LEASE_SECONDS");
     }
 }

@@ -155,6 +155,7 @@ fn conflict_for_constraint(constraint: &str) -> Option<AppError> {
     let message = match constraint {
         "users_email_key" => "an account with this email already exists",
         "bookmarks_owner_url_key" => "you already have a bookmark with this URL",
+        "pipeline_connections_unique" => "these two ports are already connected",
         _ => return None,
     };
     Some(conflict(message))

@@ -12,6 +12,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod limits;
+pub mod pipelines;
 pub mod projects;
 pub mod reactions;
 pub mod security;

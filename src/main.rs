@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use catalyst::{
-    app::{shutdown_signal, Application},
+    app::{self, shutdown_signal, Application},
     config::Settings,
     db, graphql, telemetry,
 };
@@ -29,6 +29,9 @@ enum Command {
     Serve,
     /// Create the database if missing and run pending migrations, then exit.
     Migrate,
+    /// Run pipeline workers only (WORKER_CONCURRENCY of them, at least 1): claim queued runs
+    /// from the database and execute them, until SIGINT or SIGTERM.
+    Worker,
     /// Print the GraphQL schema (SDL) to standard output; `schema.graphql` is this output.
     Schema,
 }
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match command {
             Command::Migrate => migrate(&settings).await,
+            Command::Worker => app::run_worker(settings, shutdown_signal()).await,
             Command::Serve | Command::Schema => serve(settings).await,
         }
     });

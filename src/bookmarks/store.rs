@@ -472,6 +472,21 @@ pub async fn related(
         .await?)
 }
 
+/// A user's first `limit` bookmarks, oldest first (a pipeline's `myBookmarks` source).
+pub async fn oldest_of_owner(
+    connection: &mut AsyncPgConnection,
+    owner_id: Uuid,
+    limit: i64,
+) -> AppResult<Vec<Bookmark>> {
+    Ok(bookmarks::table
+        .filter(bookmarks::owner_id.eq(owner_id))
+        .order((bookmarks::created_at.asc(), bookmarks::id.asc()))
+        .limit(limit)
+        .select(Bookmark::as_select())
+        .load(connection)
+        .await?)
+}
+
 /// All of a user's bookmarks, for export: by folder, then oldest first.
 pub async fn all_of_owner(
     connection: &mut AsyncPgConnection,

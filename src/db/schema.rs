@@ -279,3 +279,106 @@ diesel::allow_tables_to_appear_in_same_query!(
     totp_credentials,
     users,
 );
+
+// Pipelines (migration 2026-12-01-000004_pipelines).
+
+diesel::table! {
+    pipelines (id) {
+        id -> Uuid,
+        project_id -> Uuid,
+        name -> Text,
+        description -> Text,
+        status -> Text,
+        validation_status -> Text,
+        validation_issues -> Jsonb,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pipeline_nodes (id) {
+        id -> Uuid,
+        pipeline_id -> Uuid,
+        component -> Text,
+        label -> Text,
+        position_x -> Float8,
+        position_y -> Float8,
+        config -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pipeline_connections (id) {
+        id -> Uuid,
+        pipeline_id -> Uuid,
+        from_node_id -> Uuid,
+        from_port -> Text,
+        to_node_id -> Uuid,
+        to_port -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pipeline_runs (id) {
+        id -> Uuid,
+        pipeline_id -> Uuid,
+        project_id -> Uuid,
+        requested_by -> Nullable<Uuid>,
+        status -> Text,
+        parameters -> Jsonb,
+        graph -> Jsonb,
+        attempts -> Int4,
+        lease_owner -> Nullable<Uuid>,
+        lease_expires_at -> Nullable<Timestamptz>,
+        cancel_requested -> Bool,
+        node_results -> Jsonb,
+        error -> Nullable<Text>,
+        output_rows -> Int8,
+        output_stored -> Int8,
+        event_seq -> Int4,
+        queued_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    pipeline_run_output (run_id, ordinal) {
+        run_id -> Uuid,
+        ordinal -> Int4,
+        data -> Jsonb,
+    }
+}
+
+diesel::table! {
+    pipeline_run_events (run_id, seq) {
+        run_id -> Uuid,
+        seq -> Int4,
+        kind -> Text,
+        payload -> Jsonb,
+        occurred_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(pipelines -> projects (project_id));
+diesel::joinable!(pipeline_nodes -> pipelines (pipeline_id));
+diesel::joinable!(pipeline_connections -> pipelines (pipeline_id));
+diesel::joinable!(pipeline_runs -> pipelines (pipeline_id));
+diesel::joinable!(pipeline_run_output -> pipeline_runs (run_id));
+diesel::joinable!(pipeline_run_events -> pipeline_runs (run_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    pipelines,
+    pipeline_nodes,
+    pipeline_connections,
+    pipeline_runs,
+    pipeline_run_output,
+    pipeline_run_events,
+);
+diesel::allow_tables_to_appear_in_same_query!(pipelines, projects);
+diesel::allow_tables_to_appear_in_same_query!(pipelines, project_members);

@@ -23,6 +23,10 @@ pub enum Topic {
     Discoveries,
     /// Progress of one background bookmark import.
     BookmarkImport(Uuid),
+    /// Progress of one pipeline run (the events themselves are in `pipeline_run_events`).
+    PipelineRun(Uuid),
+    /// New runs were queued: idle pipeline workers on every instance look for work.
+    PipelineQueue,
 }
 
 /// An event worth telling subscribers about. Serialized across instances.
@@ -36,6 +40,16 @@ pub enum BusEvent {
     },
     Discovery(Arc<crate::reactions::model::Discovery>),
     BookmarkImportProgress(Arc<crate::bookmarks::model::ImportProgress>),
+    /// A run's progress event `seq` was committed, or its cancellation was requested: readers
+    /// fetch from the run's event table, so a lost or reordered notice loses nothing.
+    PipelineRunChanged {
+        run_id: Uuid,
+    },
+    PipelineRunQueued,
+    /// Someone asked to cancel a running run: its worker stops it at once.
+    PipelineRunCancelRequested {
+        run_id: Uuid,
+    },
 }
 
 impl BusEvent {
@@ -45,6 +59,9 @@ impl BusEvent {
             BusEvent::ProjectDeleted { project_id } => Topic::Project(*project_id),
             BusEvent::Discovery(_) => Topic::Discoveries,
             BusEvent::BookmarkImportProgress(progress) => Topic::BookmarkImport(progress.import_id),
+            BusEvent::PipelineRunChanged { run_id } => Topic::PipelineRun(*run_id),
+            BusEvent::PipelineRunQueued => Topic::PipelineQueue,
+            BusEvent::PipelineRunCancelRequested { run_id } => Topic::PipelineRun(*run_id),
         }
     }
 }

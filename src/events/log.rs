@@ -26,6 +26,15 @@ pub enum ActivityKind {
     MemberRemoved,
     ProjectUpdated,
     ProjectArchived,
+    PipelineCreated,
+    PipelineUpdated,
+    PipelineDeleted,
+    PipelineNodeAdded,
+    PipelineNodeUpdated,
+    PipelineNodeRemoved,
+    PipelineNodesConnected,
+    PipelineNodesDisconnected,
+    PipelineGraphSaved,
 }
 
 impl ActivityKind {
@@ -40,6 +49,15 @@ impl ActivityKind {
             ActivityKind::MemberRemoved => "MEMBER_REMOVED",
             ActivityKind::ProjectUpdated => "PROJECT_UPDATED",
             ActivityKind::ProjectArchived => "PROJECT_ARCHIVED",
+            ActivityKind::PipelineCreated => "PIPELINE_CREATED",
+            ActivityKind::PipelineUpdated => "PIPELINE_UPDATED",
+            ActivityKind::PipelineDeleted => "PIPELINE_DELETED",
+            ActivityKind::PipelineNodeAdded => "PIPELINE_NODE_ADDED",
+            ActivityKind::PipelineNodeUpdated => "PIPELINE_NODE_UPDATED",
+            ActivityKind::PipelineNodeRemoved => "PIPELINE_NODE_REMOVED",
+            ActivityKind::PipelineNodesConnected => "PIPELINE_NODES_CONNECTED",
+            ActivityKind::PipelineNodesDisconnected => "PIPELINE_NODES_DISCONNECTED",
+            ActivityKind::PipelineGraphSaved => "PIPELINE_GRAPH_SAVED",
         }
     }
 

@@ -125,7 +125,11 @@ impl ProjectEventStream {
                         return Err(StreamItem::Ended(StreamEnd::ProjectDeleted))
                     }
                     // Another topic's event; a project channel never carries one.
-                    BusEvent::Discovery(_) | BusEvent::BookmarkImportProgress(_) => {}
+                    BusEvent::Discovery(_)
+                    | BusEvent::BookmarkImportProgress(_)
+                    | BusEvent::PipelineRunChanged { .. }
+                    | BusEvent::PipelineRunQueued
+                    | BusEvent::PipelineRunCancelRequested { .. } => {}
                 },
                 Ok(BusMessage::Resync) => {
                     self.replay_through = Box::pin(self.current_head()).await?

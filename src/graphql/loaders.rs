@@ -278,6 +278,53 @@ fn request_loader<T: Send + Sync + 'static>(loader: T) -> RequestLoader<T> {
     DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
+pub struct PipelineLoader {
+    pool: DbPool,
+}
+
+impl Loader<Uuid> for PipelineLoader {
+    type Value = crate::pipelines::model::Pipeline;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut connection = connection(&self.pool).await?;
+        let pipelines = crate::pipelines::store::find_by_ids(&mut connection, ids).await?;
+        Ok(pipelines
+            .into_iter()
+            .map(|pipeline| (pipeline.id, pipeline))
+            .collect())
+    }
+}
+
+/// Nodes and connections of a pipeline: two statements for every pipeline asked.
+pub struct PipelineGraphLoader {
+    pool: DbPool,
+}
+
+pub type PipelineGraph = (
+    Vec<crate::pipelines::model::PipelineNode>,
+    Vec<crate::pipelines::model::PipelineConnection>,
+);
+
+impl Loader<Uuid> for PipelineGraphLoader {
+    type Value = PipelineGraph;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, PipelineGraph>, Self::Error> {
+        use crate::pipelines::store as pipeline_store;
+        let mut connection = connection(&self.pool).await?;
+        let mut graphs: HashMap<Uuid, PipelineGraph> =
+            ids.iter().map(|id| (*id, Default::default())).collect();
+        for node in pipeline_store::nodes_of(&mut connection, ids).await? {
+            graphs.entry(node.pipeline_id).or_default().0.push(node);
+        }
+        for wire in pipeline_store::connections_of(&mut connection, ids).await? {
+            graphs.entry(wire.pipeline_id).or_default().1.push(wire);
+        }
+        Ok(graphs)
+    }
+}
+
 /// The dataloaders of one request (or WebSocket connection), built on first use: most
 /// subscribers of a busy socket never need one, and seven idle loaders per socket add up.
 pub struct Loaders {
@@ -296,6 +343,8 @@ pub struct LoaderSet {
     pub task_pages: RequestLoader<TaskPageLoader>,
     pub subtasks: RequestLoader<SubtaskLoader>,
     pub task_counts: RequestLoader<TaskCountLoader>,
+    pub pipeline_graphs: RequestLoader<PipelineGraphLoader>,
+    pub pipelines: RequestLoader<PipelineLoader>,
 }
 
 impl Loaders {
@@ -331,6 +380,8 @@ impl Loaders {
                 task_pages: request_loader(TaskPageLoader { pool: pool.clone() }),
                 subtasks: request_loader(SubtaskLoader { pool: pool.clone() }),
                 task_counts: request_loader(TaskCountLoader { pool: pool.clone() }),
+                pipeline_graphs: request_loader(PipelineGraphLoader { pool: pool.clone() }),
+                pipelines: request_loader(PipelineLoader { pool: pool.clone() }),
             });
             if !self.cached {
                 set.users.enable_all_cache(false);
@@ -340,6 +391,8 @@ impl Loaders {
                 set.task_pages.enable_all_cache(false);
                 set.subtasks.enable_all_cache(false);
                 set.task_counts.enable_all_cache(false);
+                set.pipeline_graphs.enable_all_cache(false);
+                set.pipelines.enable_all_cache(false);
             }
             set
         })

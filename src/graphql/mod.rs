@@ -18,6 +18,10 @@ use crate::{
     audit::api::AuditQuery,
     bookmarks::api::{BookmarkMutation, BookmarkQuery, BookmarkSubscription},
     limits::api::RateLimitQuery,
+    pipelines::{
+        api::{PipelineMutation, PipelineQuery, PipelineSubscription},
+        run_api::{RunMutation, RunQuery, RunSubscription},
+    },
     projects::api::{ProjectMutation, ProjectQuery, ProjectSubscription},
     reactions::api::{ReactionMutation, ReactionQuery, ReactionSubscription},
     security::api::{SecurityMutation, SecurityQuery},
@@ -37,6 +41,8 @@ pub struct QueryRoot(
     SecurityQuery,
     AuditQuery,
     RateLimitQuery,
+    PipelineQuery,
+    RunQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -47,6 +53,8 @@ pub struct MutationRoot(
     ReactionMutation,
     SecurityMutation,
     BookmarkMutation,
+    PipelineMutation,
+    RunMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -55,6 +63,8 @@ pub struct SubscriptionRoot(
     ProjectSubscription,
     ReactionSubscription,
     BookmarkSubscription,
+    PipelineSubscription,
+    RunSubscription,
 );
 
 pub type CatalystSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

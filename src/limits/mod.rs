@@ -20,7 +20,7 @@ pub use link::RedisLink;
 
 use crate::{
     auth::viewer::{ClientInfo, Viewer},
-    config::RateLimitSettings,
+    config::{RateLimitSettings, Settings},
     error::{AppError, AppResult},
     state::AppState,
 };
@@ -32,6 +32,8 @@ pub enum NamedLimit {
     Register,
     Login,
     PredictReaction,
+    PipelineCreate,
+    PipelineRun,
 }
 
 /// Whose counter a named limit charges.
@@ -44,9 +46,12 @@ enum Scope {
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3_600);
 
 impl NamedLimit {
-    fn policy(self, settings: &RateLimitSettings) -> (&'static str, Scope, WindowLimit) {
+    fn policy(self, all: &Settings) -> (&'static str, Scope, WindowLimit) {
+        let settings = &all.abuse.rate;
+        let per_hour = |max| WindowLimit { max, window: HOUR };
         let per_minute = |max| WindowLimit {
             max,
             window: MINUTE,
@@ -67,6 +72,16 @@ impl NamedLimit {
                 Scope::User,
                 per_minute(settings.predict_reaction_per_minute),
             ),
+            NamedLimit::PipelineCreate => (
+                "createPipeline",
+                Scope::User,
+                per_hour(all.pipelines.create_limit_per_hour),
+            ),
+            NamedLimit::PipelineRun => (
+                "runPipeline",
+                Scope::User,
+                per_hour(all.pipelines.run_limit_per_hour),
+            ),
         }
     }
 }
@@ -74,7 +89,7 @@ impl NamedLimit {
 /// Counts one `limit` operation for the current viewer; RATE_LIMITED once it is used up.
 pub async fn check(ctx: &Context<'_>, limit: NamedLimit) -> AppResult<()> {
     let state = AppState::from_ctx(ctx);
-    let (name, scope, _) = limit.policy(&state.settings.abuse.rate);
+    let (name, scope, _) = limit.policy(&state.settings);
     let viewer = ctx.data_opt::<Viewer>();
     let client = ctx.data_opt::<ClientInfo>();
     let subject = match (scope, viewer) {
@@ -87,11 +102,10 @@ pub async fn check(ctx: &Context<'_>, limit: NamedLimit) -> AppResult<()> {
 /// Like `check`, with a caller-chosen key (e.g. per project instead of per user).
 pub async fn check_key(ctx: &Context<'_>, limit: NamedLimit, key: &str) -> AppResult<()> {
     let state = AppState::from_ctx(ctx);
-    let settings = &state.settings.abuse.rate;
-    if !settings.enabled {
+    if !state.settings.abuse.rate.enabled {
         return Ok(());
     }
-    let (name, _, window) = limit.policy(settings);
+    let (name, _, window) = limit.policy(&state.settings);
     let charge = state.limiter.charge(key, window, 1).await;
     if charge.allowed {
         return Ok(());

@@ -1002,12 +1002,7 @@ async fn open_project_events(
     };
     let stream =
         ProjectEventStream::open(&state.pool, &state.events, project_id, after_seq).await?;
-    let watcher = MembershipWatch {
-        user_id: viewer.user_id(),
-        is_platform_admin: viewer.is_platform_admin(),
-        access,
-        ended: false,
-    };
+    let watcher = MembershipWatch::new(&viewer, access);
     let events = Box::pin(stream.into_stream());
     Ok(
         futures_util::stream::unfold((events, watcher), |(mut events, mut watcher)| async move {
@@ -1024,16 +1019,25 @@ async fn open_project_events(
 
 /// Follows the subscriber's own membership through the stream, so permission is re-checked on
 /// every event without a query per subscriber.
-struct MembershipWatch {
+pub(crate) struct MembershipWatch {
     user_id: Uuid,
     is_platform_admin: bool,
     access: ProjectAccess,
-    ended: bool,
+    pub(crate) ended: bool,
 }
 
 impl MembershipWatch {
+    pub(crate) fn new(viewer: &AuthenticatedUser, access: ProjectAccess) -> Self {
+        MembershipWatch {
+            user_id: viewer.user_id(),
+            is_platform_admin: viewer.is_platform_admin(),
+            access,
+            ended: false,
+        }
+    }
+
     /// What the subscriber receives for `item`; after an error, the stream ends.
-    fn admit(&mut self, item: StreamItem) -> async_graphql::Result<ProjectEventNode> {
+    pub(crate) fn admit(&mut self, item: StreamItem) -> async_graphql::Result<ProjectEventNode> {
         let event = match item {
             StreamItem::Event(event) => event,
             StreamItem::Ended(end) => {

@@ -1,0 +1,584 @@
+//! GraphQL surface of runs: `runPipeline` (validated, limited, queued for a worker),
+//! `cancelPipelineRun`, run queries with paged output, and the `pipelineRunEvents` progress
+//! stream, read from the run's event table so it is ordered and gap-free on every instance.
+
+use async_graphql::{
+    connection::Connection, Context, Json, Object, SimpleObject, Subscription, ID,
+};
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use futures_util::{stream::BoxStream, StreamExt};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::{
+    api::{pipeline_access, PipelineView},
+    engine,
+    model::{
+        engine_graph, NewRun, NodeResult, PipelineRun, RunEvent, RunEventKind, RunStatus,
+        PIPELINE_TYPE, RUN_TYPE,
+    },
+    queue, store,
+};
+use crate::{
+    auth::{
+        authz::{self, ProjectAccess, ProjectPermission, ProjectRole, SignedIn},
+        viewer::AuthenticatedUser,
+    },
+    error::{bad_input, conflict, forbidden, internal, not_found, AppError, AppResult},
+    events::{BusEvent, Topic},
+    graphql::{
+        ids::{decode_id, encode_id},
+        loaders::Loaders,
+        pagination::{connection_from_rows, decode_cursor, encode_cursor, page_size},
+    },
+    limits::{self, NamedLimit},
+    state::AppState,
+    users::model::User,
+};
+
+/// Progress events read per query while a stream catches up.
+const EVENT_PAGE: i64 = 500;
+
+#[derive(Clone)]
+pub struct RunView {
+    pub run: PipelineRun,
+    pub access: ProjectAccess,
+}
+
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "PipelineRunNode")]
+pub struct RunNodeView {
+    node_id: ID,
+    status: RunStatus,
+    rows_in: u64,
+    rows_out: u64,
+    duration_ms: u64,
+    error: Option<String>,
+}
+
+impl From<NodeResult> for RunNodeView {
+    fn from(node: NodeResult) -> Self {
+        RunNodeView {
+            node_id: ID(node.node_id),
+            status: node.status,
+            rows_in: node.rows_in,
+            rows_out: node.rows_out,
+            duration_ms: node.duration_ms,
+            error: node.error,
+        }
+    }
+}
+
+#[Object(name = "PipelineRun")]
+impl RunView {
+    async fn id(&self) -> ID {
+        encode_id(RUN_TYPE, self.run.id)
+    }
+
+    async fn pipeline(&self, ctx: &Context<'_>) -> AppResult<Option<PipelineView>> {
+        let pipeline = Loaders::from_ctx(ctx)
+            .pipelines
+            .load_one(self.run.pipeline_id)
+            .await?;
+        Ok(pipeline.map(|pipeline| PipelineView {
+            pipeline,
+            access: self.access,
+        }))
+    }
+
+    async fn status(&self) -> RunStatus {
+        self.run.status()
+    }
+
+    async fn parameters(&self) -> Json<Value> {
+        Json(self.run.parameters.clone())
+    }
+
+    async fn requested_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        match self.run.requested_by {
+            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// How many times a worker started this run (more than 1 after a worker died).
+    async fn attempts(&self) -> i32 {
+        self.run.attempts
+    }
+
+    async fn queued_at(&self) -> DateTime<Utc> {
+        self.run.queued_at
+    }
+
+    async fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.run.started_at
+    }
+
+    async fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.run.finished_at
+    }
+
+    /// Each node on a source-to-sink path, in execution order, as far as the run got.
+    async fn nodes(&self) -> AppResult<Vec<RunNodeView>> {
+        let nodes: Vec<NodeResult> = serde_json::from_value(self.run.node_results.clone())
+            .map_err(|error| internal(anyhow::anyhow!("stored node results: {error}")))?;
+        Ok(nodes.into_iter().map(RunNodeView::from).collect())
+    }
+
+    async fn error(&self) -> Option<&str> {
+        self.run.error.as_deref()
+    }
+
+    /// Rows the run's sinks produced (stored or not).
+    async fn output_row_count(&self) -> i64 {
+        self.run.output_rows
+    }
+
+    /// Rows stored and readable through `output`: at most `outputCap`.
+    async fn output_stored_count(&self) -> i64 {
+        self.run.output_stored
+    }
+
+    async fn output_cap(&self, ctx: &Context<'_>) -> i64 {
+        AppState::from_ctx(ctx).settings.pipelines.output_row_cap as i64
+    }
+
+    async fn output_truncated(&self) -> bool {
+        self.run.output_rows > self.run.output_stored
+    }
+
+    /// The stored output rows, in order.
+    async fn output(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Connection<String, Json<Value>>> {
+        let limit = page_size(first)?;
+        let after_ordinal: Option<i32> = after
+            .as_deref()
+            .map(|cursor| decode_cursor("after", cursor))
+            .transpose()?;
+        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
+        let rows = queue::output_page(&mut connection, self.run.id, after_ordinal, limit).await?;
+        let has_next_page = rows.len() as i64 > limit;
+        let mut output = Connection::new(after_ordinal.is_some(), has_next_page);
+        output.edges.extend(
+            rows.into_iter()
+                .take(limit as usize)
+                .map(|(ordinal, data)| {
+                    async_graphql::connection::Edge::new(encode_cursor(&ordinal), Json(data))
+                }),
+        );
+        Ok(output)
+    }
+}
+
+/// One progress event of a run.
+#[derive(Clone)]
+pub struct RunEventView(pub RunEvent);
+
+#[Object(name = "PipelineRunEvent")]
+impl RunEventView {
+    /// Position in the run's progress, from 1; pass to `pipelineRunEvents(after:)` to resume.
+    async fn seq(&self) -> i32 {
+        self.0.seq
+    }
+
+    async fn kind(&self) -> AppResult<RunEventKind> {
+        RunEventKind::parse(&self.0.kind)
+            .ok_or_else(|| internal(anyhow::anyhow!("stored run event kind {:?}", self.0.kind)))
+    }
+
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+
+    async fn node_id(&self) -> Option<ID> {
+        self.0.payload["nodeId"]
+            .as_str()
+            .map(|id| ID(id.to_string()))
+    }
+
+    /// The node's status for NODE_FINISHED; the run's for RUN_FINISHED.
+    async fn status(&self) -> Option<RunStatus> {
+        self.0.payload["status"].as_str().and_then(RunStatus::parse)
+    }
+
+    async fn rows_in(&self) -> Option<u64> {
+        self.0.payload["rowsIn"].as_u64()
+    }
+
+    async fn rows_out(&self) -> Option<u64> {
+        self.0.payload["rowsOut"].as_u64()
+    }
+
+    async fn duration_ms(&self) -> Option<u64> {
+        self.0.payload["durationMs"].as_u64()
+    }
+
+    async fn error(&self) -> Option<&str> {
+        self.0.payload["error"].as_str()
+    }
+
+    /// For RUN_STARTED: which attempt this is.
+    async fn attempt(&self) -> Option<i64> {
+        self.0.payload["attempt"].as_i64()
+    }
+
+    /// For RUN_FINISHED: rows produced, and rows stored (capped at `outputCap`).
+    async fn output_rows(&self) -> Option<i64> {
+        self.0.payload["outputRows"].as_i64()
+    }
+
+    async fn output_stored(&self) -> Option<i64> {
+        self.0.payload["outputStored"].as_i64()
+    }
+
+    async fn output_cap(&self) -> Option<i64> {
+        self.0.payload["outputCap"].as_i64()
+    }
+}
+
+fn viewer<'a>(ctx: &Context<'a>) -> AppResult<&'a AuthenticatedUser> {
+    authz::require_user(authz::viewer(ctx))
+}
+
+/// The run and the viewer's access to its project; `NOT_FOUND` for non-members.
+async fn run_access(
+    connection: &mut AsyncPgConnection,
+    viewer: &AuthenticatedUser,
+    run_id: Uuid,
+) -> AppResult<(PipelineRun, ProjectAccess)> {
+    let (run, role) = queue::find_with_role(connection, run_id, viewer.user_id())
+        .await?
+        .ok_or_else(|| not_found("run"))?;
+    let access = ProjectAccess::for_viewer(viewer, role.as_deref().and_then(ProjectRole::parse));
+    access.require(ProjectPermission::ReadProject, "run")?;
+    Ok((run, access))
+}
+
+pub async fn list_runs(
+    ctx: &Context<'_>,
+    pipeline_id: Uuid,
+    access: ProjectAccess,
+    first: Option<i32>,
+    after: Option<String>,
+) -> AppResult<Connection<String, RunView>> {
+    let limit = page_size(first)?;
+    let after_position: Option<queue::RunCursor> = after
+        .as_deref()
+        .map(|cursor| decode_cursor("after", cursor))
+        .transpose()?;
+    let mut connection = AppState::from_ctx(ctx).pool.get().await?;
+    let runs = queue::list_runs(&mut connection, pipeline_id, after_position, limit).await?;
+    let views = runs
+        .into_iter()
+        .map(|run| RunView { run, access })
+        .collect();
+    Ok(connection_from_rows(
+        views,
+        limit,
+        after_position.is_some(),
+        |view| (view.run.queued_at, view.run.id),
+    ))
+}
+
+/// Refuses a run that cannot succeed: an invalid graph (with its issues), an archived
+/// pipeline, or sinks the runner may not use.
+fn check_runnable(status: &str, graph: &engine::Graph, access: ProjectAccess) -> AppResult<()> {
+    if status == "ARCHIVED" {
+        return Err(bad_input(
+            "pipelineId",
+            "the pipeline is archived; set it ACTIVE or DRAFT to run it",
+        ));
+    }
+    let report = engine::validate(graph);
+    if report.errors().next().is_some() {
+        let issues: Vec<async_graphql::Value> = report
+            .issues
+            .iter()
+            .filter_map(|issue| async_graphql::to_value(issue).ok())
+            .collect();
+        return Err(AppError::BadUserInput {
+            field: Some("pipelineId".into()),
+            message: format!(
+                "the pipeline is INVALID: {}",
+                report
+                    .errors()
+                    .map(|issue| issue.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            details: vec![("issues", async_graphql::Value::List(issues))],
+        });
+    }
+    let contributing = engine::validate::contributing_nodes(graph);
+    let used = |name: &str| {
+        graph
+            .nodes
+            .iter()
+            .any(|node| node.component == name && contributing.contains(&node.id))
+    };
+    if used("createTasks") && !access.allows(ProjectPermission::CreateTask) {
+        return Err(forbidden(
+            "this pipeline creates tasks, which your role in the project does not allow",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct RunQuery;
+
+#[Object]
+impl RunQuery {
+    #[graphql(guard = "SignedIn")]
+    async fn pipeline_run(&self, ctx: &Context<'_>, id: ID) -> AppResult<RunView> {
+        let viewer = viewer(ctx)?;
+        let run_id = decode_id(RUN_TYPE, "id", &id)?;
+        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
+        let (run, access) = run_access(&mut connection, viewer, run_id).await?;
+        Ok(RunView { run, access })
+    }
+
+    /// A pipeline's runs, newest first.
+    #[graphql(guard = "SignedIn")]
+    async fn pipeline_runs(
+        &self,
+        ctx: &Context<'_>,
+        pipeline_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Connection<String, RunView>> {
+        let viewer = viewer(ctx)?;
+        let pipeline_id = decode_id(PIPELINE_TYPE, "pipelineId", &pipeline_id)?;
+        let access = {
+            let mut connection = AppState::from_ctx(ctx).pool.get().await?;
+            pipeline_access(&mut connection, viewer, pipeline_id)
+                .await?
+                .1
+        };
+        list_runs(ctx, pipeline_id, access, first, after).await
+    }
+}
+
+#[derive(Default)]
+pub struct RunMutation;
+
+#[Object]
+impl RunMutation {
+    /// Queues a run of the pipeline as it is now (EXECUTOR and above; limited per hour). A
+    /// pipeline with validation errors is refused with `BAD_USER_INPUT` and its `issues`.
+    #[graphql(guard = "SignedIn")]
+    async fn run_pipeline(
+        &self,
+        ctx: &Context<'_>,
+        pipeline_id: ID,
+        #[graphql(desc = "A JSON object; expressions read it as `params.<name>`.")]
+        parameters: Option<Json<Value>>,
+    ) -> AppResult<RunView> {
+        let viewer = viewer(ctx)?;
+        let pipeline_id = decode_id(PIPELINE_TYPE, "pipelineId", &pipeline_id)?;
+        let parameters = parameters.map_or_else(|| json!({}), |Json(value)| value);
+        if !parameters.is_object() {
+            return Err(bad_input("parameters", "must be a JSON object"));
+        }
+        let state = AppState::from_ctx(ctx);
+        let mut connection = state.pool.get().await?;
+        let view = connection
+            .transaction::<_, AppError, _>(async |connection| {
+                let (pipeline, access) = pipeline_access(connection, viewer, pipeline_id).await?;
+                access.require(ProjectPermission::RunPipeline, "pipeline")?;
+                limits::check(ctx, NamedLimit::PipelineRun).await?;
+                let nodes = store::nodes_of(connection, &[pipeline_id]).await?;
+                let connections = store::connections_of(connection, &[pipeline_id]).await?;
+                let graph = engine_graph(&nodes, &connections);
+                check_runnable(&pipeline.status, &graph, access)?;
+                let run = queue::enqueue(
+                    connection,
+                    NewRun {
+                        id: Uuid::now_v7(),
+                        pipeline_id,
+                        project_id: pipeline.project_id,
+                        requested_by: Some(viewer.user_id()),
+                        parameters,
+                        graph: serde_json::to_value(&graph).map_err(internal)?,
+                    },
+                )
+                .await?;
+                Ok(RunView { run, access })
+            })
+            .await?;
+        state.events.publish(BusEvent::PipelineRunQueued);
+        Ok(view)
+    }
+
+    /// Cancels a run (EXECUTOR and above): a queued run ends at once; a running one stops at
+    /// its next checkpoint. A finished run cannot be cancelled (`CONFLICT`).
+    #[graphql(guard = "SignedIn")]
+    async fn cancel_pipeline_run(&self, ctx: &Context<'_>, id: ID) -> AppResult<RunView> {
+        let viewer = viewer(ctx)?;
+        let run_id = decode_id(RUN_TYPE, "id", &id)?;
+        let state = AppState::from_ctx(ctx);
+        let mut connection = state.pool.get().await?;
+        let view = connection
+            .transaction::<_, AppError, _>(async |connection| {
+                let (run, access) = run_access(connection, viewer, run_id).await?;
+                access.require(ProjectPermission::RunPipeline, "run")?;
+                if let Some(run) = queue::finish_unclaimed(
+                    connection,
+                    run_id,
+                    RunStatus::Queued,
+                    RunStatus::Cancelled,
+                    Some("the run was cancelled"),
+                )
+                .await?
+                {
+                    queue::append_event(
+                        connection,
+                        run_id,
+                        None,
+                        RunEventKind::RunFinished,
+                        json!({ "status": "CANCELLED", "error": "the run was cancelled" }),
+                        None,
+                    )
+                    .await?;
+                    return Ok(RunView { run, access });
+                }
+                if let Some(run) = queue::request_cancel(connection, run_id).await? {
+                    return Ok(RunView { run, access });
+                }
+                Err(conflict(format!(
+                    "the run has already finished ({})",
+                    run.status().as_str()
+                )))
+            })
+            .await?;
+        state
+            .events
+            .publish(BusEvent::PipelineRunCancelRequested { run_id });
+        state
+            .events
+            .publish(BusEvent::PipelineRunChanged { run_id });
+        Ok(view)
+    }
+}
+
+#[derive(Default)]
+pub struct RunSubscription;
+
+#[Subscription]
+impl RunSubscription {
+    /// A run's progress: RUN_STARTED (again after a worker died), NODE_STARTED and
+    /// NODE_FINISHED with row counts, then RUN_FINISHED, after which the stream ends. Events
+    /// come in order; with `after` (a `seq`), only later events. Project members only.
+    async fn pipeline_run_events(
+        &self,
+        ctx: &Context<'_>,
+        run_id: ID,
+        after: Option<i32>,
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<RunEventView>>> {
+        let viewer = viewer(ctx)?.clone();
+        let run_id = decode_id(RUN_TYPE, "runId", &run_id)?;
+        let state = AppState::from_ctx(ctx).clone();
+        Ok(Box::pin(open_run_events(state, viewer, run_id, after.unwrap_or(0))).await?)
+    }
+}
+
+struct RunEventStream {
+    state: AppState,
+    run_id: Uuid,
+    notices: tokio::sync::broadcast::Receiver<crate::events::bus::BusMessage>,
+    last_seq: i32,
+    backlog: std::collections::VecDeque<RunEvent>,
+    finished: bool,
+}
+
+impl RunEventStream {
+    async fn run_exists(&self) -> AppResult<bool> {
+        let mut connection = self.state.pool.get().await?;
+        Ok(queue::find_run(&mut connection, self.run_id)
+            .await?
+            .is_some())
+    }
+
+    async fn next_event(&mut self) -> Option<AppResult<RunEvent>> {
+        // A notice only says "look again"; a missed one costs at most this long.
+        const FALLBACK_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+        loop {
+            if let Some(event) = self.backlog.pop_front() {
+                self.last_seq = event.seq;
+                return Some(Ok(event));
+            }
+            if self.finished {
+                return None;
+            }
+            let read = async {
+                let mut connection = self.state.pool.get().await?;
+                queue::events_after(&mut connection, self.run_id, self.last_seq, EVENT_PAGE).await
+            };
+            match Box::pin(read).await {
+                Ok(events) if !events.is_empty() => {
+                    self.finished = events
+                        .iter()
+                        .any(|event| event.kind == RunEventKind::RunFinished.as_str());
+                    self.backlog.extend(events);
+                    continue;
+                }
+                Ok(_) => {}
+                Err(error) => return Some(Err(error)),
+            }
+            let mut shutdown = self.state.shutdown.clone();
+            let quiet = tokio::select! {
+                _ = self.notices.recv() => false,
+                _ = tokio::time::sleep(FALLBACK_POLL) => true,
+                _ = shutdown.changed() => return None,
+            };
+            // Quiet for a while: make sure the run (or its project) was not deleted.
+            if quiet {
+                match Box::pin(self.run_exists()).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        self.finished = true;
+                        return Some(Err(not_found("run")));
+                    }
+                    Err(error) => return Some(Err(error)),
+                }
+            }
+        }
+    }
+}
+
+async fn open_run_events(
+    state: AppState,
+    viewer: AuthenticatedUser,
+    run_id: Uuid,
+    after: i32,
+) -> AppResult<BoxStream<'static, async_graphql::Result<RunEventView>>> {
+    // Subscribe before the first read, so nothing committed in between goes unnoticed.
+    let notices = state.events.subscribe(Topic::PipelineRun(run_id));
+    {
+        let mut connection = state.pool.get().await?;
+        run_access(&mut connection, &viewer, run_id).await?;
+    }
+    let stream = RunEventStream {
+        state,
+        run_id,
+        notices,
+        last_seq: after.max(0),
+        backlog: std::collections::VecDeque::new(),
+        finished: false,
+    };
+    Ok(
+        futures_util::stream::unfold(stream, |mut stream| async move {
+            let item = stream.next_event().await?;
+            Some((
+                item.map(RunEventView).map_err(async_graphql::Error::from),
+                stream,
+            ))
+        })
+        .boxed(),
+    )
+}

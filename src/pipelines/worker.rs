@@ -1,0 +1,584 @@
+//! Pipeline workers: each claims one run at a time from the queue, renews its lease while the
+//! engine executes on a blocking thread, streams progress to the run's event table, and writes
+//! the result exactly once (a finish that checks the lease owner). A worker that stops without
+//! finishing leaves a lapsing lease: another worker claims the run again.
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Instant,
+};
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde_json::{json, Value};
+use tokio::{sync::mpsc, task::JoinSet};
+use uuid::Uuid;
+
+use super::{
+    engine::{self, execute::TaskToCreate, ExecutionEvent, ExecutionLimits, Graph, RunInputs},
+    model::{NodeResult, PipelineRun, RunEventKind, RunStatus},
+    queue::{self, Finish},
+    sources,
+};
+use crate::{
+    auth::authz::{ProjectAccess, ProjectPermission, ProjectRole},
+    error::{internal, AppError, AppResult},
+    events::{
+        bus::BusMessage,
+        log::{self, ActivityEvent, ActivityKind, NewActivity},
+        BusEvent, Topic,
+    },
+    projects::api::publish_all,
+    state::AppState,
+    tasks::{
+        model::{parse_title, NewTask, TaskPriority, TaskStatus},
+        position::key_between,
+        store as task_store,
+    },
+};
+
+/// Starts `count` workers on `workers`; they run until the state's shutdown flag flips (between
+/// runs) or the set is dropped (at once: an in-flight run is then reclaimed after its lease).
+pub fn spawn_workers(state: &AppState, count: usize, workers: &mut JoinSet<()>) {
+    for _ in 0..count {
+        workers.spawn(worker_loop(state.clone()));
+    }
+}
+
+async fn worker_loop(state: AppState) {
+    let mut shutdown = state.shutdown.clone();
+    let mut wakeups = state.events.subscribe(Topic::PipelineQueue);
+    let poll = state.settings.pipelines.poll_interval;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        match claim(&state).await {
+            Ok(Some(run)) => {
+                let run_id = run.id;
+                if let Err(error) = process_run(&state, run).await {
+                    tracing::error!(%run_id, error = ?error, "pipeline run failed internally");
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(error = ?error, "claiming a pipeline run failed"),
+        }
+        tokio::select! {
+            _ = wakeups.recv() => {}
+            _ = tokio::time::sleep(poll) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+async fn claim(state: &AppState) -> AppResult<Option<PipelineRun>> {
+    let mut connection = state.pool.get().await?;
+    queue::claim_next_job(
+        &mut connection,
+        Uuid::new_v4(),
+        state.settings.pipelines.lease,
+    )
+    .await
+}
+
+fn notify(state: &AppState, run_id: Uuid) {
+    state
+        .events
+        .publish(BusEvent::PipelineRunChanged { run_id });
+}
+
+/// Why the engine was interrupted, as the worker saw it.
+#[derive(Default)]
+struct Interruption {
+    cancelled: bool,
+    timed_out: bool,
+    lease_lost: bool,
+}
+
+/// Progress of one run as this worker tracks it.
+struct Progress {
+    run_id: Uuid,
+    lease_owner: Uuid,
+    nodes: Vec<NodeResult>,
+    started: Vec<(String, Instant)>,
+}
+
+impl Progress {
+    fn node(&mut self, node_id: &str) -> Option<&mut NodeResult> {
+        self.nodes.iter_mut().find(|node| node.node_id == node_id)
+    }
+
+    /// Records an engine event; returns the progress event to store.
+    fn observe(&mut self, event: ExecutionEvent) -> (RunEventKind, Value) {
+        match event {
+            ExecutionEvent::NodeStarted { node_id } => {
+                self.started.push((node_id.clone(), Instant::now()));
+                if let Some(node) = self.node(&node_id) {
+                    node.status = RunStatus::Running;
+                }
+                (RunEventKind::NodeStarted, json!({ "nodeId": node_id }))
+            }
+            ExecutionEvent::NodeFinished {
+                node_id,
+                rows_in,
+                rows_out,
+            } => {
+                let duration_ms = self.elapsed_ms(&node_id);
+                if let Some(node) = self.node(&node_id) {
+                    node.status = RunStatus::Succeeded;
+                    node.rows_in = rows_in;
+                    node.rows_out = rows_out;
+                    node.duration_ms = duration_ms;
+                }
+                let payload = json!({ "nodeId": node_id, "status": "SUCCEEDED", "rowsIn": rows_in,
+                                      "rowsOut": rows_out, "durationMs": duration_ms });
+                (RunEventKind::NodeFinished, payload)
+            }
+            ExecutionEvent::NodeFailed {
+                node_id,
+                rows_in,
+                error,
+            } => {
+                let duration_ms = self.elapsed_ms(&node_id);
+                if let Some(node) = self.node(&node_id) {
+                    node.status = RunStatus::Failed;
+                    node.rows_in = rows_in;
+                    node.duration_ms = duration_ms;
+                    node.error = Some(error.clone());
+                }
+                let payload = json!({ "nodeId": node_id, "status": "FAILED", "rowsIn": rows_in,
+                                      "rowsOut": 0, "durationMs": duration_ms, "error": error });
+                (RunEventKind::NodeFinished, payload)
+            }
+        }
+    }
+
+    fn elapsed_ms(&self, node_id: &str) -> u64 {
+        self.started
+            .iter()
+            .rev()
+            .find(|(id, _)| id == node_id)
+            .map_or(0, |(_, at)| at.elapsed().as_millis() as u64)
+    }
+
+    fn results_json(&self) -> Value {
+        serde_json::to_value(&self.nodes).unwrap_or_else(|_| json!([]))
+    }
+
+    /// Nodes still running when the run ended take the run's final status.
+    fn close(&mut self, status: RunStatus) {
+        for node in &mut self.nodes {
+            if node.status == RunStatus::Running {
+                node.status = status;
+            }
+        }
+    }
+}
+
+/// Appends a progress event while our lease holds; `false` when it no longer does.
+async fn record(
+    state: &AppState,
+    progress: &Progress,
+    kind: RunEventKind,
+    payload: Value,
+) -> AppResult<bool> {
+    let mut connection = state.pool.get().await?;
+    let stored = queue::append_event(
+        &mut connection,
+        progress.run_id,
+        Some(progress.lease_owner),
+        kind,
+        payload,
+        Some(progress.results_json()),
+    )
+    .await?;
+    if stored.is_some() {
+        notify(state, progress.run_id);
+    }
+    Ok(stored.is_some())
+}
+
+/// The outcome the worker will write.
+struct Outcome {
+    status: RunStatus,
+    error: Option<String>,
+    result: engine::RunResult,
+}
+
+impl Outcome {
+    fn failed(message: impl Into<String>) -> Self {
+        Outcome {
+            status: RunStatus::Failed,
+            error: Some(message.into()),
+            result: engine::RunResult::default(),
+        }
+    }
+}
+
+async fn process_run(state: &AppState, run: PipelineRun) -> AppResult<()> {
+    let settings = &state.settings.pipelines;
+    let lease_owner = run
+        .lease_owner
+        .ok_or_else(|| internal(anyhow::anyhow!("claimed run {} has no lease owner", run.id)))?;
+    let graph: Option<Graph> = serde_json::from_value(run.graph.clone()).ok();
+    let mut progress = Progress {
+        run_id: run.id,
+        lease_owner,
+        nodes: graph
+            .iter()
+            .flat_map(|graph| &graph.nodes)
+            .filter(|node| {
+                graph.as_ref().is_some_and(|graph| {
+                    engine::validate::contributing_nodes(graph).contains(&node.id)
+                })
+            })
+            .map(|node| NodeResult {
+                node_id: node.id.clone(),
+                status: RunStatus::Queued,
+                rows_in: 0,
+                rows_out: 0,
+                duration_ms: 0,
+                error: None,
+            })
+            .collect(),
+        started: Vec::new(),
+    };
+    let started = json!({ "attempt": run.attempts });
+    if !record(state, &progress, RunEventKind::RunStarted, started).await? {
+        return Ok(());
+    }
+    let outcome = match graph {
+        None => Outcome::failed("the run's graph could not be read"),
+        Some(_) if run.attempts > settings.max_attempts => Outcome::failed(format!(
+            "the run was started {} times and its worker stopped each time",
+            run.attempts - 1
+        )),
+        Some(graph) => match execute_run(state, &run, graph, &mut progress).await? {
+            Some(outcome) => outcome,
+            // The lease is gone: another worker owns the run now, or it ended.
+            None => return Ok(()),
+        },
+    };
+    finish_run(state, &run, &mut progress, outcome).await
+}
+
+/// Executes the graph, with heartbeats, cancellation and the timeout around it; `None` when
+/// the lease was lost on the way.
+async fn execute_run(
+    state: &AppState,
+    run: &PipelineRun,
+    graph: Graph,
+    progress: &mut Progress,
+) -> AppResult<Option<Outcome>> {
+    let settings = &state.settings.pipelines;
+    let inputs = {
+        let mut connection = state.pool.get().await?;
+        match sources::fetch_source_rows(&mut connection, run, &graph, settings.max_rows_per_run)
+            .await?
+        {
+            Ok(source_rows) => RunInputs {
+                parameters: run.parameters.as_object().cloned().unwrap_or_default(),
+                source_rows,
+            },
+            Err(failure) => {
+                return Ok(Some(Outcome::failed(format!(
+                    "node {}: {}",
+                    failure.node_id, failure.message
+                ))))
+            }
+        }
+    };
+    let mut notices = state.events.subscribe(Topic::PipelineRun(run.id));
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let (sender, mut events) = mpsc::channel(2 * graph.nodes.len() + 8);
+    let limits = ExecutionLimits {
+        max_rows: settings.max_rows_per_run,
+    };
+    let engine_interrupt = interrupt.clone();
+    let engine = tokio::task::spawn_blocking(move || {
+        // A closed channel means the worker is gone: stop computing for nobody.
+        let interrupted = || engine_interrupt.load(Ordering::Relaxed) || sender.is_closed();
+        engine::execute(&graph, inputs, limits, &interrupted, &mut |event| {
+            let _ = sender.blocking_send(event);
+        })
+    });
+    let mut why = Interruption::default();
+    let deadline = tokio::time::sleep(settings.run_timeout);
+    tokio::pin!(deadline);
+    let mut heartbeat = tokio::time::interval(settings.lease / 3);
+    heartbeat.tick().await;
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                let (kind, payload) = progress.observe(event);
+                if !record(state, progress, kind, payload).await? {
+                    why.lease_lost = true;
+                    interrupt.store(true, Ordering::Relaxed);
+                }
+            }
+            _ = heartbeat.tick() => renew(state, run, &mut why, &interrupt).await?,
+            notice = notices.recv() => {
+                if is_cancel_request(&notice) {
+                    renew(state, run, &mut why, &interrupt).await?;
+                }
+            }
+            _ = &mut deadline, if !why.timed_out => {
+                why.timed_out = true;
+                interrupt.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+    let result = match engine.await {
+        Ok(result) => result,
+        Err(error) => {
+            // A panic in the engine is a bug: fail this run rather than crash the worker or
+            // let the run be reclaimed into the same panic.
+            tracing::error!(run_id = %run.id, %error, "the pipeline engine panicked");
+            return Ok(
+                (!why.lease_lost).then(|| Outcome::failed("internal error in the pipeline engine"))
+            );
+        }
+    };
+    if why.lease_lost {
+        return Ok(None);
+    }
+    Ok(Some(match result {
+        Ok(result) => Outcome {
+            status: RunStatus::Succeeded,
+            error: None,
+            result,
+        },
+        Err(engine::execute::RunFailure::Interrupted) if why.timed_out => Outcome {
+            status: RunStatus::TimedOut,
+            error: Some(format!(
+                "the run took longer than {} seconds",
+                settings.run_timeout.as_secs()
+            )),
+            result: engine::RunResult::default(),
+        },
+        Err(engine::execute::RunFailure::Interrupted) => Outcome {
+            status: RunStatus::Cancelled,
+            error: Some("the run was cancelled".into()),
+            result: engine::RunResult::default(),
+        },
+        Err(failure) => Outcome::failed(failure.message()),
+    }))
+}
+
+fn is_cancel_request(
+    notice: &Result<BusMessage, tokio::sync::broadcast::error::RecvError>,
+) -> bool {
+    matches!(notice, Ok(BusMessage::Event(event))
+        if matches!(event.as_ref(), BusEvent::PipelineRunCancelRequested { .. }))
+}
+
+/// Renews the lease, learning of cancellation on the way.
+async fn renew(
+    state: &AppState,
+    run: &PipelineRun,
+    why: &mut Interruption,
+    interrupt: &AtomicBool,
+) -> AppResult<()> {
+    let Some(lease_owner) = run.lease_owner else {
+        return Ok(());
+    };
+    let mut connection = state.pool.get().await?;
+    match queue::heartbeat(
+        &mut connection,
+        run.id,
+        lease_owner,
+        state.settings.pipelines.lease,
+    )
+    .await?
+    {
+        None => why.lease_lost = true,
+        Some(true) => why.cancelled = true,
+        Some(false) => return Ok(()),
+    }
+    interrupt.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Writes the outcome, its stored output and any tasks in one transaction, if our lease holds.
+async fn finish_run(
+    state: &AppState,
+    run: &PipelineRun,
+    progress: &mut Progress,
+    mut outcome: Outcome,
+) -> AppResult<()> {
+    let settings = &state.settings.pipelines;
+    let tasks = std::mem::take(&mut outcome.result.tasks_to_create);
+    if tasks.len() > settings.max_tasks_per_run {
+        outcome = Outcome::failed(format!(
+            "the run would create {} tasks; at most {} are allowed per run",
+            tasks.len(),
+            settings.max_tasks_per_run
+        ));
+    }
+    let task_titles = match validated_titles(&tasks) {
+        Ok(titles) => titles,
+        Err(message) => {
+            outcome = Outcome::failed(message);
+            Vec::new()
+        }
+    };
+    let output_rows = outcome.result.output.len();
+    let stored: Vec<Value> = std::mem::take(&mut outcome.result.output)
+        .into_iter()
+        .take(settings.output_row_cap)
+        .map(Value::Object)
+        .collect();
+    let mut connection = state.pool.get().await?;
+    let written = connection
+        .transaction::<_, AppError, _>(async |connection| {
+            let mut outcome_status = outcome.status;
+            let mut error = outcome.error.clone();
+            let creates_tasks = outcome_status == RunStatus::Succeeded && !task_titles.is_empty();
+            if creates_tasks {
+                if let Err(message) = may_create_tasks(connection, run).await? {
+                    outcome_status = RunStatus::Failed;
+                    error = Some(message);
+                }
+            }
+            progress.close(outcome_status);
+            let succeeded = outcome_status == RunStatus::Succeeded;
+            let (output, stored_count, output_total) = if succeeded {
+                (stored.clone(), stored.len(), output_rows)
+            } else {
+                (Vec::new(), 0, 0)
+            };
+            let finished = queue::finish(
+                connection,
+                run.id,
+                progress.lease_owner,
+                Finish {
+                    status: outcome_status,
+                    node_results: progress.results_json(),
+                    error: error.as_deref(),
+                    output_rows: output_total as i64,
+                    output: Value::Array(output),
+                    output_stored: stored_count as i64,
+                },
+            )
+            .await?;
+            if !finished {
+                // Our lease lapsed and nothing was written: whoever holds the run finishes it.
+                return Ok(None);
+            }
+            let task_events = if creates_tasks && succeeded {
+                create_tasks(connection, run, &task_titles).await?
+            } else {
+                Vec::new()
+            };
+            queue::append_event(
+                connection,
+                run.id,
+                None,
+                RunEventKind::RunFinished,
+                json!({ "status": outcome_status.as_str(), "error": error, "outputRows": output_total,
+                        "outputStored": stored_count, "outputCap": settings.output_row_cap }),
+                None,
+            )
+            .await?;
+            Ok(Some(task_events))
+        })
+        .await?;
+    if let Some(task_events) = written {
+        publish_all(state, task_events);
+        notify(state, run.id);
+    }
+    Ok(())
+}
+
+fn validated_titles(tasks: &[TaskToCreate]) -> Result<Vec<(String, String)>, String> {
+    tasks
+        .iter()
+        .enumerate()
+        .map(|(position, task)| {
+            let title = parse_title("title", &task.title).map_err(|error| {
+                format!(
+                    "node {}: row {}: {}",
+                    task.node_id,
+                    position + 1,
+                    error.client_message()
+                )
+            })?;
+            Ok((title, task.description.clone()))
+        })
+        .collect()
+}
+
+/// The runner must still be allowed to create tasks in the project. Locks the project's log
+/// first, so the tasks' activity rows are appended in commit order.
+async fn may_create_tasks(
+    connection: &mut AsyncPgConnection,
+    run: &PipelineRun,
+) -> AppResult<Result<(), String>> {
+    let Some(runner) = run.requested_by else {
+        return Ok(Err("the user who ran the pipeline no longer exists".into()));
+    };
+    log::lock_log(connection, run.project_id).await?;
+    let role = queue::project_role(connection, run.project_id, runner)
+        .await?
+        .as_deref()
+        .and_then(ProjectRole::parse);
+    let access = role.map_or(ProjectAccess::NonMember, ProjectAccess::Member);
+    if !access.allows(ProjectPermission::CreateTask) {
+        return Ok(Err(
+            "the user who ran the pipeline may not create tasks in this project".into(),
+        ));
+    }
+    Ok(Ok(()))
+}
+
+/// Creates the tasks as the runner (checked by `may_create_tasks` in this transaction).
+async fn create_tasks(
+    connection: &mut AsyncPgConnection,
+    run: &PipelineRun,
+    titles: &[(String, String)],
+) -> AppResult<Vec<ActivityEvent>> {
+    let runner = run.requested_by;
+    let (mut last, _) =
+        task_store::neighbour_positions(connection, run.project_id, TaskStatus::Todo, None, None)
+            .await?;
+    let mut events = Vec::with_capacity(titles.len());
+    for (title, description) in titles {
+        let position = key_between(last.as_deref(), None);
+        let task = task_store::insert_task(
+            connection,
+            NewTask {
+                id: Uuid::now_v7(),
+                project_id: run.project_id,
+                parent_id: None,
+                title: title.clone(),
+                description: description.clone(),
+                status: TaskStatus::Todo.as_str().to_string(),
+                priority: TaskPriority::Medium.as_str().to_string(),
+                assignee_id: None,
+                due_at: None,
+                labels: Vec::new(),
+                position: position.clone(),
+                created_by: runner,
+            },
+        )
+        .await?;
+        last = Some(position);
+        events.push(
+            log::append(
+                connection,
+                NewActivity {
+                    project_id: run.project_id,
+                    actor_id: runner,
+                    kind: ActivityKind::TaskCreated,
+                    payload: json!({ "task": task, "changedFields": [], "pipelineRunId": run.id }),
+                },
+            )
+            .await?,
+        );
+    }
+    Ok(events)
+}
