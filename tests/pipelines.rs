@@ -1340,3 +1340,62 @@ async fn a_standalone_worker_process_runs_what_the_api_queued() {
         .expect("the worker task ends")
         .expect("the worker stops cleanly");
 }
+
+#[tokio::test]
+async fn an_execute_api_key_runs_pipelines_and_changes_nothing_else() {
+    let app = builder().spawn().await;
+    let (owner, project) = owner_and_project(&app).await;
+    let (pipeline, _) = chain(
+        &app,
+        &owner,
+        &project,
+        &[
+            ("inlineRows", json!({ "rows": [{ "a": 1 }] })),
+            ("runOutput", json!({})),
+        ],
+    )
+    .await;
+    let created = app
+        .graphql_as(
+            &owner.access_token,
+            "mutation { createApiKey(name: \"runner\", scopes: [EXECUTE]) { secret } }",
+            json!({}),
+        )
+        .await;
+    let key = data(&created)["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let run = app
+        .graphql_as(&key, RUN_PIPELINE, json!({ "id": pipeline }))
+        .await;
+    let run_id = data(&run)["runPipeline"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let finished = wait_for_run(&app, &owner, &run_id).await;
+    assert_eq!(finished["status"], "SUCCEEDED", "{finished}");
+
+    for (mutation, variables) in [
+        (
+            "mutation($input: CreatePipelineInput!) { createPipeline(input: $input) { id } }",
+            json!({ "input": { "projectId": project, "name": "Not allowed" } }),
+        ),
+        (
+            "mutation($id: ID!) { runPipeline(pipelineId: $id) { id } deletePipeline(id: $id) }",
+            json!({ "id": pipeline }),
+        ),
+    ] {
+        let refused = app.graphql_as(&key, mutation, variables).await;
+        expect_error(&refused, "FORBIDDEN");
+    }
+    let still_there = gql(
+        &app,
+        &owner,
+        "query($id: ID!) { pipeline(id: $id) { id } }",
+        json!({ "id": pipeline }),
+    )
+    .await;
+    assert_eq!(data(&still_there)["pipeline"]["id"], json!(pipeline));
+}

@@ -266,9 +266,14 @@ pub fn require_session(viewer: &Viewer) -> AppResult<(&AuthenticatedUser, Uuid)>
 }
 
 /// May this viewer run an operation of this type at all? Sessions may run anything; an API key
-/// of any scope may read (queries, subscriptions), and only a WRITE key may run mutations.
-/// EXECUTE is the scope pipeline runs will ask for.
-pub fn require_operation(viewer: &Viewer, operation: OperationType) -> AppResult<()> {
+/// of any scope may read (queries, subscriptions), a WRITE key may run any mutation, and an
+/// EXECUTE key only mutations whose every root field starts or stops a pipeline run
+/// (`root_fields` is none when they cannot be told, which counts as "something else").
+pub fn require_operation(
+    viewer: &Viewer,
+    operation: OperationType,
+    root_fields: Option<&[&str]>,
+) -> AppResult<()> {
     let Viewer::User(AuthenticatedUser {
         credential: Credential::ApiKey { scopes, .. },
         ..
@@ -276,14 +281,28 @@ pub fn require_operation(viewer: &Viewer, operation: OperationType) -> AppResult
     else {
         return Ok(());
     };
+    let only_runs_pipelines = root_fields.is_some_and(|fields| {
+        !fields.is_empty()
+            && fields
+                .iter()
+                .all(|field| PIPELINE_EXECUTION_MUTATIONS.contains(field))
+    });
     match operation {
         OperationType::Query | OperationType::Subscription => Ok(()),
         OperationType::Mutation if scopes.contains(&ApiScope::Write) => Ok(()),
+        OperationType::Mutation if only_runs_pipelines && scopes.contains(&ApiScope::Execute) => {
+            Ok(())
+        }
         OperationType::Mutation => Err(forbidden(
-            "this API key may not run mutations: it needs the WRITE scope",
+            "this API key may not run this mutation: it needs the WRITE scope \
+             (EXECUTE allows only runPipeline and cancelPipelineRun)",
         )),
     }
 }
+
+/// The mutations an EXECUTE key may run: starting and stopping pipeline runs, nothing that
+/// changes a pipeline or anything else.
+pub const PIPELINE_EXECUTION_MUTATIONS: [&str; 2] = ["runPipeline", "cancelPipelineRun"];
 
 /// The viewer of the GraphQL request being resolved.
 pub fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {

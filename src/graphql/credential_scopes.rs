@@ -8,7 +8,7 @@ use async_graphql::{
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
     },
-    parser::types::{ExecutableDocument, OperationType},
+    parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection},
     Pos, Request, ServerResult, Variables,
 };
 
@@ -62,17 +62,44 @@ impl Extension for CredentialScopesExtension {
             .and_then(|name| name.clone());
         // When the operation cannot be told (execution will refuse it anyway), fail closed:
         // judge the document by its strongest operation.
-        let operation_type = selected_operation(&document, requested).0.or_else(|| {
-            document
-                .operations
-                .iter()
-                .any(|(_, operation)| operation.node.ty == OperationType::Mutation)
-                .then_some(OperationType::Mutation)
-        });
+        let operation_type = selected_operation(&document, requested.clone())
+            .0
+            .or_else(|| {
+                document
+                    .operations
+                    .iter()
+                    .any(|(_, operation)| operation.node.ty == OperationType::Mutation)
+                    .then_some(OperationType::Mutation)
+            });
         if let Some(operation_type) = operation_type {
-            authz::require_operation(viewer, operation_type)
+            let root_fields = root_field_names(&document, requested.as_deref());
+            authz::require_operation(viewer, operation_type, root_fields.as_deref())
                 .map_err(|error| error.into_graphql().into_server_error(Pos::default()))?;
         }
         Ok(document)
     }
+}
+
+/// The root fields of the operation that will run, or none when they cannot be told (several
+/// operations and no name, or a fragment at the root).
+fn root_field_names<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<Vec<&'a str>> {
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => operation,
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name)?,
+        (DocumentOperations::Multiple(_), None) => return None,
+    };
+    operation
+        .node
+        .selection_set
+        .node
+        .items
+        .iter()
+        .map(|selection| match &selection.node {
+            Selection::Field(field) => Some(field.node.name.node.as_str()),
+            _ => None,
+        })
+        .collect()
 }
