@@ -1399,3 +1399,69 @@ async fn an_execute_api_key_runs_pipelines_and_changes_nothing_else() {
     .await;
     assert_eq!(data(&still_there)["pipeline"]["id"], json!(pipeline));
 }
+
+#[tokio::test]
+async fn a_member_removed_while_watching_a_run_gets_forbidden_and_the_stream_ends() {
+    let app = builder().env("WORKER_CONCURRENCY", "0").spawn().await;
+    let (owner, project) = owner_and_project(&app).await;
+    let watcher = app.register("watcher@example.com", "Watcher").await;
+    app.add_member(&owner, &project, &watcher, "VIEWER").await;
+    let (pipeline, _) = chain(
+        &app,
+        &owner,
+        &project,
+        &[
+            ("inlineRows", json!({ "rows": [{ "a": 1 }] })),
+            ("runOutput", json!({})),
+        ],
+    )
+    .await;
+    // No workers: the run stays queued until it is cancelled.
+    let run = run_pipeline(&app, &owner, &pipeline, json!({})).await;
+    let mut socket = socket_for(&app, &watcher).await;
+    socket
+        .subscribe(
+            "run",
+            "subscription($id: ID!) { pipelineRunEvents(runId: $id) { seq kind } }",
+            json!({ "id": run }),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let removed = gql(
+        &app,
+        &owner,
+        "mutation($p: ID!, $u: ID!) { removeMember(projectId: $p, userId: $u) }",
+        json!({ "p": project, "u": watcher.id }),
+    )
+    .await;
+    assert_eq!(data(&removed)["removeMember"], true);
+    let cancelled = gql(
+        &app,
+        &owner,
+        "mutation($id: ID!) { cancelPipelineRun(id: $id) { status } }",
+        json!({ "id": run }),
+    )
+    .await;
+    assert_eq!(data(&cancelled)["cancelPipelineRun"]["status"], "CANCELLED");
+
+    // Whatever arrived while the watcher was a member, the cancellation is not shown to them:
+    // the stream ends with FORBIDDEN instead.
+    let refused = loop {
+        let message = socket.next_message().await;
+        assert_eq!(message["type"], "next", "{message}");
+        if message["payload"].get("errors").is_some() {
+            break message;
+        }
+        assert_ne!(
+            message["payload"]["data"]["pipelineRunEvents"]["kind"], "RUN_FINISHED",
+            "{message}"
+        );
+    };
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+    let ended = socket.next_message().await;
+    assert_eq!(ended["type"], "complete", "{ended}");
+}

@@ -489,6 +489,7 @@ impl RunSubscription {
 
 struct RunEventStream {
     state: AppState,
+    viewer: AuthenticatedUser,
     run_id: Uuid,
     notices: tokio::sync::broadcast::Receiver<crate::events::bus::BusMessage>,
     last_seq: i32,
@@ -517,7 +518,14 @@ impl RunEventStream {
             }
             let read = async {
                 let mut connection = self.state.pool.get().await?;
-                queue::events_after(&mut connection, self.run_id, self.last_seq, EVENT_PAGE).await
+                let events =
+                    queue::events_after(&mut connection, self.run_id, self.last_seq, EVENT_PAGE)
+                        .await?;
+                if !events.is_empty() {
+                    // Only current members see a run's progress: asked again before each batch.
+                    still_a_member(&mut connection, &self.viewer, self.run_id).await?;
+                }
+                Ok::<_, AppError>(events)
             };
             match Box::pin(read).await {
                 Ok(events) if !events.is_empty() => {
@@ -528,7 +536,10 @@ impl RunEventStream {
                     continue;
                 }
                 Ok(_) => {}
-                Err(error) => return Some(Err(error)),
+                Err(error) => {
+                    self.finished = true;
+                    return Some(Err(error));
+                }
             }
             let mut shutdown = self.state.shutdown.clone();
             let quiet = tokio::select! {
@@ -551,6 +562,22 @@ impl RunEventStream {
     }
 }
 
+/// A subscriber removed from the run's project gets FORBIDDEN and the stream ends, as project
+/// events do; failures other than access pass through unchanged.
+async fn still_a_member(
+    connection: &mut AsyncPgConnection,
+    viewer: &AuthenticatedUser,
+    run_id: Uuid,
+) -> AppResult<()> {
+    match run_access(connection, viewer, run_id).await {
+        Ok(_) => Ok(()),
+        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => Err(forbidden(
+            "you are no longer a member of this run's project",
+        )),
+        Err(error) => Err(error),
+    }
+}
+
 async fn open_run_events(
     state: AppState,
     viewer: AuthenticatedUser,
@@ -565,6 +592,7 @@ async fn open_run_events(
     }
     let stream = RunEventStream {
         state,
+        viewer,
         run_id,
         notices,
         last_seq: after.max(0),
