@@ -32,18 +32,12 @@ impl AuditRecord {
 
     /// Who did it; null for anonymous attempts (a failed login) or deleted accounts.
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.actor_id {
-            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
-            None => Ok(None),
-        }
+        Loaders::from_ctx(ctx).user(self.actor_id).await
     }
 
     /// The account affected.
     async fn target_user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.target_user_id {
-            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
-            None => Ok(None),
-        }
+        Loaders::from_ctx(ctx).user(self.target_user_id).await
     }
 
     /// What was acted on besides the account: `Session:<id>`, `ApiKey:<id>`, `Project:<id>`,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     db::schema::{activity_heads, activity_log},
-    error::AppResult,
+    error::{internal, AppResult},
 };
 
 /// What happened. Stored as text; the GraphQL enum mirrors it.
@@ -82,6 +82,12 @@ pub struct ActivityEvent {
 impl ActivityEvent {
     pub fn kind(&self) -> Option<ActivityKind> {
         ActivityKind::parse(&self.kind)
+    }
+
+    /// The kind, where an unknown one means the log holds a row this build cannot read.
+    pub fn known_kind(&self) -> AppResult<ActivityKind> {
+        self.kind()
+            .ok_or_else(|| internal(anyhow::anyhow!("unknown activity kind {:?}", self.kind)))
     }
 }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     db::{DbPool, PooledConnection},
-    error::AppError,
+    error::{AppError, AppResult},
     projects::{
         model::{Project, ProjectMember},
         store as project_store,
@@ -335,6 +335,16 @@ pub struct Loaders {
 }
 
 /// The loaders themselves; fresh per request so nothing is cached across viewers.
+impl LoaderSet {
+    /// The user an optional reference points at: the many "who did this" edges.
+    pub async fn user(&self, id: Option<Uuid>) -> AppResult<Option<User>> {
+        match id {
+            Some(id) => self.users.load_one(id).await,
+            None => Ok(None),
+        }
+    }
+}
+
 pub struct LoaderSet {
     pub users: RequestLoader<UserLoader>,
     pub projects: RequestLoader<ProjectLoader>,

@@ -128,10 +128,7 @@ impl PipelineView {
     }
 
     async fn created_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.pipeline.created_by {
-            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
-            None => Ok(None),
-        }
+        Loaders::from_ctx(ctx).user(self.pipeline.created_by).await
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
@@ -393,19 +390,11 @@ impl PipelineEventView {
     }
 
     async fn kind(&self) -> AppResult<ActivityKind> {
-        self.event.kind().ok_or_else(|| {
-            internal(anyhow::anyhow!(
-                "unknown activity kind {:?}",
-                self.event.kind
-            ))
-        })
+        self.event.known_kind()
     }
 
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.event.actor_id {
-            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
-            None => Ok(None),
-        }
+        Loaders::from_ctx(ctx).user(self.event.actor_id).await
     }
 
     async fn occurred_at(&self) -> DateTime<Utc> {

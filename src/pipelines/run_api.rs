@@ -96,10 +96,7 @@ impl RunView {
     }
 
     async fn requested_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.run.requested_by {
-            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
-            None => Ok(None),
-        }
+        Loaders::from_ctx(ctx).user(self.run.requested_by).await
     }
 
     /// How many times a worker started this run (more than 1 after a worker died).

@@ -93,10 +93,7 @@ impl ProjectNode {
     }
 
     async fn created_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.project.created_by {
-            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
-            None => Ok(None),
-        }
+        Loaders::from_ctx(ctx).user(self.project.created_by).await
     }
 
     /// The viewer's role here; null for platform admins who are not members.
@@ -250,19 +247,11 @@ impl ProjectEventNode {
     }
 
     async fn kind(&self) -> AppResult<ActivityKind> {
-        self.event.kind().ok_or_else(|| {
-            internal(anyhow::anyhow!(
-                "unknown activity kind {:?}",
-                self.event.kind
-            ))
-        })
+        self.event.known_kind()
     }
 
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.event.actor_id {
-            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
-            None => Ok(None),
-        }
+        Loaders::from_ctx(ctx).user(self.event.actor_id).await
     }
 
     async fn occurred_at(&self) -> DateTime<Utc> {

@@ -427,10 +427,7 @@ impl DiscoveryNode {
     }
 
     async fn discoverer(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.0.discoverer_id {
-            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
-            None => Ok(None),
-        }
+        Loaders::from_ctx(ctx).user(self.0.discoverer_id).await
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -86,10 +86,7 @@ impl TaskNode {
     }
 
     async fn assignee(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.task.assignee_id {
-            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
-            None => Ok(None),
-        }
+        Loaders::from_ctx(ctx).user(self.task.assignee_id).await
     }
 
     async fn due_at(&self) -> Option<DateTime<Utc>> {
@@ -139,10 +136,7 @@ impl TaskNode {
     }
 
     async fn created_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.task.created_by {
-            Some(id) => Loaders::from_ctx(ctx).users.load_one(id).await,
-            None => Ok(None),
-        }
+        Loaders::from_ctx(ctx).user(self.task.created_by).await
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
