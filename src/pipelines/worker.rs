@@ -168,11 +168,16 @@ impl Progress {
         serde_json::to_value(&self.nodes).unwrap_or_else(|_| json!([]))
     }
 
-    /// Nodes still running when the run ended take the run's final status.
+    /// Nodes still running when the run ended take the run's final status, except when another
+    /// node failed: rows stream, so its neighbours were stopped mid-stream, not at fault.
     fn close(&mut self, status: RunStatus) {
+        let stopped = match status {
+            RunStatus::Failed => RunStatus::Cancelled,
+            other => other,
+        };
         for node in &mut self.nodes {
             if node.status == RunStatus::Running {
-                node.status = status;
+                node.status = stopped;
             }
         }
     }
@@ -296,6 +301,7 @@ async fn execute_run(
     let (sender, mut events) = mpsc::channel(2 * graph.nodes.len() + 8);
     let limits = ExecutionLimits {
         max_rows: settings.max_rows_per_run,
+        max_stored_output_rows: settings.output_row_cap,
     };
     let engine_interrupt = interrupt.clone();
     let engine = tokio::task::spawn_blocking(move || {
@@ -426,10 +432,10 @@ async fn finish_run(
             Vec::new()
         }
     };
-    let output_rows = outcome.result.output.len();
+    let output_rows = outcome.result.output_total;
+    // The engine keeps at most the cap; the rest were only counted.
     let stored: Vec<Value> = std::mem::take(&mut outcome.result.output)
         .into_iter()
-        .take(settings.output_row_cap)
         .map(Value::Object)
         .collect();
     let mut connection = state.pool.get().await?;

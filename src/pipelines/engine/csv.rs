@@ -21,91 +21,119 @@ struct RawField {
     quoted: bool,
 }
 
-/// Splits `text` into records of raw fields, each with the line it started on.
-fn records(text: &str, delimiter: char) -> Result<Vec<(usize, Vec<RawField>)>, CsvError> {
-    let mut records = Vec::new();
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut in_quotes = false;
-    let mut line = 1;
-    let mut record_line = 1;
-    let mut chars = text.chars().peekable();
-    let mut at_field_start = true;
-    while let Some(character) = chars.next() {
-        if in_quotes {
+/// The records of a CSV text, read one at a time so rows can flow on before the whole text is
+/// read. Each record comes with the line it started on.
+struct Records<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    delimiter: char,
+    line: usize,
+    failed: bool,
+}
+
+fn records(text: &str, delimiter: char) -> Records<'_> {
+    Records {
+        chars: text.chars().peekable(),
+        delimiter,
+        line: 1,
+        failed: false,
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<(usize, Vec<RawField>), CsvError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let record = self.read_record();
+        if matches!(record, Some(Err(_))) {
+            self.failed = true;
+        }
+        record
+    }
+}
+
+impl Records<'_> {
+    fn read_record(&mut self) -> Option<Result<(usize, Vec<RawField>), CsvError>> {
+        let record_line = self.line;
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        let mut in_quotes = false;
+        let mut at_field_start = true;
+        while let Some(character) = self.chars.next() {
+            if in_quotes {
+                match character {
+                    '"' if self.chars.peek() == Some(&'"') => {
+                        self.chars.next();
+                        field.push('"');
+                    }
+                    '"' => in_quotes = false,
+                    '\n' => {
+                        self.line += 1;
+                        field.push('\n');
+                    }
+                    other => field.push(other),
+                }
+                continue;
+            }
             match character {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
+                '"' if at_field_start => {
+                    in_quotes = true;
+                    quoted = true;
+                    at_field_start = false;
                 }
-                '"' => in_quotes = false,
-                '\n' => {
-                    line += 1;
-                    field.push('\n');
+                '"' => {
+                    return Some(Err(CsvError {
+                        line: self.line,
+                        message: "a quote inside an unquoted field; quote the whole field".into(),
+                    }))
                 }
-                other => field.push(other),
-            }
-            continue;
-        }
-        match character {
-            '"' if at_field_start => {
-                in_quotes = true;
-                quoted = true;
-                at_field_start = false;
-            }
-            '"' => {
-                return Err(CsvError {
-                    line,
-                    message: "a quote inside an unquoted field; quote the whole field".into(),
-                })
-            }
-            c if c == delimiter => {
-                fields.push(RawField {
-                    text: std::mem::take(&mut field),
-                    quoted,
-                });
-                quoted = false;
-                at_field_start = true;
-            }
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                fields.push(RawField {
-                    text: std::mem::take(&mut field),
-                    quoted,
-                });
-                records.push((record_line, std::mem::take(&mut fields)));
-                quoted = false;
-                at_field_start = true;
-                line += 1;
-                record_line = line;
-            }
-            other => {
-                if quoted {
-                    return Err(CsvError {
-                        line,
-                        message: "text after a closing quote".into(),
+                c if c == self.delimiter => {
+                    fields.push(RawField {
+                        text: std::mem::take(&mut field),
+                        quoted,
                     });
+                    quoted = false;
+                    at_field_start = true;
                 }
-                at_field_start = false;
-                field.push(other);
+                '\r' if self.chars.peek() == Some(&'\n') => {}
+                '\n' => {
+                    fields.push(RawField {
+                        text: field,
+                        quoted,
+                    });
+                    self.line += 1;
+                    return Some(Ok((record_line, fields)));
+                }
+                other => {
+                    if quoted {
+                        return Some(Err(CsvError {
+                            line: self.line,
+                            message: "text after a closing quote".into(),
+                        }));
+                    }
+                    at_field_start = false;
+                    field.push(other);
+                }
             }
         }
+        if in_quotes {
+            return Some(Err(CsvError {
+                line: record_line,
+                message: "a quoted field is never closed".into(),
+            }));
+        }
+        if !field.is_empty() || quoted || !fields.is_empty() {
+            fields.push(RawField {
+                text: field,
+                quoted,
+            });
+            return Some(Ok((record_line, fields)));
+        }
+        None
     }
-    if in_quotes {
-        return Err(CsvError {
-            line: record_line,
-            message: "a quoted field is never closed".into(),
-        });
-    }
-    if !field.is_empty() || quoted || !fields.is_empty() {
-        fields.push(RawField {
-            text: field,
-            quoted,
-        });
-        records.push((record_line, fields));
-    }
-    Ok(records)
 }
 
 fn typed(
@@ -143,16 +171,9 @@ fn typed(
 
 /// The header's column names (for row schemas), without reading the body.
 pub fn header(text: &str, delimiter: char) -> Result<Vec<String>, CsvError> {
-    let first_line_end = text.find('\n').unwrap_or(text.len());
-    // A header with a quoted line break is rare; fall back to a full parse for it.
-    let head = &text[..first_line_end];
-    let parsed = match records(head, delimiter) {
-        Ok(parsed) => parsed,
-        Err(_) => records(text, delimiter)?,
-    };
-    Ok(parsed
-        .into_iter()
+    Ok(records(text, delimiter)
         .next()
+        .transpose()?
         .map(|(_, fields)| fields.into_iter().map(|field| field.text).collect())
         .unwrap_or_default())
 }
@@ -163,8 +184,17 @@ pub fn parse(
     delimiter: char,
     types: &BTreeMap<String, FieldType>,
 ) -> Result<Vec<Row>, CsvError> {
-    let mut records = records(text, delimiter)?.into_iter();
-    let Some((_, header)) = records.next() else {
+    rows(text, delimiter, types)?.collect()
+}
+
+/// The rows of `text`, read as they are asked for; the header is read before this returns.
+pub fn rows<'a>(
+    text: &'a str,
+    delimiter: char,
+    types: &BTreeMap<String, FieldType>,
+) -> Result<impl Iterator<Item = Result<Row, CsvError>> + 'a, CsvError> {
+    let mut records = records(text, delimiter);
+    let Some((_, header)) = records.next().transpose()? else {
         return Err(CsvError {
             line: 1,
             message: "the CSV text has no header line".into(),
@@ -177,8 +207,8 @@ pub fn parse(
             (field.text, column_type)
         })
         .collect();
-    let mut rows = Vec::new();
-    for (line, fields) in records {
+    Ok(records.map(move |record| {
+        let (line, fields) = record?;
         if fields.len() != columns.len() {
             return Err(CsvError {
                 line,
@@ -193,9 +223,8 @@ pub fn parse(
         for (field, (name, column_type)) in fields.into_iter().zip(&columns) {
             row.insert(name.clone(), typed(field, *column_type, line, name)?);
         }
-        rows.push(row);
-    }
-    Ok(rows)
+        Ok(row)
+    }))
 }
 
 fn write_field(out: &mut String, text: &str, delimiter: char) {
@@ -219,17 +248,22 @@ pub fn write(rows: &[Row], columns: &[String], delimiter: char) -> String {
     }
     out.push('\n');
     for row in rows {
-        for (position, column) in columns.iter().enumerate() {
-            if position > 0 {
-                out.push(delimiter);
-            }
-            match row.get(column) {
-                None | Some(Value::Null) => {}
-                Some(Value::String(text)) => write_field(&mut out, text, delimiter),
-                Some(other) => write_field(&mut out, &other.to_string(), delimiter),
-            }
-        }
-        out.push('\n');
+        write_row(&mut out, row, columns, delimiter);
     }
     out
+}
+
+/// Appends one row's line, its fields in the order of `columns`.
+pub fn write_row(out: &mut String, row: &Row, columns: &[String], delimiter: char) {
+    for (position, column) in columns.iter().enumerate() {
+        if position > 0 {
+            out.push(delimiter);
+        }
+        match row.get(column) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(text)) => write_field(out, text, delimiter),
+            Some(other) => write_field(out, &other.to_string(), delimiter),
+        }
+    }
+    out.push('\n');
 }

@@ -1,18 +1,30 @@
-//! Execution: nodes run in topological order over rows of JSON objects. Each node's output is
-//! handed to its consumers (moved to the last one, cloned for the others). The caller supplies
-//! the rows of database-backed sources, an `interrupted` check (cancellation, timeout, lost
-//! lease) polled every few thousand rows, and an observer told when each node starts and ends.
+//! Execution: rows stream through the graph. Sources are read one after another, in
+//! topological order, and each row is pushed downstream as soon as it is read: row-at-a-time
+//! operators pass it on at once (moved to the last consumer, cloned for the others), while sort
+//! and aggregate hold their rows until their input ends. A node ends when every node feeding it
+//! has ended, so `NodeFinished` events come in a topological order; `NodeStarted` comes when a
+//! node first sees a row, so downstream nodes light up while their sources are still reading.
+//!
+//! A node with several inputs reads them in a fixed order: a port's connections in graph order,
+//! a join's right side before its left, a union's first input before its second. Rows that
+//! arrive early wait in their input's buffer, so the output is the same as if each node had run
+//! whole, one after another. A limit that has all its rows wants no more, nor then do the nodes
+//! that only feed it, and a source nobody wants rows from stops reading.
+//!
+//! The caller supplies the rows of database-backed sources, an `interrupted` check
+//! (cancellation, timeout, lost lease) polled every few thousand rows, and an observer told when
+//! each node starts and ends.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{
     catalogue::{self, ComponentKind},
     csv,
-    expression::Expression,
-    graph::{Graph, Node, PortRef},
-    rows::{compare_values, key_of, key_text, Row},
+    graph::{Graph, Node},
+    operators::{Emitted, Operator, SinkResult},
+    rows::Row,
     validate::{contributing_nodes, declared_types, delimiter_of},
 };
 
@@ -23,6 +35,8 @@ const INTERRUPT_CHECK_EVERY: usize = 4096;
 pub struct ExecutionLimits {
     /// No node may produce more rows than this.
     pub max_rows: usize,
+    /// Rows of the run's output kept for storing; the rest are only counted.
+    pub max_stored_output_rows: usize,
 }
 
 /// What the caller hands in: run parameters (`params.<name>` in expressions) and the rows of
@@ -60,8 +74,11 @@ pub struct TaskToCreate {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunResult {
-    /// Rows of the `runOutput` sinks (in node order), and one `{node, csv}` row per `csvExport`.
+    /// Rows of the `runOutput` sinks (in node order), and one `{node, csv}` row per `csvExport`,
+    /// up to `max_stored_output_rows`.
     pub output: Vec<Row>,
+    /// How many output rows the run produced, kept or not.
+    pub output_total: usize,
     pub tasks_to_create: Vec<TaskToCreate>,
 }
 
@@ -87,46 +104,65 @@ impl RunFailure {
     }
 }
 
-type Ports = BTreeMap<String, Vec<Row>>;
-
-struct Run<'a> {
-    limits: ExecutionLimits,
-    parameters: &'a Row,
-    interrupted: &'a dyn Fn() -> bool,
-    /// Units of work done (rows read or written); every few thousand, ask `interrupted`.
-    work: std::cell::Cell<usize>,
-}
-
-impl Run<'_> {
-    fn tick(&self) -> Result<(), NodeError> {
-        let work = self.work.get() + 1;
-        self.work.set(work);
-        if work % INTERRUPT_CHECK_EVERY == 0 && (self.interrupted)() {
-            return Err(NodeError::Interrupted);
-        }
-        Ok(())
-    }
-
-    fn check_size(&self, rows: usize) -> Result<(), NodeError> {
-        if rows > self.limits.max_rows {
-            return Err(NodeError::Failed(format!(
-                "produced more than {} rows, the most a run may handle",
-                self.limits.max_rows
-            )));
-        }
-        Ok(())
-    }
-}
-
-enum NodeError {
-    Failed(String),
+/// Why the scheduler stopped early.
+enum Stop {
+    /// The node at this index failed.
+    Node {
+        index: usize,
+        message: String,
+    },
     Interrupted,
 }
 
-impl From<String> for NodeError {
-    fn from(message: String) -> Self {
-        NodeError::Failed(message)
-    }
+fn failed(index: usize) -> impl FnOnce(String) -> Stop {
+    move |message| Stop::Node { index, message }
+}
+
+/// One input connection of a node, as the node reads it.
+struct Lane {
+    port: String,
+    /// The producer has ended: no more rows will come.
+    closed: bool,
+    /// Rows that came before the node got to this lane.
+    waiting: Vec<Row>,
+}
+
+/// Where the rows of one output port go: (consumer node index, lane index) pairs.
+struct Route {
+    port: String,
+    targets: Vec<(usize, usize)>,
+}
+
+struct NodeRun<'g> {
+    node: &'g Node,
+    kind: Option<ComponentKind>,
+    /// Built when the node starts; sources have none.
+    operator: Option<Operator>,
+    lanes: Vec<Lane>,
+    /// The lane being read; those before it are closed and drained.
+    reading: usize,
+    started: bool,
+    finished: bool,
+    /// Takes no more rows: its operator is done or nothing downstream wants rows.
+    satisfied: bool,
+    rows_in: u64,
+    rows_out: u64,
+    /// Reused buffer for what the operator emits from one row.
+    scratch: Emitted,
+}
+
+struct Scheduler<'g, 'o> {
+    /// Nodes in topological order; indexes below refer to this order.
+    nodes: Vec<NodeRun<'g>>,
+    routes: &'g [Vec<Route>],
+    limits: ExecutionLimits,
+    parameters: &'g Row,
+    source_rows: HashMap<String, Vec<Row>>,
+    interrupted: &'o dyn Fn() -> bool,
+    observer: &'o mut dyn FnMut(ExecutionEvent),
+    /// Units of work done (rows read or passed on); every few thousand, ask `interrupted`.
+    work: usize,
+    sinks: Vec<(usize, SinkResult)>,
 }
 
 /// Runs `graph`. The graph must have passed validation; nodes on no source-to-sink path are
@@ -145,521 +181,373 @@ pub fn execute(
         ))
     })?;
     let contributing = contributing_nodes(graph);
-    let mut remaining_consumers: HashMap<PortRef, usize> = HashMap::new();
-    for connection in &graph.connections {
-        *remaining_consumers
-            .entry(connection.from.clone())
-            .or_default() += 1;
-    }
-    let run = Run {
-        limits,
-        parameters: &inputs.parameters,
-        interrupted,
-        work: std::cell::Cell::new(0),
-    };
-    if interrupted() {
-        return Err(RunFailure::Interrupted);
-    }
-    let mut source_rows = inputs.source_rows;
-    let mut produced: HashMap<PortRef, Vec<Row>> = HashMap::new();
-    let mut result = RunResult::default();
+    let mut nodes = Vec::new();
     for node_id in order.iter().filter(|id| contributing.contains(*id)) {
         let node = graph
             .node(node_id)
             .ok_or_else(|| RunFailure::Graph(format!("node {node_id} vanished")))?;
-        let mut node_inputs = Ports::new();
-        for (port, sources) in graph.inputs_of(node_id) {
-            let mut rows = Vec::new();
-            for source in sources {
-                let left = remaining_consumers.entry(source.clone()).or_default();
-                *left = left.saturating_sub(1);
-                let taken = if *left == 0 {
-                    produced.remove(source).unwrap_or_default()
-                } else {
-                    produced.get(source).cloned().unwrap_or_default()
-                };
-                rows.extend(taken);
-            }
-            node_inputs.insert(port.to_string(), rows);
-        }
-        let rows_in: u64 = node_inputs.values().map(|rows| rows.len() as u64).sum();
-        observer(ExecutionEvent::NodeStarted {
-            node_id: node_id.clone(),
+        nodes.push(NodeRun {
+            node,
+            kind: catalogue::component(&node.component).map(|component| component.kind),
+            operator: None,
+            lanes: Vec::new(),
+            reading: 0,
+            started: false,
+            finished: false,
+            satisfied: false,
+            rows_in: 0,
+            rows_out: 0,
+            scratch: Vec::new(),
         });
-        let external = source_rows.remove(node_id);
-        match run_node(&run, node, node_inputs, external, &mut result) {
-            Ok(outputs) => {
-                let rows_out = outputs.values().map(|rows| rows.len() as u64).sum::<u64>()
-                    + sink_rows(node, rows_in);
-                observer(ExecutionEvent::NodeFinished {
-                    node_id: node_id.clone(),
-                    rows_in,
-                    rows_out,
-                });
-                for (port, rows) in outputs {
-                    produced.insert(
-                        PortRef {
-                            node_id: node_id.clone(),
-                            port,
-                        },
-                        rows,
-                    );
-                }
-            }
-            Err(NodeError::Interrupted) => return Err(RunFailure::Interrupted),
-            Err(NodeError::Failed(message)) => {
-                observer(ExecutionEvent::NodeFailed {
-                    node_id: node_id.clone(),
-                    rows_in,
-                    error: message.clone(),
-                });
-                return Err(RunFailure::Node {
-                    node_id: node_id.clone(),
-                    message,
-                });
-            }
-        }
     }
-    Ok(result)
-}
-
-/// A sink's "rows out" are the rows it wrote.
-fn sink_rows(node: &Node, rows_in: u64) -> u64 {
-    match catalogue::component(&node.component).map(|component| component.kind) {
-        Some(ComponentKind::Sink) => rows_in,
-        _ => 0,
+    let routes = wire_lanes(graph, &mut nodes);
+    if interrupted() {
+        return Err(RunFailure::Interrupted);
     }
-}
-
-fn out(rows: Vec<Row>) -> Ports {
-    BTreeMap::from([("out".to_string(), rows)])
-}
-
-fn take(inputs: &mut Ports, port: &str) -> Vec<Row> {
-    inputs.remove(port).unwrap_or_default()
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|item| item.as_str().map(str::to_string))
-        .collect()
-}
-
-fn run_node(
-    run: &Run,
-    node: &Node,
-    mut inputs: Ports,
-    external: Option<Vec<Row>>,
-    result: &mut RunResult,
-) -> Result<Ports, NodeError> {
-    let config = &node.config;
-    let outputs = match node.component.as_str() {
-        "inlineRows" => out(config["rows"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|row| row.as_object().cloned())
-            .collect()),
-        "csvText" => {
-            let rows = csv::parse(
-                config["text"].as_str().unwrap_or_default(),
-                delimiter_of(config),
-                &declared_types(config),
-            )
-            .map_err(|error| format!("CSV line {}: {}", error.line, error.message))?;
-            out(rows)
-        }
-        "projectTasks" | "myBookmarks" | "previousRunOutput" => out(external.ok_or_else(|| {
-            NodeError::Failed(format!("the rows of {} were not provided", node.component))
-        })?),
-        "filter" => out(filter(run, config, take(&mut inputs, "in"))?),
-        "map" => out(map(run, config, take(&mut inputs, "in"))?),
-        "sort" => out(sort(config, take(&mut inputs, "in"))),
-        "limit" => {
-            let offset = config["offset"].as_u64().unwrap_or(0) as usize;
-            let count = config["count"].as_u64().unwrap_or(0) as usize;
-            out(take(&mut inputs, "in")
-                .into_iter()
-                .skip(offset)
-                .take(count)
-                .collect())
-        }
-        "deduplicate" => {
-            let keys = strings(&config["keys"]);
-            let mut seen = std::collections::HashSet::new();
-            out(take(&mut inputs, "in")
-                .into_iter()
-                .filter(|row| seen.insert(key_text(&key_of(row, &keys))))
-                .collect())
-        }
-        "aggregate" => out(aggregate(run, config, take(&mut inputs, "in"))?),
-        "join" => {
-            let left = take(&mut inputs, "left");
-            let right = take(&mut inputs, "right");
-            out(join(run, config, left, right)?)
-        }
-        "union" => {
-            let mut rows = take(&mut inputs, "first");
-            rows.extend(take(&mut inputs, "second"));
-            out(rows)
-        }
-        "validate" => validate_rows(config, take(&mut inputs, "in")),
-        "runOutput" => {
-            result.output.extend(take(&mut inputs, "in"));
-            Ports::new()
-        }
-        "csvExport" => {
-            let rows = take(&mut inputs, "in");
-            let columns = match config.get("columns") {
-                Some(columns) => strings(columns),
-                None => columns_in_order(&rows),
-            };
-            let text = csv::write(&rows, &columns, delimiter_of(config));
-            let mut row = Row::new();
-            row.insert("node".into(), json!(node.id));
-            row.insert("csv".into(), Value::String(text));
-            result.output.push(row);
-            Ports::new()
-        }
-        "createTasks" => {
-            let title_field = config["titleField"].as_str().unwrap_or("title");
-            let description_field = config["descriptionField"].as_str();
-            for (position, row) in take(&mut inputs, "in").into_iter().enumerate() {
-                let title = row
-                    .get(title_field)
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        format!("row {}: `{title_field}` is not a string", position + 1)
-                    })?;
-                let description = description_field
-                    .and_then(|field| row.get(field))
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                result.tasks_to_create.push(TaskToCreate {
-                    node_id: node.id.clone(),
-                    title: title.to_string(),
-                    description: description.to_string(),
-                });
-            }
-            Ports::new()
-        }
-        other => return Err(NodeError::Failed(format!("`{other}` is not a component"))),
+    let mut scheduler = Scheduler {
+        nodes,
+        routes: &routes,
+        limits,
+        parameters: &inputs.parameters,
+        source_rows: inputs.source_rows,
+        interrupted,
+        observer,
+        work: 0,
+        sinks: Vec::new(),
     };
-    for rows in outputs.values() {
-        run.check_size(rows.len())?;
-    }
-    Ok(outputs)
-}
-
-fn columns_in_order(rows: &[Row]) -> Vec<String> {
-    let mut columns: Vec<String> = Vec::new();
-    for row in rows {
-        for key in row.keys() {
-            if !columns.contains(key) {
-                columns.push(key.clone());
-            }
+    match scheduler.run() {
+        Ok(()) => Ok(scheduler.into_result()),
+        Err(Stop::Interrupted) => Err(RunFailure::Interrupted),
+        Err(Stop::Node { index, message }) => {
+            let culprit = &scheduler.nodes[index];
+            let node_id = culprit.node.id.clone();
+            (scheduler.observer)(ExecutionEvent::NodeFailed {
+                node_id: node_id.clone(),
+                rows_in: culprit.rows_in,
+                error: message.clone(),
+            });
+            Err(RunFailure::Node { node_id, message })
         }
     }
-    columns
 }
 
-fn row_error(position: usize, message: String) -> NodeError {
-    NodeError::Failed(format!("row {}: {message}", position + 1))
-}
-
-fn filter(run: &Run, config: &Value, rows: Vec<Row>) -> Result<Vec<Row>, NodeError> {
-    let expression = Expression::compile(config["expression"].as_str().unwrap_or_default())?;
-    let mut kept = Vec::new();
-    for (position, row) in rows.into_iter().enumerate() {
-        run.tick()?;
-        match expression.evaluate(&row, run.parameters) {
-            Ok(Value::Bool(true)) => kept.push(row),
-            Ok(Value::Bool(false)) => {}
-            Ok(other) => {
-                return Err(row_error(
-                    position,
-                    format!("the filter gave {other}, not true or false"),
-                ))
-            }
-            Err(message) => return Err(row_error(position, message)),
-        }
-    }
-    Ok(kept)
-}
-
-fn map(run: &Run, config: &Value, rows: Vec<Row>) -> Result<Vec<Row>, NodeError> {
-    let keep_existing = config["keepExisting"] == true;
-    let mut fields = Vec::new();
-    for (name, text) in config["fields"].as_object().into_iter().flatten() {
-        fields.push((
-            name.clone(),
-            Expression::compile(text.as_str().unwrap_or_default())?,
-        ));
-    }
-    let mut mapped = Vec::with_capacity(rows.len());
-    for (position, row) in rows.into_iter().enumerate() {
-        run.tick()?;
-        let mut next = if keep_existing {
-            row.clone()
-        } else {
-            Row::new()
-        };
-        for (name, expression) in &fields {
-            let value = expression
-                .evaluate(&row, run.parameters)
-                .map_err(|message| row_error(position, format!("field `{name}`: {message}")))?;
-            next.insert(name.clone(), value);
-        }
-        mapped.push(next);
-    }
-    Ok(mapped)
-}
-
-fn sort(config: &Value, mut rows: Vec<Row>) -> Vec<Row> {
-    let keys: Vec<(String, bool)> = config["keys"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|key| {
-            Some((
-                key["field"].as_str()?.to_string(),
-                key["descending"] == true,
-            ))
-        })
+/// Gives each node its input lanes, in reading order, and returns each node's routes to them.
+fn wire_lanes(graph: &Graph, nodes: &mut [NodeRun]) -> Vec<Vec<Route>> {
+    let index: HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(position, run)| (run.node.id.as_str(), position))
         .collect();
-    let null = Value::Null;
-    rows.sort_by(|a, b| {
-        keys.iter()
-            .map(|(field, descending)| {
-                let ordering =
-                    compare_values(a.get(field).unwrap_or(&null), b.get(field).unwrap_or(&null));
-                if *descending {
-                    ordering.reverse()
-                } else {
-                    ordering
-                }
-            })
-            .find(|ordering| ordering.is_ne())
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    rows
-}
-
-#[derive(Clone)]
-struct Accumulator {
-    count: u64,
-    sum: f64,
-    /// Sum of integers stays exact while every value is an integer.
-    integer_sum: Option<i64>,
-    numbers: u64,
-    /// Rows where the field is present and not null (`count` with a field).
-    present: u64,
-    min: Option<Value>,
-    max: Option<Value>,
-}
-
-impl Accumulator {
-    fn new() -> Self {
-        Accumulator {
-            count: 0,
-            sum: 0.0,
-            integer_sum: Some(0),
-            numbers: 0,
-            present: 0,
-            min: None,
-            max: None,
-        }
-    }
-}
-
-fn number(value: f64) -> Value {
-    serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
-}
-
-fn aggregate(run: &Run, config: &Value, rows: Vec<Row>) -> Result<Vec<Row>, NodeError> {
-    let group_by = strings(&config["groupBy"]);
-    let specs: Vec<(String, String, Option<String>)> = config["aggregates"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|spec| {
-            Some((
-                spec["name"].as_str()?.to_string(),
-                spec["op"].as_str()?.to_string(),
-                spec["field"].as_str().map(str::to_string),
-            ))
-        })
-        .collect();
-    let mut order: Vec<Vec<Value>> = Vec::new();
-    let mut groups: HashMap<String, Vec<Accumulator>> = HashMap::new();
-    if group_by.is_empty() {
-        order.push(Vec::new());
-        groups.insert(key_text(&[]), vec![Accumulator::new(); specs.len()]);
-    }
-    for (position, row) in rows.iter().enumerate() {
-        run.tick()?;
-        let key = key_of(row, &group_by);
-        let text = key_text(&key);
-        let accumulators = groups.entry(text).or_insert_with(|| {
-            order.push(key);
-            vec![Accumulator::new(); specs.len()]
-        });
-        for ((_, op, field), accumulator) in specs.iter().zip(accumulators.iter_mut()) {
-            accumulator.count += 1;
-            let Some(field) = field else { continue };
-            let value = match row.get(field) {
-                None | Some(Value::Null) => continue,
-                Some(value) => value,
-            };
-            accumulator.present += 1;
-            if op == "sum" || op == "avg" {
-                let Some(amount) = value.as_f64() else {
-                    return Err(row_error(
-                        position,
-                        format!("`{field}` is {value}, not a number; {op} needs numbers"),
-                    ));
+    let mut routes: Vec<Vec<Route>> = (0..nodes.len()).map(|_| Vec::new()).collect();
+    for (consumer, run) in nodes.iter_mut().enumerate() {
+        for port in Operator::input_priority(&run.node.component) {
+            let incoming = graph.connections.iter().filter(|connection| {
+                connection.to.node_id == run.node.id && connection.to.port == *port
+            });
+            for connection in incoming {
+                let Some(&producer) = index.get(connection.from.node_id.as_str()) else {
+                    continue;
                 };
-                accumulator.sum += amount;
-                accumulator.numbers += 1;
-                accumulator.integer_sum = match (accumulator.integer_sum, value.as_i64()) {
-                    (Some(total), Some(item)) => total.checked_add(item),
-                    _ => None,
-                };
-            }
-            if accumulator
-                .min
-                .as_ref()
-                .is_none_or(|min| compare_values(value, min).is_lt())
-            {
-                accumulator.min = Some(value.clone());
-            }
-            if accumulator
-                .max
-                .as_ref()
-                .is_none_or(|max| compare_values(value, max).is_gt())
-            {
-                accumulator.max = Some(value.clone());
-            }
-        }
-    }
-    let mut output = Vec::with_capacity(order.len());
-    for key in order {
-        let Some(accumulators) = groups.remove(&key_text(&key)) else {
-            continue;
-        };
-        let mut row = Row::new();
-        for (field, value) in group_by.iter().zip(key) {
-            row.insert(field.clone(), value);
-        }
-        for ((name, op, field), accumulator) in specs.iter().zip(accumulators) {
-            let value = match op.as_str() {
-                "count" if field.is_none() => json!(accumulator.count),
-                "count" => json!(accumulator.present),
-                "sum" => accumulator
-                    .integer_sum
-                    .map_or_else(|| number(accumulator.sum), Value::from),
-                "avg" if accumulator.numbers == 0 => Value::Null,
-                "avg" => number(accumulator.sum / accumulator.numbers as f64),
-                "min" => accumulator.min.unwrap_or(Value::Null),
-                _ => accumulator.max.unwrap_or(Value::Null),
-            };
-            row.insert(name.clone(), value);
-        }
-        output.push(row);
-    }
-    Ok(output)
-}
-
-fn join(run: &Run, config: &Value, left: Vec<Row>, right: Vec<Row>) -> Result<Vec<Row>, NodeError> {
-    let (left_keys, right_keys): (Vec<String>, Vec<String>) = config["on"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|key| {
-            Some((
-                key["left"].as_str()?.to_string(),
-                key["right"].as_str()?.to_string(),
-            ))
-        })
-        .unzip();
-    let keep_unmatched = config["kind"] == "left";
-    let mut index: HashMap<String, Vec<usize>> = HashMap::new();
-    for (position, row) in right.iter().enumerate() {
-        let key = key_of(row, &right_keys);
-        if key.iter().any(Value::is_null) {
-            continue;
-        }
-        index.entry(key_text(&key)).or_default().push(position);
-    }
-    let mut joined = Vec::new();
-    for row in left {
-        run.tick()?;
-        let key = key_of(&row, &left_keys);
-        let matches = if key.iter().any(Value::is_null) {
-            None
-        } else {
-            index.get(&key_text(&key))
-        };
-        match matches {
-            Some(matches) => {
-                for &matched in matches {
-                    run.tick()?;
-                    let mut merged = row.clone();
-                    for (name, value) in &right[matched] {
-                        if right_keys.contains(name) && left_keys.contains(name) {
-                            continue;
-                        }
-                        let name = if merged.contains_key(name) {
-                            format!("right_{name}")
-                        } else {
-                            name.clone()
-                        };
-                        merged.insert(name, value.clone());
+                let lane = run.lanes.len();
+                run.lanes.push(Lane {
+                    port: port.to_string(),
+                    closed: false,
+                    waiting: Vec::new(),
+                });
+                let producer_routes = &mut routes[producer];
+                let route = match producer_routes
+                    .iter()
+                    .position(|route| route.port == connection.from.port)
+                {
+                    Some(position) => &mut producer_routes[position],
+                    None => {
+                        producer_routes.push(Route {
+                            port: connection.from.port.clone(),
+                            targets: Vec::new(),
+                        });
+                        let last = producer_routes.len() - 1;
+                        &mut producer_routes[last]
                     }
-                    joined.push(merged);
-                }
-                run.check_size(joined.len())?;
+                };
+                route.targets.push((consumer, lane));
             }
-            None if keep_unmatched => joined.push(row),
-            None => {}
         }
     }
-    Ok(joined)
+    routes
 }
 
-fn validate_rows(config: &Value, rows: Vec<Row>) -> Ports {
-    let required = strings(&config["required"]);
-    let types = declared_types(config);
-    let route = config["invalidRows"] == "route";
-    let mut valid = Vec::new();
-    let mut invalid = Vec::new();
-    for mut row in rows {
-        let mut errors = Vec::new();
-        for field in &required {
-            if row.get(field).is_none_or(Value::is_null) {
-                errors.push(format!("`{field}` is required"));
+impl Scheduler<'_, '_> {
+    fn run(&mut self) -> Result<(), Stop> {
+        for index in 0..self.nodes.len() {
+            // Nodes fed by others end when their inputs do; what is left here are sources.
+            if self.nodes[index].finished {
+                continue;
             }
-        }
-        for (field, kind) in &types {
-            match row.get(field) {
-                Some(value) if !value.is_null() && !kind.admits(value) => {
-                    errors.push(format!("`{field}` must be {}", kind.as_str()))
-                }
-                _ => {}
+            self.start(index)?;
+            if self.nodes[index].kind == Some(ComponentKind::Source) {
+                self.read_source(index)?;
             }
+            self.finish(index)?;
         }
-        if errors.is_empty() {
-            valid.push(row);
-        } else if route {
-            row.insert("_errors".into(), json!(errors));
-            invalid.push(row);
-        }
+        Ok(())
     }
-    BTreeMap::from([
-        ("valid".to_string(), valid),
-        ("invalid".to_string(), invalid),
-    ])
+
+    fn tick(&mut self) -> Result<(), Stop> {
+        self.work += 1;
+        if self.work % INTERRUPT_CHECK_EVERY == 0 && (self.interrupted)() {
+            return Err(Stop::Interrupted);
+        }
+        Ok(())
+    }
+
+    fn start(&mut self, index: usize) -> Result<(), Stop> {
+        let run = &mut self.nodes[index];
+        if run.started {
+            return Ok(());
+        }
+        run.started = true;
+        (self.observer)(ExecutionEvent::NodeStarted {
+            node_id: run.node.id.clone(),
+        });
+        if run.kind != Some(ComponentKind::Source) {
+            let operator = Operator::new(run.node, self.limits.max_stored_output_rows)
+                .map_err(failed(index))?;
+            run.satisfied = operator.satisfied();
+            run.operator = Some(operator);
+        }
+        Ok(())
+    }
+
+    fn read_source(&mut self, index: usize) -> Result<(), Stop> {
+        let node = self.nodes[index].node;
+        let config = &node.config;
+        match node.component.as_str() {
+            "inlineRows" => {
+                let rows = config["rows"].as_array().into_iter().flatten();
+                for row in rows.filter_map(Value::as_object) {
+                    if !self.consumers_want_rows(index) {
+                        break;
+                    }
+                    self.emit(index, "out", row.clone())?;
+                }
+            }
+            "csvText" => {
+                let at_line = |error: csv::CsvError| Stop::Node {
+                    index,
+                    message: format!("CSV line {}: {}", error.line, error.message),
+                };
+                let rows = csv::rows(
+                    config["text"].as_str().unwrap_or_default(),
+                    delimiter_of(config),
+                    &declared_types(config),
+                )
+                .map_err(at_line)?;
+                for row in rows {
+                    if !self.consumers_want_rows(index) {
+                        break;
+                    }
+                    self.emit(index, "out", row.map_err(at_line)?)?;
+                }
+            }
+            "projectTasks" | "myBookmarks" | "previousRunOutput" => {
+                let rows = self
+                    .source_rows
+                    .remove(&node.id)
+                    .ok_or_else(|| Stop::Node {
+                        index,
+                        message: format!("the rows of {} were not provided", node.component),
+                    })?;
+                for row in rows {
+                    if !self.consumers_want_rows(index) {
+                        break;
+                    }
+                    self.emit(index, "out", row)?;
+                }
+            }
+            other => {
+                return Err(Stop::Node {
+                    index,
+                    message: format!("`{other}` is not a source"),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether any node this one feeds still takes rows (a node feeding nothing is a sink).
+    fn consumers_want_rows(&self, index: usize) -> bool {
+        let routes = &self.routes[index];
+        routes.is_empty()
+            || routes
+                .iter()
+                .flat_map(|route| &route.targets)
+                .any(|&(target, _)| !self.nodes[target].satisfied)
+    }
+
+    /// Passes a row the node produced on `port` to every consumer that still takes rows.
+    fn emit(&mut self, index: usize, port: &str, mut row: Row) -> Result<(), Stop> {
+        self.tick()?;
+        let run = &mut self.nodes[index];
+        run.rows_out += 1;
+        if run.rows_out > self.limits.max_rows as u64 {
+            return Err(Stop::Node {
+                index,
+                message: format!(
+                    "produced more than {} rows, the most a run may handle",
+                    self.limits.max_rows
+                ),
+            });
+        }
+        let routes = self.routes;
+        let Some(route) = routes[index].iter().find(|route| route.port == port) else {
+            return Ok(());
+        };
+        let mut still_to_serve = route
+            .targets
+            .iter()
+            .filter(|&&(target, _)| !self.nodes[target].satisfied)
+            .count();
+        for &(target, lane) in &route.targets {
+            if self.nodes[target].satisfied {
+                continue;
+            }
+            still_to_serve = still_to_serve.saturating_sub(1);
+            let copy = if still_to_serve == 0 {
+                std::mem::take(&mut row)
+            } else {
+                row.clone()
+            };
+            self.deliver(target, lane, copy)?;
+        }
+        Ok(())
+    }
+
+    fn emit_all(&mut self, index: usize, emitted: &mut Emitted) -> Result<(), Stop> {
+        for (port, row) in emitted.drain(..) {
+            if !self.consumers_want_rows(index) {
+                break;
+            }
+            self.emit(index, port, row)?;
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, index: usize, lane: usize, row: Row) -> Result<(), Stop> {
+        self.start(index)?;
+        let run = &mut self.nodes[index];
+        if run.satisfied {
+            return Ok(());
+        }
+        if lane != run.reading {
+            run.lanes[lane].waiting.push(row);
+            return Ok(());
+        }
+        self.accept(index, lane, row)
+    }
+
+    /// Hands a row to the node's operator and passes on what it emits.
+    fn accept(&mut self, index: usize, lane: usize, row: Row) -> Result<(), Stop> {
+        self.tick()?;
+        let run = &mut self.nodes[index];
+        run.rows_in += 1;
+        let mut emitted = std::mem::take(&mut run.scratch);
+        let Some(operator) = run.operator.as_mut() else {
+            return Err(Stop::Node {
+                index,
+                message: "a source cannot take rows".into(),
+            });
+        };
+        operator
+            .accept(
+                &run.lanes[lane].port,
+                row,
+                run.rows_in,
+                self.parameters,
+                &mut emitted,
+            )
+            .map_err(failed(index))?;
+        run.satisfied |= operator.satisfied();
+        self.emit_all(index, &mut emitted)?;
+        let wanted = self.consumers_want_rows(index);
+        let run = &mut self.nodes[index];
+        run.scratch = emitted;
+        run.satisfied |= !wanted;
+        Ok(())
+    }
+
+    /// The producer feeding `lane` has ended: read on, and end the node after its last lane.
+    fn close_lane(&mut self, index: usize, lane: usize) -> Result<(), Stop> {
+        self.nodes[index].lanes[lane].closed = true;
+        loop {
+            let run = &mut self.nodes[index];
+            match run.lanes.get(run.reading) {
+                Some(current) if current.closed => run.reading += 1,
+                Some(_) => return Ok(()),
+                None => break,
+            }
+            let reading = run.reading;
+            let Some(next) = run.lanes.get_mut(reading) else {
+                break;
+            };
+            for row in std::mem::take(&mut next.waiting) {
+                if self.nodes[index].satisfied {
+                    break;
+                }
+                self.accept(index, reading, row)?;
+            }
+        }
+        self.finish(index)
+    }
+
+    fn finish(&mut self, index: usize) -> Result<(), Stop> {
+        self.start(index)?;
+        let run = &mut self.nodes[index];
+        let mut emitted = std::mem::take(&mut run.scratch);
+        if let Some(operator) = run.operator.as_mut() {
+            operator.finish(&mut emitted);
+        }
+        self.emit_all(index, &mut emitted)?;
+        let run = &mut self.nodes[index];
+        run.finished = true;
+        // A sink's "rows out" are the rows it wrote.
+        let rows_out = match run.kind {
+            Some(ComponentKind::Sink) => run.rows_in,
+            _ => run.rows_out,
+        };
+        if let Some(sink) = run.operator.take().and_then(Operator::into_sink_result) {
+            self.sinks.push((index, sink));
+        }
+        (self.observer)(ExecutionEvent::NodeFinished {
+            node_id: run.node.id.clone(),
+            rows_in: run.rows_in,
+            rows_out,
+        });
+        let routes = self.routes;
+        for route in &routes[index] {
+            for &(target, lane) in &route.targets {
+                self.close_lane(target, lane)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The sinks' results, in node order.
+    fn into_result(mut self) -> RunResult {
+        self.sinks.sort_by_key(|(index, _)| *index);
+        let mut result = RunResult::default();
+        for (_, sink) in self.sinks {
+            match sink {
+                SinkResult::Rows(stored) => {
+                    result.output_total += stored.total;
+                    let room = self
+                        .limits
+                        .max_stored_output_rows
+                        .saturating_sub(result.output.len());
+                    result.output.extend(stored.rows.into_iter().take(room));
+                }
+                SinkResult::Tasks(tasks) => result.tasks_to_create.extend(tasks),
+            }
+        }
+        result
+    }
 }

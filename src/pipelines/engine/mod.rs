@@ -9,6 +9,7 @@ pub mod execute;
 pub mod expression;
 pub mod graph;
 pub mod json_schema;
+mod operators;
 pub mod rows;
 pub mod validate;
 

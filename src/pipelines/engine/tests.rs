@@ -47,7 +47,10 @@ fn inline(id: &str, data: Value) -> Node {
     node(id, "inlineRows", json!({ "rows": data }))
 }
 
-const LIMITS: ExecutionLimits = ExecutionLimits { max_rows: 1_000 };
+const LIMITS: ExecutionLimits = ExecutionLimits {
+    max_rows: 1_000,
+    max_stored_output_rows: 1_000,
+};
 
 /// Runs `source → transform → runOutput` and returns the output rows.
 fn through(transform: &str, config: Value, data: Value) -> Result<Vec<Row>, RunFailure> {
@@ -492,7 +495,6 @@ fn database_sources_use_the_rows_the_caller_fetched() {
 
 #[test]
 fn progress_events_come_in_topological_order_with_counts() {
-    let mut events = Vec::new();
     let graph = Graph {
         nodes: vec![
             node("sink", "runOutput", json!({})),
@@ -504,32 +506,19 @@ fn progress_events_come_in_topological_order_with_counts() {
             wire("f", "out", "sink", "in"),
         ],
     };
-    execute(
-        &graph,
-        RunInputs::default(),
-        LIMITS,
-        &|| false,
-        &mut |event| events.push(event),
-    )
-    .unwrap();
-    let finished: Vec<(String, u64, u64)> = events
+    let events = events_of(&graph);
+    let finished: Vec<String> = timeline(&events)
         .into_iter()
-        .filter_map(|event| match event {
-            ExecutionEvent::NodeFinished {
-                node_id,
-                rows_in,
-                rows_out,
-            } => Some((node_id, rows_in, rows_out)),
-            _ => None,
-        })
+        .filter(|entry| entry.starts_with("finished:"))
         .collect();
+    assert_eq!(finished, ["finished:src", "finished:f", "finished:sink"]);
     assert_eq!(
-        finished,
-        vec![
-            ("src".into(), 0, 3),
-            ("f".into(), 3, 2),
-            ("sink".into(), 2, 2)
-        ]
+        finished_counts(&events),
+        BTreeMap::from([
+            ("src".to_string(), (0, 3)),
+            ("f".to_string(), (3, 2)),
+            ("sink".to_string(), (2, 2)),
+        ])
     );
 }
 
@@ -553,7 +542,10 @@ fn a_node_producing_more_rows_than_the_run_limit_fails_the_run() {
             wire("j", "out", "sink", "in"),
         ],
     };
-    let limits = ExecutionLimits { max_rows: 100 };
+    let limits = ExecutionLimits {
+        max_rows: 100,
+        ..LIMITS
+    };
     let failure =
         execute(&graph, RunInputs::default(), limits, &|| false, &mut |_| {}).unwrap_err();
     assert_eq!(
@@ -925,16 +917,244 @@ fn nodes_off_every_source_to_sink_path_are_warnings_and_runs_skip_them() {
     assert_eq!(report.issues.len(), 1);
     assert_eq!(report.issues[0].severity, IssueSeverity::Warning);
     assert_eq!(report.issues[0].code, "UNREACHABLE_NODE");
+    let events = events_of(&graph);
+    assert!(!events.iter().any(
+        |event| matches!(event, ExecutionEvent::NodeStarted { node_id } if node_id == "lonely")
+    ));
+}
+
+// Streaming between nodes.
+
+/// Nodes wired one after another, each node's `out` to the next one's `in`.
+fn chain_of(nodes: Vec<Node>) -> Graph {
+    let connections = nodes
+        .windows(2)
+        .map(|pair| wire(&pair[0].id, "out", &pair[1].id, "in"))
+        .collect();
+    Graph { nodes, connections }
+}
+
+fn events_of(graph: &Graph) -> Vec<ExecutionEvent> {
     let mut events = Vec::new();
     execute(
-        &graph,
+        graph,
         RunInputs::default(),
         LIMITS,
         &|| false,
         &mut |event| events.push(event),
     )
     .unwrap();
-    assert!(!events.iter().any(
-        |event| matches!(event, ExecutionEvent::NodeStarted { node_id } if node_id == "lonely")
-    ));
+    events
+}
+
+/// Events as `started:id` / `finished:id` strings, for comparing orders.
+fn timeline(events: &[ExecutionEvent]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| match event {
+            ExecutionEvent::NodeStarted { node_id } => format!("started:{node_id}"),
+            ExecutionEvent::NodeFinished { node_id, .. } => format!("finished:{node_id}"),
+            ExecutionEvent::NodeFailed { node_id, .. } => format!("failed:{node_id}"),
+        })
+        .collect()
+}
+
+fn finished_counts(events: &[ExecutionEvent]) -> BTreeMap<String, (u64, u64)> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            ExecutionEvent::NodeFinished {
+                node_id,
+                rows_in,
+                rows_out,
+            } => Some((node_id.clone(), (*rows_in, *rows_out))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn numbered(count: usize) -> Value {
+    json!((0..count).map(|i| json!({ "i": i })).collect::<Vec<_>>())
+}
+
+#[test]
+fn rows_reach_row_at_a_time_nodes_before_their_source_has_read_them_all() {
+    let graph = chain_of(vec![
+        inline("src", numbered(3)),
+        node("f", "filter", json!({ "expression": "i != 1" })),
+        node("m", "map", json!({ "fields": { "j": "i * 10" } })),
+        node("sink", "runOutput", json!({})),
+    ]);
+    let events = events_of(&graph);
+    assert_eq!(
+        timeline(&events),
+        [
+            "started:src",
+            "started:f",
+            "started:m",
+            "started:sink",
+            "finished:src",
+            "finished:f",
+            "finished:m",
+            "finished:sink",
+        ]
+    );
+    assert_eq!(
+        run(&graph).unwrap().output,
+        rows(json!([{ "j": 0 }, { "j": 20 }]))
+    );
+}
+
+#[test]
+fn a_blocking_node_passes_rows_on_only_when_its_input_ends() {
+    let graph = chain_of(vec![
+        inline("src", json!([{ "i": 2 }, { "i": 1 }])),
+        node("s", "sort", json!({ "keys": [{ "field": "i" }] })),
+        node("sink", "runOutput", json!({})),
+    ]);
+    assert_eq!(
+        timeline(&events_of(&graph)),
+        [
+            "started:src",
+            "started:s",
+            "finished:src",
+            "started:sink",
+            "finished:s",
+            "finished:sink",
+        ]
+    );
+}
+
+#[test]
+fn a_satisfied_limit_stops_its_source_reading() {
+    let text: String = std::iter::once("i\n".to_string())
+        .chain((0..10_000).map(|i| format!("{i}\n")))
+        .collect();
+    let graph = chain_of(vec![
+        node(
+            "src",
+            "csvText",
+            json!({ "text": text, "types": { "i": "integer" } }),
+        ),
+        node("f", "filter", json!({ "expression": "i % 2 == 0" })),
+        node("l", "limit", json!({ "count": 3 })),
+        node("sink", "runOutput", json!({})),
+    ]);
+    let events = events_of(&graph);
+    let counts = finished_counts(&events);
+    assert_eq!(counts["src"], (0, 5), "read up to the third even row");
+    assert_eq!(counts["f"], (5, 3));
+    assert_eq!(counts["l"], (3, 3));
+    assert_eq!(
+        run(&graph).unwrap().output,
+        rows(json!([{ "i": 0 }, { "i": 2 }, { "i": 4 }]))
+    );
+}
+
+#[test]
+fn a_source_feeding_a_satisfied_limit_and_another_node_reads_on_for_the_other() {
+    let graph = Graph {
+        nodes: vec![
+            inline("src", numbered(5)),
+            node("l", "limit", json!({ "count": 1 })),
+            node("first", "runOutput", json!({})),
+            node("all", "runOutput", json!({})),
+        ],
+        connections: vec![
+            wire("src", "out", "l", "in"),
+            wire("l", "out", "first", "in"),
+            wire("src", "out", "all", "in"),
+        ],
+    };
+    let events = events_of(&graph);
+    let counts = finished_counts(&events);
+    assert_eq!(counts["src"], (0, 5));
+    assert_eq!(counts["l"], (1, 1));
+    assert_eq!(counts["all"], (5, 5));
+    let result = run(&graph).unwrap();
+    // Outputs come sink by sink, in node order, not interleaved as the rows flowed.
+    let mut expected = vec![json!({ "i": 0 })];
+    expected.extend((0..5).map(|i| json!({ "i": i })));
+    assert_eq!(result.output, rows(json!(expected)));
+}
+
+#[test]
+fn a_union_keeps_its_first_input_first_when_the_second_is_read_earlier() {
+    let graph = Graph {
+        nodes: vec![
+            inline("b", json!([{ "i": 2 }, { "i": 3 }])),
+            inline("a", json!([{ "i": 1 }])),
+            node("u", "union", json!({})),
+            node("sink", "runOutput", json!({})),
+        ],
+        connections: vec![
+            wire("a", "out", "u", "first"),
+            wire("b", "out", "u", "second"),
+            wire("u", "out", "sink", "in"),
+        ],
+    };
+    let events = events_of(&graph);
+    // `b` is read first and its rows wait at the union until `a` has ended.
+    assert_eq!(
+        timeline(&events)[..3],
+        ["started:b", "started:u", "finished:b"]
+    );
+    assert_eq!(
+        run(&graph).unwrap().output,
+        rows(json!([{ "i": 1 }, { "i": 2 }, { "i": 3 }]))
+    );
+}
+
+#[test]
+fn a_join_streams_its_left_side_once_the_right_side_has_ended() {
+    let graph = join_graph("inner");
+    let events = events_of(&graph);
+    let line = timeline(&events);
+    let position = |entry: &str| line.iter().position(|item| item == entry).unwrap();
+    // The left source is first in the graph; its rows wait for the right side.
+    assert!(position("finished:people") < position("started:teams"));
+    assert!(position("finished:teams") < position("started:sink"));
+    assert_eq!(finished_counts(&events)["j"], (5, 1));
+}
+
+#[test]
+fn the_output_beyond_the_stored_cap_is_counted_not_kept() {
+    let graph = chain_of(vec![
+        inline("src", numbered(10)),
+        node("sink", "runOutput", json!({})),
+    ]);
+    let limits = ExecutionLimits {
+        max_stored_output_rows: 4,
+        ..LIMITS
+    };
+    let result = execute(&graph, RunInputs::default(), limits, &|| false, &mut |_| {}).unwrap();
+    assert_eq!(result.output_total, 10);
+    assert_eq!(result.output, rows(numbered(4)));
+}
+
+#[test]
+fn a_failure_mid_stream_is_reported_for_the_failing_node_only() {
+    let graph = chain_of(vec![
+        inline("src", json!([{ "n": 1 }, { "n": "x" }, { "n": 3 }])),
+        node("f", "filter", json!({ "expression": "n > 0" })),
+        node("sink", "runOutput", json!({})),
+    ]);
+    let mut events = Vec::new();
+    let failure = execute(
+        &graph,
+        RunInputs::default(),
+        LIMITS,
+        &|| false,
+        &mut |event| events.push(event),
+    )
+    .unwrap_err();
+    assert!(
+        failure.message().starts_with("node f: row 2: "),
+        "{}",
+        failure.message()
+    );
+    assert_eq!(
+        timeline(&events),
+        ["started:src", "started:f", "started:sink", "failed:f"]
+    );
 }

@@ -360,7 +360,7 @@ fn fixed(fields: &[(&str, &str)]) -> KnownFields {
     )
 }
 
-fn strings(value: &Value) -> Vec<String> {
+pub(super) fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
         .into_iter()
