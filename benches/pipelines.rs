@@ -1,9 +1,16 @@
 //! Pipelines benchmark client (run by `benches/pipelines.sh`, which starts two release servers
 //! with workers on one database and Redis): a 100,000-row CSV → filter → aggregate → output run
-//! end to end, queue throughput for trivial runs, and runPipeline → first progress event.
-//! Prints figures; asserts nothing.
+//! end to end, queue throughput for trivial runs, and runPipeline → first progress event; then,
+//! in process, the engine's peak heap while 1,000,000 rows stream through it, against the heap
+//! the same rows take when held. Prints figures; asserts nothing.
 
-use std::time::{Duration, Instant};
+use std::{
+    alloc::{GlobalAlloc, Layout, System},
+    sync::atomic::{AtomicUsize, Ordering},
+    time::{Duration, Instant},
+};
+
+use catalyst::pipelines::engine::{self, csv, Graph, RunInputs};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::{SinkExt, StreamExt};
@@ -11,6 +18,122 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 const PASSWORD: &str = "load testing passphrase 42";
+
+/// Counts live heap bytes and their high-water mark, for the in-process engine measurement.
+struct CountingAllocator;
+
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let pointer = unsafe { System.alloc(layout) };
+        if !pointer.is_null() {
+            let live = LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK_BYTES.fetch_max(live, Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(pointer, layout) };
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Runs `work` and returns its result with the heap it needed at its peak, above what was live
+/// when it started. (`AtomicUsize::load` is spelled out: diesel's `RunQueryDsl` has a `load` too.)
+fn peak_heap_of<T>(work: impl FnOnce() -> T) -> (T, usize) {
+    let before = AtomicUsize::load(&LIVE_BYTES, Ordering::Relaxed);
+    PEAK_BYTES.store(before, Ordering::Relaxed);
+    let result = work();
+    (
+        result,
+        AtomicUsize::load(&PEAK_BYTES, Ordering::Relaxed) - before,
+    )
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// Part 4, in process: 1,000,000 CSV rows → filter → map → aggregate → output through the
+/// engine, against parsing the same text into held rows.
+fn engine_memory() -> anyhow::Result<()> {
+    let rows = 1_000_000;
+    let text = big_csv(rows);
+    let node = |id: &str, component: &str, config: Value| -> anyhow::Result<engine::Node> {
+        Ok(serde_json::from_value(
+            json!({ "id": id, "component": component, "config": config }),
+        )?)
+    };
+    let nodes = vec![
+        node(
+            "csv",
+            "csvText",
+            json!({ "text": text, "types": { "a": "integer" } }),
+        )?,
+        node("filter", "filter", json!({ "expression": "a >= 500" }))?,
+        node(
+            "map",
+            "map",
+            json!({ "fields": { "c": "c", "double": "a * 2" } }),
+        )?,
+        node(
+            "aggregate",
+            "aggregate",
+            json!({ "groupBy": ["c"], "aggregates": [{ "name": "rows", "op": "count" }, { "name": "total", "op": "sum", "field": "double" }] }),
+        )?,
+        node("output", "runOutput", json!({}))?,
+    ];
+    let connections = nodes
+        .windows(2)
+        .map(|pair| engine::Connection {
+            from: engine::PortRef {
+                node_id: pair[0].id.clone(),
+                port: "out".into(),
+            },
+            to: engine::PortRef {
+                node_id: pair[1].id.clone(),
+                port: "in".into(),
+            },
+        })
+        .collect();
+    let graph = Graph { nodes, connections };
+    let limits = engine::ExecutionLimits {
+        max_rows: rows,
+        max_stored_output_rows: 10_000,
+    };
+    let started = Instant::now();
+    let (result, streaming_peak) = peak_heap_of(|| {
+        engine::execute(&graph, RunInputs::default(), limits, &|| false, &mut |_| {})
+    });
+    let streaming_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let result = result.map_err(|failure| anyhow::anyhow!(failure.message()))?;
+    anyhow::ensure!(
+        result.output.len() == 10,
+        "expected 10 groups, got {}",
+        result.output.len()
+    );
+    let started = Instant::now();
+    let (held, held_peak) = peak_heap_of(|| csv::parse(&text, ',', &Default::default()));
+    let held_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let held_rows = held.map_err(|error| anyhow::anyhow!(error.message))?.len();
+    println!(
+        "engine, 1,000,000 CSV rows ({:.1} MiB of text) -> filter -> map -> aggregate -> output: {streaming_ms:.0} ms, peak heap {:.2} MiB above the graph",
+        mib(text.len()),
+        mib(streaming_peak)
+    );
+    println!(
+        "  holding the same {held_rows} rows parsed: peak heap {:.1} MiB ({held_ms:.0} ms); streaming needs {:.2} % of that",
+        mib(held_peak),
+        100.0 * streaming_peak as f64 / held_peak as f64
+    );
+    Ok(())
+}
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
@@ -327,5 +450,5 @@ async fn main() -> anyhow::Result<()> {
         count as f64 / seconds,
         twice.twice
     );
-    Ok(())
+    engine_memory()
 }
