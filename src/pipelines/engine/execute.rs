@@ -11,6 +11,10 @@
 //! whole, one after another. A limit that has all its rows wants no more, nor then do the nodes
 //! that only feed it, and a source nobody wants rows from stops reading.
 //!
+//! The work is a stack of steps, not nested calls: the top step runs first, so a row still
+//! travels as far down the graph as it can before the next is read, but a long chain of nodes
+//! costs heap, not call stack.
+//!
 //! The caller supplies the rows of database-backed sources, an `interrupted` check
 //! (cancellation, timeout, lost lease) polled every few thousand rows, and an observer told when
 //! each node starts and ends.
@@ -118,6 +122,30 @@ fn failed(index: usize) -> impl FnOnce(String) -> Stop {
     move |message| Stop::Node { index, message }
 }
 
+/// One step of work on the scheduler's stack.
+enum Step {
+    /// Pass on a row the node produced on `port`.
+    Emit {
+        index: usize,
+        port: &'static str,
+        row: Row,
+    },
+    /// Hand a row to one input lane of a node.
+    Deliver { index: usize, lane: usize, row: Row },
+    /// What the node emitted from its last row has gone downstream: if nothing there takes
+    /// rows any more, neither does the node.
+    CheckDemand { index: usize },
+    /// The producer feeding this lane has ended.
+    Close { index: usize, lane: usize },
+    /// Read on past closed lanes; end the node after its last.
+    Advance { index: usize },
+    /// The node's input has ended: its operator emits what it held.
+    Finish { index: usize },
+    /// Everything the node emitted has gone downstream: report it and close its consumers'
+    /// lanes.
+    Finished { index: usize },
+}
+
 /// One input connection of a node, as the node reads it.
 struct Lane {
     port: String,
@@ -142,6 +170,8 @@ struct NodeRun<'g> {
     /// The lane being read; those before it are closed and drained.
     reading: usize,
     started: bool,
+    /// Its input has ended (its `Finish` step has run).
+    ending: bool,
     finished: bool,
     /// Takes no more rows: its operator is done or nothing downstream wants rows.
     satisfied: bool,
@@ -162,6 +192,7 @@ struct Scheduler<'g, 'o> {
     observer: &'o mut dyn FnMut(ExecutionEvent),
     /// Units of work done (rows read or passed on); every few thousand, ask `interrupted`.
     work: usize,
+    steps: Vec<Step>,
     sinks: Vec<(usize, SinkResult)>,
 }
 
@@ -193,6 +224,7 @@ pub fn execute(
             lanes: Vec::new(),
             reading: 0,
             started: false,
+            ending: false,
             finished: false,
             satisfied: false,
             rows_in: 0,
@@ -213,6 +245,7 @@ pub fn execute(
         interrupted,
         observer,
         work: 0,
+        steps: Vec::new(),
         sinks: Vec::new(),
     };
     match scheduler.run() {
@@ -287,7 +320,31 @@ impl Scheduler<'_, '_> {
             if self.nodes[index].kind == Some(ComponentKind::Source) {
                 self.read_source(index)?;
             }
-            self.finish(index)?;
+            self.steps.push(Step::Finish { index });
+            self.work_off()?;
+        }
+        Ok(())
+    }
+
+    /// Runs steps until none is left.
+    fn work_off(&mut self) -> Result<(), Stop> {
+        while let Some(step) = self.steps.pop() {
+            match step {
+                Step::Emit { index, port, row } => self.emit(index, port, row)?,
+                Step::Deliver { index, lane, row } => self.deliver(index, lane, row)?,
+                Step::CheckDemand { index } => {
+                    if !self.consumers_want_rows(index) {
+                        self.nodes[index].satisfied = true;
+                    }
+                }
+                Step::Close { index, lane } => {
+                    self.nodes[index].lanes[lane].closed = true;
+                    self.advance(index);
+                }
+                Step::Advance { index } => self.advance(index),
+                Step::Finish { index } => self.finish(index)?,
+                Step::Finished { index } => self.finished(index),
+            }
         }
         Ok(())
     }
@@ -328,7 +385,7 @@ impl Scheduler<'_, '_> {
                     if !self.consumers_want_rows(index) {
                         break;
                     }
-                    self.emit(index, "out", row.clone())?;
+                    self.send_from_source(index, row.clone())?;
                 }
             }
             "csvText" => {
@@ -346,7 +403,7 @@ impl Scheduler<'_, '_> {
                     if !self.consumers_want_rows(index) {
                         break;
                     }
-                    self.emit(index, "out", row.map_err(at_line)?)?;
+                    self.send_from_source(index, row.map_err(at_line)?)?;
                 }
             }
             "projectTasks" | "myBookmarks" | "previousRunOutput" => {
@@ -361,7 +418,7 @@ impl Scheduler<'_, '_> {
                     if !self.consumers_want_rows(index) {
                         break;
                     }
-                    self.emit(index, "out", row)?;
+                    self.send_from_source(index, row)?;
                 }
             }
             other => {
@@ -374,6 +431,16 @@ impl Scheduler<'_, '_> {
         Ok(())
     }
 
+    /// Sends one row a source read as far downstream as it goes, before the next is read.
+    fn send_from_source(&mut self, index: usize, row: Row) -> Result<(), Stop> {
+        self.steps.push(Step::Emit {
+            index,
+            port: "out",
+            row,
+        });
+        self.work_off()
+    }
+
     /// Whether any node this one feeds still takes rows (a node feeding nothing is a sink).
     fn consumers_want_rows(&self, index: usize) -> bool {
         let routes = &self.routes[index];
@@ -384,8 +451,11 @@ impl Scheduler<'_, '_> {
                 .any(|&(target, _)| !self.nodes[target].satisfied)
     }
 
-    /// Passes a row the node produced on `port` to every consumer that still takes rows.
-    fn emit(&mut self, index: usize, port: &str, mut row: Row) -> Result<(), Stop> {
+    /// Queues a row the node produced on `port` for every consumer that still takes rows.
+    fn emit(&mut self, index: usize, port: &'static str, row: Row) -> Result<(), Stop> {
+        if !self.consumers_want_rows(index) {
+            return Ok(());
+        }
         self.tick()?;
         let run = &mut self.nodes[index];
         run.rows_out += 1;
@@ -402,32 +472,23 @@ impl Scheduler<'_, '_> {
         let Some(route) = routes[index].iter().find(|route| route.port == port) else {
             return Ok(());
         };
-        let mut still_to_serve = route
-            .targets
-            .iter()
-            .filter(|&&(target, _)| !self.nodes[target].satisfied)
-            .count();
-        for &(target, lane) in &route.targets {
-            if self.nodes[target].satisfied {
-                continue;
-            }
-            still_to_serve = still_to_serve.saturating_sub(1);
-            let copy = if still_to_serve == 0 {
+        let nodes = &self.nodes;
+        let live = |&&(target, _): &&(usize, usize)| !nodes[target].satisfied;
+        let mut copies_left = route.targets.iter().filter(live).count();
+        let mut row = row;
+        // Pushed last, the first consumer runs first; it takes the row itself, the rest copies.
+        for &(target, lane) in route.targets.iter().rev().filter(live) {
+            copies_left -= 1;
+            let row = if copies_left == 0 {
                 std::mem::take(&mut row)
             } else {
                 row.clone()
             };
-            self.deliver(target, lane, copy)?;
-        }
-        Ok(())
-    }
-
-    fn emit_all(&mut self, index: usize, emitted: &mut Emitted) -> Result<(), Stop> {
-        for (port, row) in emitted.drain(..) {
-            if !self.consumers_want_rows(index) {
-                break;
-            }
-            self.emit(index, port, row)?;
+            self.steps.push(Step::Deliver {
+                index: target,
+                lane,
+                row,
+            });
         }
         Ok(())
     }
@@ -445,12 +506,11 @@ impl Scheduler<'_, '_> {
         self.accept(index, lane, row)
     }
 
-    /// Hands a row to the node's operator and passes on what it emits.
+    /// Hands a row to the node's operator and queues what it emits.
     fn accept(&mut self, index: usize, lane: usize, row: Row) -> Result<(), Stop> {
         self.tick()?;
         let run = &mut self.nodes[index];
         run.rows_in += 1;
-        let mut emitted = std::mem::take(&mut run.scratch);
         let Some(operator) = run.operator.as_mut() else {
             return Err(Stop::Node {
                 index,
@@ -463,50 +523,65 @@ impl Scheduler<'_, '_> {
                 row,
                 run.rows_in,
                 self.parameters,
-                &mut emitted,
+                &mut run.scratch,
             )
             .map_err(failed(index))?;
         run.satisfied |= operator.satisfied();
-        self.emit_all(index, &mut emitted)?;
-        let wanted = self.consumers_want_rows(index);
-        let run = &mut self.nodes[index];
-        run.scratch = emitted;
-        run.satisfied |= !wanted;
+        if !run.scratch.is_empty() {
+            self.steps.push(Step::CheckDemand { index });
+            self.queue_emitted(index);
+        }
         Ok(())
     }
 
-    /// The producer feeding `lane` has ended: read on, and end the node after its last lane.
-    fn close_lane(&mut self, index: usize, lane: usize) -> Result<(), Stop> {
-        self.nodes[index].lanes[lane].closed = true;
-        loop {
-            let run = &mut self.nodes[index];
-            match run.lanes.get(run.reading) {
-                Some(current) if current.closed => run.reading += 1,
-                Some(_) => return Ok(()),
-                None => break,
+    /// Moves what the node's operator emitted onto the stack, first row on top.
+    fn queue_emitted(&mut self, index: usize) {
+        let emitted = self.nodes[index].scratch.drain(..).rev();
+        self.steps
+            .extend(emitted.map(|(port, row)| Step::Emit { index, port, row }));
+    }
+
+    /// Moves past closed lanes, releasing the rows that waited on the next one; queues the
+    /// node's end after its last lane.
+    fn advance(&mut self, index: usize) {
+        let run = &mut self.nodes[index];
+        match run.lanes.get(run.reading) {
+            Some(current) if current.closed => {
+                run.reading += 1;
+                let reading = run.reading;
+                self.steps.push(Step::Advance { index });
+                let waiting = match run.lanes.get_mut(reading) {
+                    Some(next) => std::mem::take(&mut next.waiting),
+                    None => Vec::new(),
+                };
+                self.steps
+                    .extend(waiting.into_iter().rev().map(|row| Step::Deliver {
+                        index,
+                        lane: reading,
+                        row,
+                    }));
             }
-            let reading = run.reading;
-            let Some(next) = run.lanes.get_mut(reading) else {
-                break;
-            };
-            for row in std::mem::take(&mut next.waiting) {
-                if self.nodes[index].satisfied {
-                    break;
-                }
-                self.accept(index, reading, row)?;
-            }
+            Some(_) => {}
+            None => self.steps.push(Step::Finish { index }),
         }
-        self.finish(index)
     }
 
     fn finish(&mut self, index: usize) -> Result<(), Stop> {
         self.start(index)?;
         let run = &mut self.nodes[index];
-        let mut emitted = std::mem::take(&mut run.scratch);
-        if let Some(operator) = run.operator.as_mut() {
-            operator.finish(&mut emitted);
+        if run.ending {
+            return Ok(());
         }
-        self.emit_all(index, &mut emitted)?;
+        run.ending = true;
+        if let Some(operator) = run.operator.as_mut() {
+            operator.finish(&mut run.scratch);
+        }
+        self.steps.push(Step::Finished { index });
+        self.queue_emitted(index);
+        Ok(())
+    }
+
+    fn finished(&mut self, index: usize) {
         let run = &mut self.nodes[index];
         run.finished = true;
         // A sink's "rows out" are the rows it wrote.
@@ -523,12 +598,13 @@ impl Scheduler<'_, '_> {
             rows_out,
         });
         let routes = self.routes;
-        for route in &routes[index] {
-            for &(target, lane) in &route.targets {
-                self.close_lane(target, lane)?;
-            }
-        }
-        Ok(())
+        let consumers = routes[index].iter().flat_map(|route| &route.targets);
+        // Reversed on the stack, so the lanes close in route order.
+        self.steps
+            .extend(consumers.rev().map(|&(target, lane)| Step::Close {
+                index: target,
+                lane,
+            }));
     }
 
     /// The sinks' results, in node order.
