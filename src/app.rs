@@ -16,7 +16,7 @@ use crate::{
     limits::{RateLimiter, RedisLink},
     pipelines::worker::spawn_workers,
     reactions::predictor::ExternalPredictor,
-    state::AppState,
+    state::{AppServices, AppState},
     telemetry::Metrics,
 };
 
@@ -76,7 +76,7 @@ async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, watch::Sender
         .clone()
         .map(|client| RedisLink::new(client, &settings.abuse.rate.redis_key_prefix));
     let persisted = PersistedDocuments::load(&settings.abuse.persisted, redis_link.clone())?;
-    let state = AppState {
+    let state = AppState::new(AppServices {
         pool,
         redis,
         keys: Arc::new(TokenKeys::new(
@@ -91,7 +91,7 @@ async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, watch::Sender
         limiter: RateLimiter::new(redis_link),
         persisted,
         shutdown,
-    };
+    });
     Ok((state, shutdown_sender))
 }
 

@@ -1,7 +1,8 @@
 //! Everything a request handler may reach: the pool, token keys, settings, metrics and the
-//! shutdown signal. Cheap to clone; built once per application.
+//! shutdown signal. Built once per application; a clone is one reference count, because axum
+//! and the middleware clone the state several times per request.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use async_graphql::Context;
 use tokio::sync::watch;
@@ -18,7 +19,10 @@ use crate::{
 };
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppServices>);
+
+/// What `AppState` shares; reached through it (`state.pool`, `state.settings`, …).
+pub struct AppServices {
     pub pool: DbPool,
     pub redis: Option<redis::Client>,
     pub keys: Arc<TokenKeys>,
@@ -36,7 +40,19 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
 }
 
+impl Deref for AppState {
+    type Target = AppServices;
+
+    fn deref(&self) -> &AppServices {
+        &self.0
+    }
+}
+
 impl AppState {
+    pub fn new(services: AppServices) -> Self {
+        AppState(Arc::new(services))
+    }
+
     /// The state the schema was built with; every served schema has one.
     pub fn from_ctx<'a>(ctx: &Context<'a>) -> &'a AppState {
         ctx.data_unchecked::<AppState>()
