@@ -653,8 +653,10 @@ impl AbuseSettings {
         }
         let rate = RateLimitSettings {
             enabled: rate_limit_enabled,
-            user_points: number("RATE_LIMIT_USER_POINTS", 5_000, 1..=u64::MAX / 4)?,
-            anonymous_points: number("RATE_LIMIT_ANONYMOUS_POINTS", 500, 1..=u64::MAX / 4)?,
+            // Costs are raw complexity, so a budget holds several operations of the largest size
+            // allowed (a user: twenty; an address without a token: one).
+            user_points: number("RATE_LIMIT_USER_POINTS", 1_000_000, 1..=u64::MAX / 4)?,
+            anonymous_points: number("RATE_LIMIT_ANONYMOUS_POINTS", 50_000, 1..=u64::MAX / 4)?,
             window: Duration::from_secs(number("RATE_LIMIT_WINDOW_SECONDS", 3_600, 1..=86_400)?),
             register_per_minute: number("RATE_LIMIT_REGISTER_PER_MINUTE", 5, 1..=1_000_000)?,
             login_per_minute: number("RATE_LIMIT_LOGIN_PER_MINUTE", 10, 1..=1_000_000)?,
@@ -795,8 +797,8 @@ mod tests {
             ),
             (16_384, 50, 0)
         );
-        assert_eq!(settings.abuse.rate.user_points, 5_000);
-        assert_eq!(settings.abuse.rate.anonymous_points, 500);
+        assert_eq!(settings.abuse.rate.user_points, 1_000_000);
+        assert_eq!(settings.abuse.rate.anonymous_points, 50_000);
         assert_eq!(settings.abuse.http.max_body_bytes, 1024 * 1024);
         let production = |extra: (&str, &str)| {
             let secret = "x".repeat(40);
