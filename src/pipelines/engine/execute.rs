@@ -1,6 +1,6 @@
 //! Execution: rows stream through the graph. Sources are read one after another, in
 //! topological order, and each row is pushed downstream as soon as it is read: row-at-a-time
-//! operators pass it on at once (moved to the last consumer, cloned for the others), while sort
+//! operators pass it on at once (moved to one consumer, cloned for the others), while sort
 //! and aggregate hold their rows until their input ends. A node ends when every node feeding it
 //! has ended, so `NodeFinished` events come in a topological order; `NodeStarted` comes when a
 //! node first sees a row, so downstream nodes light up while their sources are still reading.
