@@ -1084,7 +1084,8 @@ async fn a_canvas_subscriber_on_instance_b_sees_edits_made_on_instance_a_and_can
     );
 }
 
-/// A pipeline that keeps a worker busy for a while: a 1,000 × 1,000 join (1,000,000 rows).
+/// A pipeline that keeps a worker busy for a while: a 1,000 × 1,000 join (1,000,000 rows),
+/// each row then computed on three times. Rows stream, so the work per row is what takes time.
 async fn long_pipeline(app: &TestApp, owner: &TestUser, project: &str) -> String {
     let rows: Vec<Value> = (0..1000).map(|i| json!({ "k": 1, "i": i })).collect();
     let pipeline = create_pipeline(app, owner, project, "Long").await["id"]
@@ -1109,10 +1110,37 @@ async fn long_pipeline(app: &TestApp, owner: &TestUser, project: &str) -> String
         json!({ "aggregates": [{ "name": "n", "op": "count" }] }),
     )
     .await;
+    let spread = add_node(
+        app,
+        owner,
+        &pipeline,
+        "map",
+        json!({ "fields": { "j": "i * 7 + k", "label": "str::to_uppercase(\"row\")" } }),
+    )
+    .await;
+    let keep = add_node(
+        app,
+        owner,
+        &pipeline,
+        "filter",
+        json!({ "expression": "j % 2 == 0 || j % 2 == 1" }),
+    )
+    .await;
+    let again = add_node(
+        app,
+        owner,
+        &pipeline,
+        "map",
+        json!({ "fields": { "j": "j * 3", "label": "label" } }),
+    )
+    .await;
     let sink = add_node(app, owner, &pipeline, "runOutput", json!({})).await;
     connect(app, owner, &pipeline, &left, "out", &join, "left").await;
     connect(app, owner, &pipeline, &right, "out", &join, "right").await;
-    connect(app, owner, &pipeline, &join, "out", &count, "in").await;
+    connect(app, owner, &pipeline, &join, "out", &spread, "in").await;
+    connect(app, owner, &pipeline, &spread, "out", &keep, "in").await;
+    connect(app, owner, &pipeline, &keep, "out", &again, "in").await;
+    connect(app, owner, &pipeline, &again, "out", &count, "in").await;
     connect(app, owner, &pipeline, &count, "out", &sink, "in").await;
     pipeline
 }
