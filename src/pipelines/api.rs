@@ -806,37 +806,41 @@ impl PipelineMutation {
         let mut connection = state.pool.get().await?;
         let (value, event) = connection
             .transaction::<_, AppError, _>(async |connection| {
-            let (_, access) = begin_project_change(
-                connection,
-                viewer,
-                project_id,
-                ProjectPermission::EditPipeline,
-            )
-            .await?;
-            limits::check(ctx, NamedLimit::PipelineCreate).await?;
-            let pipeline = store::insert_pipeline(
-                connection,
-                NewPipeline {
-                    id: Uuid::now_v7(),
+                let (_, access) = begin_project_change(
+                    connection,
+                    viewer,
                     project_id,
-                    name,
-                    description,
-                    created_by: Some(viewer.user_id()),
-                },
-            )
-            .await?;
-            let pipeline = revalidate(connection, pipeline.id).await?;
-            let event = log::append(
-                connection,
-                NewActivity {
-                    project_id,
-                    actor_id: Some(viewer.user_id()),
-                    kind: ActivityKind::PipelineCreated,
-                    payload: json!({ "pipelineId": pipeline.id, "version": pipeline.version, "pipeline": pipeline }),
-                },
-            )
-            .await?;
-            Ok((PipelineView { pipeline, access }, event))
+                    ProjectPermission::EditPipeline,
+                )
+                .await?;
+                limits::check(ctx, NamedLimit::PipelineCreate).await?;
+                let pipeline = store::insert_pipeline(
+                    connection,
+                    NewPipeline {
+                        id: Uuid::now_v7(),
+                        project_id,
+                        name,
+                        description,
+                        created_by: Some(viewer.user_id()),
+                    },
+                )
+                .await?;
+                let pipeline = revalidate(connection, pipeline.id).await?;
+                let event = log::append(
+                    connection,
+                    NewActivity {
+                        project_id,
+                        actor_id: Some(viewer.user_id()),
+                        kind: ActivityKind::PipelineCreated,
+                        payload: json!({
+                            "pipelineId": pipeline.id,
+                            "version": pipeline.version,
+                            "pipeline": pipeline,
+                        }),
+                    },
+                )
+                .await?;
+                Ok((PipelineView { pipeline, access }, event))
             })
             .await?;
         publish_all(state, vec![event]);
@@ -907,15 +911,18 @@ impl PipelineMutation {
                         .await?;
                 store::delete_pipeline(connection, pipeline_id).await?;
                 let event = log::append(
-                connection,
-                NewActivity {
-                    project_id: pipeline.project_id,
-                    actor_id: Some(viewer.user_id()),
-                    kind: ActivityKind::PipelineDeleted,
-                    payload: json!({ "pipelineId": pipeline.id, "version": pipeline.version + 1 }),
-                },
-            )
-            .await?;
+                    connection,
+                    NewActivity {
+                        project_id: pipeline.project_id,
+                        actor_id: Some(viewer.user_id()),
+                        kind: ActivityKind::PipelineDeleted,
+                        payload: json!({
+                            "pipelineId": pipeline.id,
+                            "version": pipeline.version + 1,
+                        }),
+                    },
+                )
+                .await?;
                 Ok((true, event))
             })
             .await?;

@@ -580,7 +580,11 @@ async fn create_tasks(
                     project_id: run.project_id,
                     actor_id: runner,
                     kind: ActivityKind::TaskCreated,
-                    payload: json!({ "task": task, "changedFields": [], "pipelineRunId": run.id }),
+                    payload: json!({
+                        "task": task,
+                        "changedFields": [],
+                        "pipelineRunId": run.id,
+                    }),
                 },
             )
             .await?,

@@ -526,8 +526,13 @@ impl ProjectMutation {
         let mut connection = state.pool.get().await?;
         let (node, events) = connection
             .transaction::<_, AppError, _>(async |connection| {
-                let (project, access) =
-                    begin_project_change(connection, viewer, project_id, ProjectPermission::ArchiveProject).await?;
+                let (project, access) = begin_project_change(
+                    connection,
+                    viewer,
+                    project_id,
+                    ProjectPermission::ArchiveProject,
+                )
+                .await?;
                 let already = project.archived_at.is_some() == (target == ArchiveState::Archived);
                 if already {
                     return Ok((ProjectNode { project, access }, Vec::new()));
@@ -547,7 +552,10 @@ impl ProjectMutation {
                         project_id,
                         actor_id: Some(actor),
                         kind,
-                        payload: json!({ "project": project, "changedFields": changes.changed_fields() }),
+                        payload: json!({
+                            "project": project,
+                            "changedFields": changes.changed_fields(),
+                        }),
                     },
                 )
                 .await?;
@@ -616,8 +624,13 @@ impl ProjectMutation {
         let mut connection = state.pool.get().await?;
         let (node, events) = connection
             .transaction::<_, AppError, _>(async |connection| {
-                let (project, access) =
-                    begin_project_change(connection, viewer, project_id, ProjectPermission::UpdateProject).await?;
+                let (project, access) = begin_project_change(
+                    connection,
+                    viewer,
+                    project_id,
+                    ProjectPermission::UpdateProject,
+                )
+                .await?;
                 if changes.is_empty() {
                     return Ok((ProjectNode { project, access }, Vec::new()));
                 }
@@ -628,7 +641,10 @@ impl ProjectMutation {
                         project_id,
                         actor_id: Some(actor),
                         kind: ActivityKind::ProjectUpdated,
-                        payload: json!({ "project": project, "changedFields": changes.changed_fields() }),
+                        payload: json!({
+                            "project": project,
+                            "changedFields": changes.changed_fields(),
+                        }),
                     },
                 )
                 .await?;
