@@ -15,10 +15,12 @@ pub mod limits;
 pub mod pipelines;
 pub mod projects;
 pub mod reactions;
+pub mod schema;
 pub mod security;
 pub mod state;
 pub mod tasks;
 pub mod telemetry;
 pub mod users;
+pub mod work;
 
 pub use app::Application;

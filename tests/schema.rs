@@ -4,7 +4,7 @@
 fn committed_schema_matches_the_code() {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
         .expect("schema.graphql is committed");
-    let generated = catalyst::graphql::schema_sdl();
+    let generated = catalyst::schema::schema_sdl();
     assert!(
         committed == generated,
         "schema.graphql is out of date: run `cargo run -- schema > schema.graphql`"

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod authz;
 pub mod login_throttle;
 pub mod passwords;
+pub mod project_roles;
 pub mod sessions;
 pub mod tokens;
 pub mod totp;

@@ -41,8 +41,13 @@ use crate::{
         loaders::Loaders,
         pagination::{decode_cursor, encode_cursor, page_size},
     },
-    projects::{api::ProjectNode, api::PROJECT_TYPE, store as project_store},
+    projects::{
+        loaders::{MemberLoader, ProjectLoader},
+        store as project_store,
+        views::{ProjectNode, PROJECT_TYPE},
+    },
     state::AppState,
+    users::loaders::UserLoader,
     users::model::User,
 };
 
@@ -132,27 +137,26 @@ impl BookmarkNode {
             return Ok(None);
         };
         let viewer = viewer(ctx)?;
-        let loaders = Loaders::from_ctx(ctx);
-        let members = loaders
-            .members
+        let members = Loaders::get::<MemberLoader>(ctx)
             .load_one(project_id)
             .await?
             .unwrap_or_default();
         let role = members
             .iter()
             .find(|(member, _)| member.user_id == viewer.user_id())
-            .and_then(|(member, _)| ProjectRole::parse(&member.role));
+            .map(|(member, _)| member.role);
         let access = ProjectAccess::for_viewer(viewer, role);
         if !access.allows(ProjectPermission::ReadProject) {
             return Ok(None);
         }
-        let project = loaders.projects.load_one(project_id).await?;
+        let project = Loaders::get::<ProjectLoader>(ctx)
+            .load_one(project_id)
+            .await?;
         Ok(project.map(|project| ProjectNode { project, access }))
     }
 
     async fn owner(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        Loaders::from_ctx(ctx)
-            .users
+        Loaders::get::<UserLoader>(ctx)
             .load_one(self.bookmark.owner_id)
             .await
     }
@@ -369,10 +373,7 @@ async fn project_access(
     let (_, role) = project_store::find_with_role(connection, project_id, viewer.user_id())
         .await?
         .ok_or_else(|| not_found("project"))?;
-    Ok(ProjectAccess::for_viewer(
-        viewer,
-        role.as_deref().and_then(ProjectRole::parse),
-    ))
+    Ok(ProjectAccess::for_viewer(viewer, role))
 }
 
 async fn load_with_access(
@@ -387,7 +388,7 @@ async fn load_with_access(
         viewer,
         bookmark.owner_id,
         bookmark.project_id.is_some(),
-        role.as_deref().and_then(ProjectRole::parse),
+        role.as_deref().and_then(ProjectRole::from_stored_name),
     );
     Ok((bookmark, access))
 }

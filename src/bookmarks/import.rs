@@ -2,7 +2,7 @@
 //! one transaction (at once, or in the background with progress on the event bus), and telling a
 //! running background import from one abandoned by a stopped instance. Knows nothing of GraphQL.
 
-use std::{collections::HashSet, io::Read, sync::Arc};
+use std::{collections::HashSet, io::Read};
 
 use chrono::Utc;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -23,7 +23,7 @@ use crate::{
     config::BookmarkPolicy,
     db::DbPool,
     error::{bad_input, not_found, AppError, AppResult},
-    events::{bus::BusMessage, BusEvent, EventBus},
+    events::{bus::BusMessage, BusEvent, EventBus, Topic},
 };
 
 /// A background import takes its lock within milliseconds of being recorded; one still RUNNING
@@ -188,7 +188,7 @@ pub async fn run_background_import(
                 let announce = |done: usize| {
                     let mut update = progress.clone();
                     update.processed = (set_aside + done) as i32;
-                    events.publish(BusEvent::BookmarkImportProgress(Arc::new(update)));
+                    announce_progress(&events, &update);
                 };
                 let imported = insert_batches(connection, &prepared.rows, policy, announce).await?;
                 let duplicates = prepared.total - prepared.skipped.len() - imported;
@@ -217,15 +217,13 @@ pub async fn run_background_import(
                 Ok(failed) => failed,
                 Err(_) => {
                     progress.status = ImportStatus::Failed;
-                    events.publish(BusEvent::BookmarkImportProgress(Arc::new(progress)));
+                    announce_progress(&events, &progress);
                     return;
                 }
             }
         }
     };
-    events.publish(BusEvent::BookmarkImportProgress(Arc::new(
-        ImportProgress::of(&finished),
-    )));
+    announce_progress(&events, &ImportProgress::of(&finished));
     let settled = async {
         let mut connection = pool.get().await?;
         store::settle_after_bulk_import(&mut connection).await
@@ -297,8 +295,8 @@ impl ImportWatch {
             };
             match received {
                 Ok(BusMessage::Event(event)) => {
-                    if let BusEvent::BookmarkImportProgress(progress) = event.as_ref() {
-                        return Some(progress.as_ref().clone());
+                    if let Some(progress) = event.decode_notice::<ImportProgress>() {
+                        return Some(progress);
                     }
                 }
                 // Updates may have been missed: the row has the truth once the import is done.
@@ -348,6 +346,14 @@ pub async fn import_now(
             store::insert_import(connection, &row).await
         })
         .await
+}
+
+/// Tells the import's followers on every instance how far it got.
+fn announce_progress(events: &EventBus, progress: &ImportProgress) {
+    match BusEvent::notice(Topic::BookmarkImport(progress.import_id), progress) {
+        Ok(notice) => events.publish(notice),
+        Err(error) => tracing::error!(%error, "import progress could not be announced"),
+    }
 }
 
 #[cfg(test)]

@@ -38,7 +38,8 @@ use crate::{
     },
     db::DbPool,
     error::REQUEST_ID,
-    graphql::{loaders::Loaders, CatalystSchema},
+    graphql::loaders::Loaders,
+    schema::CatalystSchema,
     telemetry::Metrics,
 };
 

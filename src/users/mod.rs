@@ -1,5 +1,6 @@
 //! Accounts: registration, login, profiles and platform administration.
 
 pub mod api;
+pub mod loaders;
 pub mod model;
 pub mod store;

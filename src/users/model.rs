@@ -10,6 +10,9 @@ use crate::{
     error::{bad_input, AppResult},
 };
 
+/// The type name in `User` ids.
+pub const USER_TYPE: &str = "User";
+
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub struct User {
