@@ -13,22 +13,68 @@ use futures_util::FutureExt;
 /// its condition holds, seldom enough that the polling is no load on the server.
 const POLL_INTERVAL: Duration = Duration::from_millis(20);
 
-/// Polls `probe` until it returns `Some`, and returns what it returned; fails the test, naming
-/// `what`, if `within` passes first. The deadline only bounds a failing test: a passing one
-/// waits as long as its condition takes, and no longer.
-pub async fn eventually<T, Fut>(what: &str, within: Duration, mut probe: impl FnMut() -> Fut) -> T
+/// What one look at a condition found: `Some`/`Ok` when it holds (with what the caller wants
+/// back), `None` when not yet, or `Err` saying what was seen instead, for the failure message.
+pub trait Look<T> {
+    fn holds(self) -> Result<T, Option<String>>;
+}
+
+impl<T> Look<T> for Option<T> {
+    fn holds(self) -> Result<T, Option<String>> {
+        self.ok_or(None)
+    }
+}
+
+impl<T> Look<T> for Result<T, String> {
+    fn holds(self) -> Result<T, Option<String>> {
+        self.map_err(Some)
+    }
+}
+
+/// Polls `probe` until the condition holds, and returns what it returned; fails the test,
+/// naming `what` and the last thing seen, if `within` passes first. The deadline only bounds a
+/// failing test: a passing one waits as long as its condition takes, and no longer.
+pub async fn eventually<T, L, Fut>(
+    what: &str,
+    within: Duration,
+    mut probe: impl FnMut() -> Fut,
+) -> T
 where
-    Fut: Future<Output = Option<T>>,
+    L: Look<T>,
+    Fut: Future<Output = L>,
 {
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        if let Some(value) = probe().await {
-            return value;
+        let seen = match probe().await.holds() {
+            Ok(value) => return value,
+            Err(seen) => seen,
+        };
+        if tokio::time::Instant::now() >= deadline {
+            match seen {
+                Some(seen) => panic!("gave up after {within:?} waiting for {what}: {seen}"),
+                None => panic!("gave up after {within:?} waiting for {what}"),
+            }
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up after {within:?} waiting for {what}"
-        );
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// Checks `probe` again and again for the whole of `bound`, failing the test as soon as it
+/// does not hold: for something that must NOT happen. Each caller says why `bound` is long
+/// enough for what it rules out; prefer a positive signal (a later event that must arrive
+/// next) where the server offers one.
+pub async fn throughout<Fut>(what: &str, bound: Duration, mut probe: impl FnMut() -> Fut)
+where
+    Fut: Future<Output = Result<(), String>>,
+{
+    let end = tokio::time::Instant::now() + bound;
+    loop {
+        if let Err(seen) = probe().await {
+            panic!("expected {what} for {bound:?}: {seen}");
+        }
+        if tokio::time::Instant::now() >= end {
+            return;
+        }
         tokio::time::sleep(POLL_INTERVAL).await;
     }
 }
