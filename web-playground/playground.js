@@ -519,7 +519,16 @@
   // Rendered inside GraphiQL's providers at all times (the panel is not): it hands the editor
   // context to the fetcher and the panel.
   function EditorBridge() {
-    page.editor = GraphiQL.React.useEditorContext({ nonNull: true });
+    var editor = GraphiQL.React.useEditorContext({ nonNull: true });
+    page.editor = editor;
+    // Beside an open panel the editors are narrow: wrap long lines instead of hiding their ends.
+    useEffect(function () {
+      [editor.queryEditor, editor.variableEditor, editor.headerEditor].forEach(function (codeMirror) {
+        if (codeMirror) {
+          codeMirror.setOption('lineWrapping', true);
+        }
+      });
+    }, [editor.queryEditor, editor.variableEditor, editor.headerEditor]);
     return null;
   }
 
