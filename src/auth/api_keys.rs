@@ -28,6 +28,9 @@ pub enum ApiScope {
     Write,
     /// Running pipelines.
     Execute,
+    /// Reading the schema by introspection where `INTROSPECTION=admins` (codegen, schema
+    /// checks in CI); it counts only on a platform admin's key.
+    Schema,
 }
 
 impl ApiScope {
@@ -36,6 +39,7 @@ impl ApiScope {
             ApiScope::Read => "READ",
             ApiScope::Write => "WRITE",
             ApiScope::Execute => "EXECUTE",
+            ApiScope::Schema => "SCHEMA",
         }
     }
 
@@ -44,6 +48,7 @@ impl ApiScope {
             "READ" => ApiScope::Read,
             "WRITE" => ApiScope::Write,
             "EXECUTE" => ApiScope::Execute,
+            "SCHEMA" => ApiScope::Schema,
             _ => return None,
         })
     }
