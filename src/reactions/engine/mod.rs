@@ -42,14 +42,15 @@
 //!   reactions with steam need HIGH_TEMPERATURE (800 °C) or a catalyst.
 //! * ΔH° and ΔS° come from standard formation data at 298.15 K and are taken
 //!   as temperature-independent; ΔG = ΔH° − TΔS° at the environment's T.
-//!   Sources are recorded per value (see `catalogue`).
+//!   Every value names its published source (`sources`); element entropies and
+//!   atomic weights come from the one element table (`elements`).
 //! * Effects use a nominal 0.05 mol of reaction heating 100 g of water for
 //!   `TEMPERATURE_CHANGE`, so they never depend on absolute amounts.
 //!
 //! # Module map
 //!
 //! `formula` parses, `balance` + `rational` balance, `elements` and
-//! `catalogue` hold the data, `chemistry` the descriptive chemistry tables,
+//! `catalogue` hold the data (`sources` says where it comes from), `chemistry` the descriptive chemistry tables,
 //! `rules` decide products, `thermo`, `effects` and `explain` describe the
 //! result, and `predict` ties the pipeline together.
 
@@ -73,6 +74,7 @@ mod predict;
 mod proposal;
 mod rational;
 mod rules;
+mod sources;
 mod thermo;
 
 #[cfg(test)]
@@ -80,10 +82,9 @@ mod tests;
 
 pub use balance::{balance, BalanceError};
 pub use catalogue::{
-    lookup_chemical, search_chemicals, Compound, CompoundClass, Solubility, Source, Thermo,
-    ThermoData,
+    lookup_chemical, search_chemicals, Compound, CompoundClass, Solubility, Thermo, ThermoData,
 };
-pub use elements::{element, Element, ElementCategory, ELEMENTS};
+pub use elements::{element, Element, ElementCategory, StandardState, ELEMENTS};
 pub use environment::Environment;
 pub use error::{EngineError, MAX_REACTANTS, MIN_REACTANTS};
 pub use formula::{parse_formula, FormulaError, ParsedFormula, MAX_FORMULA_CHARS};
@@ -95,3 +96,4 @@ pub use proposal::{
     accept_proposal, ProposalRejected, ProposalVerdict, ProposedReaction, ProposedSpecies,
     MAX_PROPOSAL_EXPLANATION_CHARS,
 };
+pub use sources::Source;
