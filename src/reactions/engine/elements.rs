@@ -18,6 +18,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use super::formula::ParsedFormula;
 use super::model::State;
 use super::sources::Source;
 
@@ -280,6 +281,15 @@ static BY_SYMBOL: LazyLock<HashMap<&'static str, &'static Element>> =
 /// Case-sensitive symbol lookup ("Co" is cobalt, "CO" is not a symbol).
 pub fn element(symbol: &str) -> Option<&'static Element> {
     BY_SYMBOL.get(symbol).copied()
+}
+
+/// g/mol of a parsed formula, from the atomic weights above.
+pub(crate) fn molar_mass(parsed: &ParsedFormula) -> f64 {
+    parsed
+        .elements
+        .iter()
+        .map(|(symbol, &count)| element(symbol).map_or(0.0, |el| el.atomic_weight) * count as f64)
+        .sum()
 }
 
 #[cfg(test)]

@@ -29,11 +29,17 @@
 //!   element counts, charge, state.
 //! * [`balance`] — smallest positive integer coefficients by exact rational
 //!   nullspace computation; refuses unbalanceable or ambiguous equations.
+//! * [`reaction_amounts`], [`net_ionic_equation`], [`spontaneity`] — what an
+//!   outcome means for real amounts (limiting reactant, excess, theoretical
+//!   yield), in solution (spectator ions removed) and at the environment's
+//!   temperature (ΔG, K, where ΔG changes sign). Pure functions of the outcome
+//!   (and the supplied amounts), so cached outcomes need not change.
 //!
 //! # Conventions
 //!
-//! * Amounts are moles; only their ratio matters (it decides the limiting
-//!   reactant mentioned in the explanation).
+//! * Amounts are moles; only their ratio matters to the outcome (it decides the
+//!   limiting reactant mentioned in the explanation); `reaction_amounts` uses
+//!   the absolute amounts.
 //! * Soluble ionic compounds mixed with something else at room temperature,
 //!   or put into water or an ACIDIC/BASIC environment, are taken to be in
 //!   solution; an explicit state suffix such as `NaCl(s)` overrides this.
@@ -60,6 +66,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod amounts;
 mod balance;
 mod catalogue;
 mod chemistry;
@@ -70,16 +77,19 @@ mod error;
 mod explain;
 mod formula;
 mod model;
+mod net_ionic;
 mod predict;
 mod proposal;
 mod rational;
 mod rules;
 mod sources;
+mod spontaneity;
 mod thermo;
 
 #[cfg(test)]
 mod tests;
 
+pub use amounts::{reaction_amounts, ProductAmount, ReactantAmount, ReactionAmounts};
 pub use balance::{balance, BalanceError};
 pub use catalogue::{
     lookup_chemical, search_chemicals, Compound, CompoundClass, Solubility, Thermo, ThermoData,
@@ -96,4 +106,6 @@ pub use proposal::{
     accept_proposal, ProposalRejected, ProposalVerdict, ProposedReaction, ProposedSpecies,
     MAX_PROPOSAL_EXPLANATION_CHARS,
 };
+pub use net_ionic::net_ionic_equation;
 pub use sources::Source;
+pub use spontaneity::{spontaneity, Spontaneity};

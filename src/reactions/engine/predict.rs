@@ -274,7 +274,7 @@ fn species(cat: &Catalogue, substance: Substance, coefficient: u32) -> Species {
     }
 }
 
-fn side_text(list: &[Species]) -> String {
+pub(crate) fn side_text(list: &[Species]) -> String {
     list.iter()
         .map(|s| {
             let coefficient = if s.coefficient > 1 {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use super::super::elements::element;
+use super::super::elements::{element, molar_mass};
 use super::super::error::EngineError;
 use super::super::formula::{parse_formula, FormulaError, ParsedFormula};
 use super::formation::gibbs_of_formation;
@@ -62,13 +62,6 @@ pub(crate) fn normalize_name(text: &str) -> String {
         .join(" ")
 }
 
-fn molar_mass(parsed: &ParsedFormula) -> f64 {
-    parsed
-        .elements
-        .iter()
-        .map(|(symbol, &count)| element(symbol).map_or(0.0, |el| el.atomic_weight) * count as f64)
-        .sum()
-}
 
 fn split_state_suffix(text: &str) -> (&str, Option<State>) {
     for (suffix, state) in [
