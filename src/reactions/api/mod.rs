@@ -2,6 +2,7 @@
 //! mix always gives the same answer), the chemical catalogue, players' history and the
 //! world-first discovery feed. The engine decides the chemistry; this layer stores and shares it.
 
+mod analysis;
 mod chemical;
 mod discoveries;
 mod outcome;

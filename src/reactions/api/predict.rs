@@ -8,8 +8,8 @@ use diesel_async::AsyncConnection;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::outcome::{OutcomeSource, ReactionOutcomeNode};
-use super::types::Environment;
+use super::outcome::{OutcomeSource, ReactionOutcomeNode, ReactionOutcomeView};
+use super::types::{AmountUnit, Environment};
 use super::viewer;
 use crate::{
     auth::authz::SignedIn,
@@ -31,8 +31,28 @@ use crate::{
 pub struct ReactantEntry {
     /// A name ("table salt"), synonym or formula ("NaCl", "HCl(aq)").
     chemical: String,
-    /// Moles; only ratios between reactants matter.
+    /// In `unit` (moles unless said otherwise). Their ratio decides the outcome; the amounts
+    /// themselves give `ReactionOutcome.amounts`.
     amount: Option<f64>,
+    #[graphql(default)]
+    unit: AmountUnit,
+}
+
+impl ReactantEntry {
+    /// The engine's reactant, its amount in moles.
+    fn into_engine(self) -> AppResult<engine::ReactantInput> {
+        let amount = match (self.amount, self.unit) {
+            (Some(grams), AmountUnit::Grams) => {
+                let compound = engine::lookup_chemical(&self.chemical).map_err(engine_error)?;
+                Some(grams / compound.molar_mass())
+            }
+            (amount, _) => amount,
+        };
+        Ok(engine::ReactantInput {
+            chemical: self.chemical,
+            amount,
+        })
+    }
 }
 
 #[derive(InputObject)]
@@ -141,18 +161,15 @@ impl ReactionMutation {
         &self,
         ctx: &Context<'_>,
         input: PredictReactionInput,
-    ) -> AppResult<ReactionOutcomeNode> {
+    ) -> AppResult<ReactionOutcomeView> {
         limits::check(ctx, NamedLimit::PredictReaction).await?;
         let viewer = viewer(ctx)?;
         let engine_input = ReactionInput {
             reactants: input
                 .reactants
                 .into_iter()
-                .map(|entry| engine::ReactantInput {
-                    chemical: entry.chemical,
-                    amount: entry.amount,
-                })
-                .collect(),
+                .map(ReactantEntry::into_engine)
+                .collect::<AppResult<_>>()?,
             environment: input.environment.engine(),
             catalyst: input.catalyst,
         };
@@ -244,6 +261,9 @@ impl ReactionMutation {
                 .events
                 .publish(BusEvent::Discovery(std::sync::Arc::new(discovery)));
         }
-        Ok(node)
+        Ok(ReactionOutcomeView {
+            run: node,
+            supplied: engine_input.reactants,
+        })
     }
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::chemical::Chemical;
 use super::discoveries::DiscoveryNode;
-use super::outcome::ReactionOutcomeNode;
+use super::outcome::{ReactionOutcomeNode, ReactionOutcomeView};
 use super::{viewer, REACTION_TYPE};
 use crate::{
     auth::authz::SignedIn,
@@ -73,7 +73,7 @@ impl ReactionQuery {
 
     /// One of the viewer's reaction runs.
     #[graphql(guard = "SignedIn")]
-    async fn reaction(&self, ctx: &Context<'_>, id: ID) -> AppResult<ReactionOutcomeNode> {
+    async fn reaction(&self, ctx: &Context<'_>, id: ID) -> AppResult<ReactionOutcomeView> {
         let viewer = viewer(ctx)?;
         let reaction_id = decode_id(REACTION_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
@@ -84,7 +84,7 @@ impl ReactionQuery {
             })
             .ok_or_else(|| not_found("reaction"))?;
         let world_first = store::discoveries_of_reactions(&mut connection, &[reaction.id]).await?;
-        ReactionOutcomeNode::from_rows(reaction, cached, world_first)
+        ReactionOutcomeNode::from_rows(reaction, cached, world_first).map(Into::into)
     }
 
     /// The viewer's reaction runs, newest first.
@@ -97,7 +97,7 @@ impl ReactionQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> AppResult<Connection<String, ReactionOutcomeNode>> {
+    ) -> AppResult<Connection<String, ReactionOutcomeView>> {
         let viewer = viewer(ctx)?;
         let limit = page_size(first)?;
         let before: Option<ReactionCursor> = after
@@ -117,13 +117,14 @@ impl ReactionQuery {
                     .cloned()
                     .collect();
                 ReactionOutcomeNode::from_rows(reaction, cached, mine)
+                    .map(ReactionOutcomeView::from)
             })
             .collect::<AppResult<Vec<_>>>()?;
         Ok(connection_from_rows(
             nodes,
             limit,
             before.is_some(),
-            |node| (node.reaction.created_at, node.reaction.id),
+            |node| (node.run.reaction.created_at, node.run.reaction.id),
         ))
     }
 

@@ -6,21 +6,34 @@ use async_graphql::{Enum, SimpleObject};
 
 use crate::reactions::engine::{self, Effect};
 
+/// Where the mix happens. The temperature given with each is the one the outcome's ΔG,
+/// equilibrium constant and spontaneity are computed at.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Environment {
-    /// Air at 25 °C and 1 atm.
+    /// Air at 25 °C (298.15 K) and 1 atm.
     #[default]
     Normal,
+    /// A vacuum at 25 °C (298.15 K).
     Vacuum,
+    /// Pure oxygen at 25 °C (298.15 K) and 1 atm.
     PureOxygen,
-    /// Argon/nitrogen at 1 atm.
+    /// Argon/nitrogen at 25 °C (298.15 K) and 1 atm.
     InertGas,
-    /// Dilute aqueous acid.
+    /// Dilute aqueous acid at 25 °C (298.15 K).
     Acidic,
-    /// Dilute aqueous alkali.
+    /// Dilute aqueous alkali at 25 °C (298.15 K).
     Basic,
-    /// A furnace: air at 800 °C.
+    /// A furnace: air at 800 °C (1073.15 K).
     HighTemperature,
+}
+
+/// What a reactant's `amount` counts.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AmountUnit {
+    #[default]
+    Moles,
+    /// Converted to moles with the chemical's molar mass.
+    Grams,
 }
 
 impl Environment {

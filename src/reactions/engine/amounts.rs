@@ -75,10 +75,13 @@ pub fn reaction_amounts(
             let available = supplied_of(species)?;
             Some((index, available / f64::from(species.coefficient.max(1))))
         })
-        .fold(None, |best: Option<(usize, f64)>, (index, extent)| match best {
-            Some((_, least)) if least <= extent => best,
-            _ => Some((index, extent)),
-        })?;
+        .fold(
+            None,
+            |best: Option<(usize, f64)>, (index, extent)| match best {
+                Some((_, least)) if least <= extent => best,
+                _ => Some((index, extent)),
+            },
+        )?;
     let reactants = outcome
         .reactants
         .iter()
@@ -174,7 +177,11 @@ mod tests {
         let amounts = reaction_amounts(&outcome, &supplied).unwrap();
         assert_eq!(amounts.limiting_reactant, "H2");
         assert_eq!(amounts.extent_mol, 1.0);
-        let oxygen = amounts.reactants.iter().find(|r| r.formula == "O2").unwrap();
+        let oxygen = amounts
+            .reactants
+            .iter()
+            .find(|r| r.formula == "O2")
+            .unwrap();
         assert_eq!((oxygen.left_mol, oxygen.limiting), (Some(1.0), false));
         assert_eq!(oxygen.left_g, Some(31.998));
         let water = &amounts.products[0];
@@ -187,10 +194,21 @@ mod tests {
         let (outcome, supplied) = run(&[("silver nitrate", Some(0.1)), ("NaCl", Some(0.05))]);
         let amounts = reaction_amounts(&outcome, &supplied).unwrap();
         assert_eq!(amounts.limiting_reactant, "NaCl");
-        let silver_chloride = amounts.products.iter().find(|p| p.formula == "AgCl").unwrap();
+        let silver_chloride = amounts
+            .products
+            .iter()
+            .find(|p| p.formula == "AgCl")
+            .unwrap();
         // 0.05 mol × 143.32 g/mol.
-        assert!((silver_chloride.grams - 7.166).abs() < 0.001, "{silver_chloride:?}");
-        let nitrate = amounts.reactants.iter().find(|r| r.formula == "AgNO3").unwrap();
+        assert!(
+            (silver_chloride.grams - 7.166).abs() < 0.001,
+            "{silver_chloride:?}"
+        );
+        let nitrate = amounts
+            .reactants
+            .iter()
+            .find(|r| r.formula == "AgNO3")
+            .unwrap();
         assert_eq!(nitrate.left_mol, Some(0.05));
     }
 
@@ -199,7 +217,11 @@ mod tests {
         let (outcome, supplied) = run(&[("methane", Some(0.5)), ("oxygen", None)]);
         let amounts = reaction_amounts(&outcome, &supplied).unwrap();
         assert_eq!(amounts.limiting_reactant, "CH4");
-        let oxygen = amounts.reactants.iter().find(|r| r.formula == "O2").unwrap();
+        let oxygen = amounts
+            .reactants
+            .iter()
+            .find(|r| r.formula == "O2")
+            .unwrap();
         assert_eq!((oxygen.supplied_mol, oxygen.consumed_mol), (None, 1.0));
         let (outcome, supplied) = run(&[("methane", None), ("oxygen", None)]);
         assert_eq!(reaction_amounts(&outcome, &supplied), None);

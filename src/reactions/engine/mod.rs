@@ -101,11 +101,11 @@ pub use formula::{parse_formula, FormulaError, ParsedFormula, MAX_FORMULA_CHARS}
 pub use model::{
     Effect, ReactantInput, ReactionClass, ReactionInput, ReactionOutcome, Species, State,
 };
+pub use net_ionic::net_ionic_equation;
 pub use predict::{assess_reaction, canonical_key, predict_reaction, Prediction};
 pub use proposal::{
     accept_proposal, ProposalRejected, ProposalVerdict, ProposedReaction, ProposedSpecies,
     MAX_PROPOSAL_EXPLANATION_CHARS,
 };
-pub use net_ionic::net_ionic_equation;
 pub use sources::Source;
 pub use spontaneity::{spontaneity, Spontaneity};

@@ -32,8 +32,8 @@ pub fn net_ionic_equation(outcome: &ReactionOutcome) -> Option<String> {
         .fold(0, |d, s| gcd(d, i128::from(s.coefficient)))
         .max(1);
     for species in reactants.iter_mut().chain(products.iter_mut()) {
-        species.coefficient = u32::try_from(i128::from(species.coefficient) / divisor)
-            .unwrap_or(species.coefficient);
+        species.coefficient =
+            u32::try_from(i128::from(species.coefficient) / divisor).unwrap_or(species.coefficient);
     }
     Some(format!(
         "{} → {}",
@@ -143,7 +143,10 @@ mod tests {
         let cases = [
             (&["AgNO3", "NaCl"][..], "Ag+(aq) + Cl-(aq) → AgCl(s)"),
             (&["HCl", "NaOH"], "H+(aq) + OH-(aq) → H2O(l)"),
-            (&["H2SO4", "Ba(OH)2"], "2 H+(aq) + SO4^2-(aq) + Ba^2+(aq) + 2 OH-(aq) → BaSO4(s) + 2 H2O(l)"),
+            (
+                &["H2SO4", "Ba(OH)2"],
+                "2 H+(aq) + SO4^2-(aq) + Ba^2+(aq) + 2 OH-(aq) → BaSO4(s) + 2 H2O(l)",
+            ),
             (&["Zn", "CuSO4"], "Zn(s) + Cu^2+(aq) → Zn^2+(aq) + Cu(s)"),
         ];
         for (mix, expected) in cases {
@@ -156,7 +159,10 @@ mod tests {
     fn weak_electrolytes_stay_molecules_and_dry_reactions_have_none() {
         let (equation, vinegar) = net(&["CH3COOH", "NaOH"], Environment::Normal);
         let vinegar = vinegar.unwrap_or_default();
-        assert!(vinegar.starts_with("CH3COOH(aq) + OH-(aq) →"), "{equation} / {vinegar}");
+        assert!(
+            vinegar.starts_with("CH3COOH(aq) + OH-(aq) →"),
+            "{equation} / {vinegar}"
+        );
         assert_eq!(net(&["methane", "oxygen"], Environment::Normal).1, None);
         assert_eq!(net(&["NaCl", "KNO3"], Environment::Normal).1, None);
     }

@@ -62,7 +62,6 @@ pub(crate) fn normalize_name(text: &str) -> String {
         .join(" ")
 }
 
-
 fn split_state_suffix(text: &str) -> (&str, Option<State>) {
     for (suffix, state) in [
         ("(aq)", State::Aqueous),
