@@ -123,9 +123,17 @@ def main():
                 try:
                     theirs = nested_formula_parser(search_chemical(cas).formula)
                 except Exception:
+                    # No formula on record for that number: only a name match can vouch for
+                    # it ("aluminium fluoride" resolves to the number of gaseous AlF).
+                    vouched = (formula, name) in CAS_OVERRIDES or by_name({cas: row}, [name, *synonyms])
+                    if not vouched:
+                        continue
                     theirs = ours
                 scale = multiple_of(ours, theirs)
-                if scale is None:
+                # A number can name another species in the table than in the identifier
+                # database (13595-82-9: AlF3 there, gaseous AlF here): no values for our
+                # state means keep looking.
+                if scale is None or not any(row[c + column] for c in ("Hf", "Gf", "S0")):
                     continue
                 matched = (row, scale)
                 break
