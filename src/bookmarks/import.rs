@@ -16,8 +16,9 @@ use crate::{
             cut_text, imported_folder, imported_tags, BookmarkImport, ImportProgress, ImportStatus,
             NewBookmark, NewBookmarkImport, SkippedItem, MAX_NOTES_CHARS, MAX_TITLE_CHARS,
         },
+        record::FileBookmark,
         store::{self, ImportOutcome},
-        transfer::{self, BookmarkFormat, FileBookmark},
+        transfer::{self, BookmarkFormat},
         url::BookmarkUrl,
     },
     config::BookmarkPolicy,
@@ -67,8 +68,8 @@ impl PreparedImport {
         NewBookmarkImport {
             id: Uuid::now_v7(),
             owner_id,
-            format: format.as_str().to_string(),
-            status: status.as_str().to_string(),
+            format,
+            status,
             total: self.total as i32,
             processed: 0,
             imported: 0,
@@ -195,7 +196,7 @@ pub async fn run_background_import(
                 store::finish_import(
                     connection,
                     import.id,
-                    ImportStatus::Completed.as_str(),
+                    ImportStatus::Completed,
                     ImportOutcome {
                         processed: prepared.total as i32,
                         imported: imported as i32,
@@ -240,7 +241,7 @@ async fn mark_failed(pool: &DbPool, import: &BookmarkImport) -> AppResult<Bookma
     store::finish_import(
         &mut connection,
         import.id,
-        ImportStatus::Failed.as_str(),
+        ImportStatus::Failed,
         ImportOutcome {
             processed: 0,
             imported: 0,

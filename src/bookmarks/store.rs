@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    bookmarks::model::{Bookmark, BookmarkChanges, BookmarkImport, NewBookmark, NewBookmarkImport},
+    bookmarks::model::{
+        Bookmark, BookmarkChanges, BookmarkImport, ImportStatus, NewBookmark, NewBookmarkImport,
+    },
     db::schema::{bookmark_imports, bookmarks, project_members},
     error::AppResult,
 };
@@ -527,7 +529,7 @@ pub struct ImportOutcome<'a> {
 pub async fn finish_import(
     connection: &mut AsyncPgConnection,
     import_id: Uuid,
-    status: &str,
+    status: ImportStatus,
     outcome: ImportOutcome<'_>,
 ) -> AppResult<BookmarkImport> {
     Ok(diesel::update(bookmark_imports::table.find(import_id))
@@ -580,7 +582,7 @@ pub async fn fail_if_abandoned(
     import: BookmarkImport,
     grace: chrono::Duration,
 ) -> AppResult<BookmarkImport> {
-    if import.status != "RUNNING" || import.created_at > Utc::now() - grace {
+    if import.status != ImportStatus::Running || import.created_at > Utc::now() - grace {
         return Ok(import);
     }
     connection
@@ -595,10 +597,10 @@ pub async fn fail_if_abandoned(
             }
             let current = find_import(connection, import.id).await?;
             match current {
-                Some(current) if current.status == "RUNNING" => finish_import(
+                Some(current) if current.status == ImportStatus::Running => finish_import(
                     connection,
                     import.id,
-                    "FAILED",
+                    ImportStatus::Failed,
                     ImportOutcome {
                         processed: 0,
                         imported: 0,

@@ -17,12 +17,12 @@ use crate::{
     auth::{
         api_keys::{self, ApiKey, ApiKeyCursor, ApiScope, NewApiKey},
         authz::{self, SessionOnly, SignedIn},
+        client::ClientInfo,
         login_throttle::{self, locked_error},
         passwords::verify_password,
         sessions::{self, RevokeReason, Session, SessionCursor},
         tokens::hash_opaque_token,
         totp::{self, SecretSealer},
-        viewer::ClientInfo,
     },
     error::{bad_input, conflict, not_found, AppError, AppResult},
     graphql::{
@@ -34,7 +34,7 @@ use crate::{
         store,
     },
     state::AppState,
-    users::api::AuthPayload,
+    users::payload::AuthPayload,
 };
 
 pub const API_KEY_TYPE: &str = "ApiKey";

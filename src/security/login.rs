@@ -13,20 +13,20 @@ use crate::{
         store as audit_store,
     },
     auth::{
+        client::ClientInfo,
         login_throttle::{self, locked_error},
         passwords::{verify_password, DECOY_HASH},
         sessions::{self, Session},
         tokens::{generate_opaque_token, hash_opaque_token},
         totp::{self, SecretSealer},
-        viewer::ClientInfo,
     },
     error::{internal, AppError, AppResult},
     graphql::ids::encode_id,
     security::store,
     state::AppState,
     users::{
-        api::{auth_payload, AuthPayload, LoginPayload},
         model::{Email, User},
+        payload::{auth_payload, AuthPayload, LoginPayload},
         store as user_store,
     },
 };
@@ -141,20 +141,12 @@ pub async fn record_failed_attempt(
     Ok(locked)
 }
 
-/// Which second factor proved the sign-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which second factor proved the sign-in; named in the audit row's details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SecondFactor {
     Totp,
     RecoveryCode,
-}
-
-impl SecondFactor {
-    fn as_str(self) -> &'static str {
-        match self {
-            SecondFactor::Totp => "totp",
-            SecondFactor::RecoveryCode => "recovery_code",
-        }
-    }
 }
 
 /// Checks `code` as the user's current TOTP code (not used before) or an unused recovery code,
@@ -217,7 +209,7 @@ async fn start_signed_in_session(
     .await?;
     let entry = AuditEntry::by_user(AuditEventKind::LoginSucceeded, user.id)
         .on_target(encode_id(SESSION_TYPE, session.id).0)
-        .with_details(json!({ "mfa": second_factor.map(SecondFactor::as_str) }));
+        .with_details(json!({ "mfa": second_factor }));
     audit_store::record(connection, client, entry).await?;
     Ok((session, refresh_token))
 }

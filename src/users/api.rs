@@ -1,11 +1,12 @@
 //! GraphQL surface of accounts: registration, login, refresh-token rotation, profile, password
 //! and platform administration. Each mutation is one transaction.
 
-use async_graphql::{connection::Connection, Context, InputObject, Object, SimpleObject, ID};
+use async_graphql::{connection::Connection, Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
-use uuid::Uuid;
 
+/// Still reachable here for the features that name users by id.
+pub use crate::users::model::USER_TYPE;
 use crate::{
     audit::{
         model::{AuditEntry, AuditEventKind},
@@ -13,11 +14,11 @@ use crate::{
     },
     auth::{
         authz::{self, PlatformGuard, PlatformPermission, SessionOnly, SignedIn},
+        client::ClientInfo,
         passwords::{check_password_policy, hash_password, verify_password},
         sessions::{self, RevokeReason, Rotation},
-        viewer::ClientInfo,
     },
-    error::{bad_input, conflict, internal, not_found, AppError, AppResult},
+    error::{bad_input, conflict, not_found, AppError, AppResult},
     graphql::{
         ids::{decode_id, encode_id},
         loaders::Loaders,
@@ -28,11 +29,10 @@ use crate::{
     state::AppState,
     users::{
         model::{DisplayName, Email, User, UserChanges},
+        payload::{auth_payload, AuthPayload, LoginPayload},
         store::{self, UserCursor},
     },
 };
-
-pub const USER_TYPE: &str = "User";
 
 #[Object(name = "User")]
 impl User {
@@ -62,60 +62,6 @@ impl User {
     }
 }
 
-/// Tokens for a new or refreshed session.
-#[derive(SimpleObject)]
-pub struct AuthPayload {
-    /// Send as `Authorization: Bearer <accessToken>`; valid until `expiresAt`.
-    access_token: String,
-    /// Single use: exchange it with `refreshSession` for a new pair. Reusing an old one ends
-    /// the session.
-    refresh_token: String,
-    expires_at: DateTime<Utc>,
-    user: User,
-}
-
-/// The answer to `login`: the tokens of a new session, or, for an account with MFA, no tokens
-/// but `mfaRequired` and a challenge to complete with `verifyMfa`.
-#[derive(SimpleObject)]
-pub struct LoginPayload {
-    /// Null when `mfaRequired`.
-    access_token: Option<String>,
-    refresh_token: Option<String>,
-    expires_at: Option<DateTime<Utc>>,
-    user: Option<User>,
-    /// True when the password was right and a second factor is needed: call `verifyMfa`.
-    mfa_required: bool,
-    /// Pass to `verifyMfa` with a code; short-lived and good for a few attempts.
-    mfa_challenge: Option<String>,
-    mfa_challenge_expires_at: Option<DateTime<Utc>>,
-}
-
-impl LoginPayload {
-    pub fn signed_in(payload: AuthPayload) -> Self {
-        LoginPayload {
-            access_token: Some(payload.access_token),
-            refresh_token: Some(payload.refresh_token),
-            expires_at: Some(payload.expires_at),
-            user: Some(payload.user),
-            mfa_required: false,
-            mfa_challenge: None,
-            mfa_challenge_expires_at: None,
-        }
-    }
-
-    pub fn awaiting_second_factor(challenge: String, expires_at: DateTime<Utc>) -> Self {
-        LoginPayload {
-            access_token: None,
-            refresh_token: None,
-            expires_at: None,
-            user: None,
-            mfa_required: true,
-            mfa_challenge: Some(challenge),
-            mfa_challenge_expires_at: Some(expires_at),
-        }
-    }
-}
-
 #[derive(InputObject)]
 pub struct RegisterInput {
     email: String,
@@ -139,24 +85,6 @@ pub struct UpdateProfileInput {
 pub struct ChangePasswordInput {
     current_password: String,
     new_password: String,
-}
-
-pub fn auth_payload(
-    state: &AppState,
-    user: User,
-    session_id: Uuid,
-    refresh_token: String,
-) -> AppResult<AuthPayload> {
-    let access = state
-        .keys
-        .issue_access_token(user.id, session_id)
-        .map_err(internal)?;
-    Ok(AuthPayload {
-        access_token: access.token,
-        refresh_token,
-        expires_at: access.expires_at,
-        user,
-    })
 }
 
 #[derive(Default)]
