@@ -20,5 +20,6 @@ pub mod state;
 pub mod tasks;
 pub mod telemetry;
 pub mod users;
+pub mod work;
 
 pub use app::Application;
