@@ -257,6 +257,14 @@ pub struct BookmarkImport {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+impl BookmarkImport {
+    /// RUNNING and older than `grace`: its instance may have stopped mid-way (a fresh import may
+    /// not have taken its lock yet). Only the import's lock can tell for sure.
+    pub fn may_be_abandoned(&self, grace: chrono::Duration) -> bool {
+        self.status == ImportStatus::Running && self.created_at <= Utc::now() - grace
+    }
+}
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = bookmark_imports)]
 pub struct NewBookmarkImport {

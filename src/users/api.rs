@@ -1,9 +1,8 @@
 //! GraphQL surface of accounts: registration, login, refresh-token rotation, profile, password
-//! and platform administration. Each mutation is one transaction.
+//! and platform administration. Each mutation is one unit of work (`work::run`).
 
 use async_graphql::{connection::Connection, Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
 
 /// Still reachable here for the features that name users by id.
 pub use crate::users::model::USER_TYPE;
@@ -32,6 +31,7 @@ use crate::{
         payload::{auth_payload, AuthPayload, LoginPayload},
         store::{self, UserCursor},
     },
+    work,
 };
 
 #[Object(name = "User")]
@@ -152,21 +152,19 @@ impl UserMutation {
         let state = AppState::from_ctx(ctx);
         let client = ClientInfo::from_ctx(ctx);
         let session_ttl = state.settings.refresh_session_ttl;
-        let mut connection = state.pool.get().await?;
-        let (user, session, refresh_token) = connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let user = store::insert_user(
-                    connection,
-                    &email,
-                    password_hash,
-                    display_name.into_inner(),
-                )
-                .await?;
-                let (session, refresh_token) =
-                    sessions::start_session(connection, user.id, &client, session_ttl).await?;
-                Ok((user, session, refresh_token))
-            })
+        let (user, session, refresh_token) = work::run(state, async |change| {
+            let user = store::insert_user(
+                &mut change.db,
+                &email,
+                password_hash,
+                display_name.into_inner(),
+            )
             .await?;
+            let (session, refresh_token) =
+                sessions::start_session(&mut change.db, user.id, &client, session_ttl).await?;
+            Ok((user, session, refresh_token))
+        })
+        .await?;
         tracing::info!(user_id = %user.id, "user registered");
         auth_payload(state, user, session.id, refresh_token)
     }
@@ -194,13 +192,11 @@ impl UserMutation {
         refresh_token: String,
     ) -> AppResult<AuthPayload> {
         let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
         // The reuse case commits its revocation, then reports the failure.
-        let rotation = connection
-            .transaction::<_, AppError, _>(async |connection| {
-                sessions::rotate_refresh_token(connection, &refresh_token).await
-            })
-            .await?;
+        let rotation = work::run(state, async |change| {
+            sessions::rotate_refresh_token(&mut change.db, &refresh_token).await
+        })
+        .await?;
         match rotation {
             Rotation::Rotated {
                 session_id,
@@ -224,12 +220,10 @@ impl UserMutation {
     async fn logout(&self, ctx: &Context<'_>) -> AppResult<bool> {
         let (_, session_id) = authz::require_session(authz::viewer(ctx))?;
         let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                sessions::revoke_session(connection, session_id, RevokeReason::Logout).await
-            })
-            .await?;
+        work::run(state, async |change| {
+            sessions::revoke_session(&mut change.db, session_id, RevokeReason::Logout).await
+        })
+        .await?;
         Ok(true)
     }
 
@@ -251,13 +245,11 @@ impl UserMutation {
             return Ok(viewer.user.clone());
         }
         let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
         let user_id = viewer.user_id();
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                store::update_user(connection, user_id, &changes).await
-            })
-            .await
+        work::run(state, async |change| {
+            store::update_user(&mut change.db, user_id, &changes).await
+        })
+        .await
     }
 
     /// Changes the password after checking the current one; every other session is ended.
@@ -280,21 +272,19 @@ impl UserMutation {
             ..UserChanges::default()
         };
         let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
         let user_id = viewer.user_id();
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let user = store::update_user(connection, user_id, &changes).await?;
-                sessions::revoke_other_sessions(
-                    connection,
-                    user_id,
-                    session_id,
-                    RevokeReason::PasswordChanged,
-                )
-                .await?;
-                Ok(user)
-            })
-            .await
+        work::run(state, async |change| {
+            let user = store::update_user(&mut change.db, user_id, &changes).await?;
+            sessions::revoke_other_sessions(
+                &mut change.db,
+                user_id,
+                session_id,
+                RevokeReason::PasswordChanged,
+            )
+            .await?;
+            Ok(user)
+        })
+        .await
     }
 
     /// Grants or removes platform administration. The platform always keeps at least one admin.
@@ -309,37 +299,35 @@ impl UserMutation {
         let actor_id = authz::require_user(authz::viewer(ctx))?.user_id();
         let client = ClientInfo::from_ctx(ctx);
         let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let admins = store::lock_admin_ids(connection).await?;
-                let target = store::find_by_id(connection, target_id)
-                    .await?
-                    .ok_or_else(|| not_found("user"))?;
-                if !is_admin && admins == [target_id] {
-                    return Err(conflict(
-                        "the last platform admin cannot be removed; make another user admin first",
-                    ));
-                }
-                if target.is_admin == is_admin {
-                    return Ok(target);
-                }
-                let changes = UserChanges {
-                    is_admin: Some(is_admin),
-                    ..UserChanges::default()
-                };
-                let kind = if is_admin {
-                    AuditEventKind::PlatformAdminGranted
-                } else {
-                    AuditEventKind::PlatformAdminRevoked
-                };
-                let entry = AuditEntry {
-                    target_user_id: Some(target_id),
-                    ..AuditEntry::by_user(kind, actor_id)
-                };
-                audit_store::record(connection, &client, entry).await?;
-                store::update_user(connection, target_id, &changes).await
-            })
-            .await
+        work::run(state, async |change| {
+            let admins = store::lock_admin_ids(&mut change.db).await?;
+            let target = store::find_by_id(&mut change.db, target_id)
+                .await?
+                .ok_or_else(|| not_found("user"))?;
+            if !is_admin && admins == [target_id] {
+                return Err(conflict(
+                    "the last platform admin cannot be removed; make another user admin first",
+                ));
+            }
+            if target.is_admin == is_admin {
+                return Ok(target);
+            }
+            let changes = UserChanges {
+                is_admin: Some(is_admin),
+                ..UserChanges::default()
+            };
+            let kind = if is_admin {
+                AuditEventKind::PlatformAdminGranted
+            } else {
+                AuditEventKind::PlatformAdminRevoked
+            };
+            let entry = AuditEntry {
+                target_user_id: Some(target_id),
+                ..AuditEntry::by_user(kind, actor_id)
+            };
+            audit_store::record(&mut change.db, &client, entry).await?;
+            store::update_user(&mut change.db, target_id, &changes).await
+        })
+        .await
     }
 }

@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Upload, ID};
 use chrono::Utc;
-use diesel_async::AsyncConnection;
 
 use super::{
     access::{conflict_with, load_with_access, parse_url, project_access, share_change, viewer},
@@ -19,10 +18,11 @@ use crate::{
         store,
         transfer::BookmarkFormat,
     },
-    error::{bad_input, internal, AppError, AppResult},
+    error::{bad_input, internal, AppResult},
     graphql::ids::decode_id,
     projects::api::PROJECT_TYPE,
     state::AppState,
+    work,
 };
 
 #[derive(InputObject)]
@@ -90,20 +90,19 @@ impl BookmarkMutation {
             favorite: input.favorite.unwrap_or(false),
             ..NewBookmark::of(viewer.user_id(), url, title, Utc::now())
         };
-        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
-        let bookmark = connection
-            .transaction::<_, AppError, _>(async |connection| {
-                if let Some(project_id) = project_id {
-                    project_access(connection, viewer, project_id)
-                        .await?
-                        .require(ProjectPermission::ShareBookmark, "project")?;
-                }
-                match store::insert(connection, &new).await? {
-                    Ok(bookmark) => Ok(bookmark),
-                    Err(existing) => Err(conflict_with(connection, existing).await?),
-                }
-            })
-            .await?;
+        let state = AppState::from_ctx(ctx);
+        let bookmark = work::run(state, async |change| {
+            if let Some(project_id) = project_id {
+                project_access(&mut change.db, viewer, project_id)
+                    .await?
+                    .require(ProjectPermission::ShareBookmark, "project")?;
+            }
+            match store::insert(&mut change.db, &new).await? {
+                Ok(bookmark) => Ok(bookmark),
+                Err(existing) => Err(conflict_with(&mut change.db, existing).await?),
+            }
+        })
+        .await?;
         Ok(BookmarkNode::new(bookmark, BookmarkAccess::Owner))
     }
 
@@ -141,36 +140,35 @@ impl BookmarkMutation {
             folder: input.folder.as_deref().map(clean_folder).transpose()?,
             favorite: input.favorite,
         };
-        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
-        let (bookmark, access) = connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let (_, access) = load_with_access(connection, viewer, bookmark_id).await?;
-                access.require(BookmarkPermission::Update)?;
-                let current = store::lock(connection, bookmark_id).await?;
-                if let Some(project_change) = changes.project_id {
-                    share_change(connection, viewer, access, project_change).await?;
+        let state = AppState::from_ctx(ctx);
+        let (bookmark, access) = work::run(state, async |change| {
+            let (_, access) = load_with_access(&mut change.db, viewer, bookmark_id).await?;
+            access.require(BookmarkPermission::Update)?;
+            let current = store::lock(&mut change.db, bookmark_id).await?;
+            if let Some(project_change) = changes.project_id {
+                share_change(&mut change.db, viewer, access, project_change).await?;
+            }
+            if let Some(normalized) = &changes.normalized_url {
+                let duplicate = store::find_duplicate(
+                    &mut change.db,
+                    current.owner_id,
+                    normalized,
+                    Some(bookmark_id),
+                )
+                .await?;
+                if let Some(existing) = duplicate {
+                    return Err(conflict_with(&mut change.db, existing).await?);
                 }
-                if let Some(normalized) = &changes.normalized_url {
-                    let duplicate = store::find_duplicate(
-                        connection,
-                        current.owner_id,
-                        normalized,
-                        Some(bookmark_id),
-                    )
-                    .await?;
-                    if let Some(existing) = duplicate {
-                        return Err(conflict_with(connection, existing).await?);
-                    }
-                }
-                if changes.is_empty() {
-                    return Ok((current, access));
-                }
-                Ok((
-                    store::update(connection, bookmark_id, &changes).await?,
-                    access,
-                ))
-            })
-            .await?;
+            }
+            if changes.is_empty() {
+                return Ok((current, access));
+            }
+            Ok((
+                store::update(&mut change.db, bookmark_id, &changes).await?,
+                access,
+            ))
+        })
+        .await?;
         Ok(BookmarkNode::new(bookmark, access))
     }
 
@@ -180,15 +178,14 @@ impl BookmarkMutation {
     async fn delete_bookmark(&self, ctx: &Context<'_>, id: ID) -> AppResult<ID> {
         let viewer = viewer(ctx)?;
         let bookmark_id = decode_id(BOOKMARK_TYPE, "id", &id)?;
-        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let (_, access) = load_with_access(connection, viewer, bookmark_id).await?;
-                access.require(BookmarkPermission::Delete)?;
-                store::lock(connection, bookmark_id).await?;
-                store::delete(connection, bookmark_id).await
-            })
-            .await?;
+        let state = AppState::from_ctx(ctx);
+        work::run(state, async |change| {
+            let (_, access) = load_with_access(&mut change.db, viewer, bookmark_id).await?;
+            access.require(BookmarkPermission::Delete)?;
+            store::lock(&mut change.db, bookmark_id).await?;
+            store::delete(&mut change.db, bookmark_id).await
+        })
+        .await?;
         Ok(id)
     }
 
@@ -215,24 +212,20 @@ impl BookmarkMutation {
         })
         .await
         .map_err(internal)??;
-        let mut connection = state.pool.get().await?;
         if prepared.total > policy.import_background_threshold {
-            let import = store::insert_import(
-                &mut connection,
-                &prepared.import_row(owner_id, format, ImportStatus::Running),
-            )
+            let running = prepared.import_row(owner_id, format, ImportStatus::Running);
+            let import = work::run(state, async |change| {
+                store::insert_import(&mut change.db, &running).await
+            })
             .await?;
             tokio::spawn(import::run_background_import(
-                state.pool.clone(),
-                state.events.clone(),
-                policy,
+                state.clone(),
                 import.clone(),
                 prepared,
             ));
             return Ok(BookmarkImportNode(import));
         }
-        let import =
-            import::import_now(&mut connection, &prepared, owner_id, format, policy).await?;
+        let import = import::import_now(state, &prepared, owner_id, format).await?;
         Ok(BookmarkImportNode(import))
     }
 }

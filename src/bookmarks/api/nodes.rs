@@ -174,7 +174,7 @@ pub struct SkippedBookmark {
     reason: UrlProblem,
 }
 
-/// An import and its report. Background imports are RUNNING until their transaction ends.
+/// An import and its report. Background imports are RUNNING until they commit or fail.
 pub struct BookmarkImportNode(pub(super) BookmarkImport);
 
 #[Object(name = "BookmarkImport")]

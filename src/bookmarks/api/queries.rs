@@ -186,8 +186,7 @@ impl BookmarkQuery {
     async fn bookmark_import(&self, ctx: &Context<'_>, id: ID) -> AppResult<BookmarkImportNode> {
         let viewer = viewer(ctx)?;
         let import_id = decode_id(BOOKMARK_IMPORT_TYPE, "id", &id)?;
-        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
-        let import = import::current_import(&mut connection, viewer, import_id).await?;
+        let import = import::current_import(AppState::from_ctx(ctx), viewer, import_id).await?;
         Ok(BookmarkImportNode(import))
     }
 

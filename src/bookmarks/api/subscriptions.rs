@@ -31,10 +31,8 @@ impl BookmarkSubscription {
         let state = AppState::from_ctx(ctx);
         // Subscribed before reading the row, so nothing published in between is missed.
         let receiver = state.events.subscribe(Topic::BookmarkImport(import_id));
-        let mut connection = state.pool.get().await?;
-        let import = import::current_import(&mut connection, viewer, import_id).await?;
-        drop(connection);
-        let watch = ImportWatch::new(state.pool.clone(), &import, receiver);
+        let import = import::current_import(state, viewer, import_id).await?;
+        let watch = ImportWatch::new(state.clone(), &import, receiver);
         Ok(futures_util::stream::unfold(watch, |mut watch| async move {
             let progress = watch.next().await?;
             Some((BookmarkImportProgress::from(&progress), watch))
