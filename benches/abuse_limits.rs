@@ -10,8 +10,8 @@ use std::{collections::HashMap, time::Instant};
 use catalyst::{
     auth::viewer::{ClientInfo, Viewer},
     config::Settings,
-    graphql::{build_schema, CatalystSchema},
     limits::OperationCharge,
+    schema::{build_schema, CatalystSchema},
     Application,
 };
 
@@ -61,7 +61,7 @@ async fn schema(mode: &str) -> anyhow::Result<CatalystSchema> {
     }
     let settings = Settings::from_vars(vars)?;
     let application = Application::build(settings).await?;
-    Ok(build_schema(Some(application.state().clone())))
+    build_schema(application.state().clone())
 }
 
 async fn run_once(schema: &CatalystSchema, query: &str) -> f64 {

@@ -11,7 +11,11 @@ use catalyst::{
     auth::authz::ProjectRole,
     db::{build_pool, StatementCounter},
     projects::{model::NewProject, store as project_store},
-    tasks::{model::NewTask, position::key_between, store as task_store},
+    tasks::{
+        model::{NewTask, TaskPriority, TaskStatus},
+        position::key_between,
+        store as task_store,
+    },
     users::{model::Email, store as user_store},
 };
 use futures_util::{SinkExt, StreamExt};
@@ -159,8 +163,8 @@ async fn seed(database_url: &str, owner_email: &str) -> anyhow::Result<Uuid> {
                         parent_id: if t % 5 == 4 { previous } else { None },
                         title: format!("Task {t}"),
                         description: String::new(),
-                        status: "TODO".into(),
-                        priority: "MEDIUM".into(),
+                        status: TaskStatus::Todo,
+                        priority: TaskPriority::Medium,
                         assignee_id: Some(members[t % members.len()]),
                         due_at: None,
                         labels: vec![],

@@ -11,11 +11,11 @@ use crate::{
     config::{SecretSource, Settings},
     db,
     events::EventBus,
-    graphql::{build_schema, persisted::PersistedDocuments},
+    graphql::persisted::PersistedDocuments,
     http,
     limits::{RateLimiter, RedisLink},
     pipelines::worker::spawn_workers,
-    reactions::predictor::ExternalPredictor,
+    schema::build_schema,
     state::{AppServices, AppState},
     telemetry::Metrics,
 };
@@ -65,13 +65,6 @@ async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, watch::Sender
         }
         None => EventBus::in_process(settings.event_buffer),
     };
-    let predictor = settings
-        .reaction_predictor
-        .clone()
-        .map(ExternalPredictor::new)
-        .transpose()
-        .context("could not set up the reaction predictor's HTTP client")?
-        .map(Arc::new);
     let redis_link = redis
         .clone()
         .map(|client| RedisLink::new(client, &settings.abuse.rate.redis_key_prefix));
@@ -87,7 +80,6 @@ async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, watch::Sender
         metrics,
         events,
         statements,
-        predictor,
         limiter: RateLimiter::new(redis_link),
         persisted,
         shutdown,
@@ -98,7 +90,7 @@ async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, watch::Sender
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let (state, shutdown_sender) = prepare(&settings).await?;
-        let schema = build_schema(Some(state.clone()));
+        let schema = build_schema(state.clone())?;
         let router = http::router(state.clone(), schema)?;
         let listener = TcpListener::bind(settings.bind_addr)
             .await

@@ -15,6 +15,7 @@ pub mod limits;
 pub mod pipelines;
 pub mod projects;
 pub mod reactions;
+pub mod schema;
 pub mod security;
 pub mod state;
 pub mod tasks;

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use catalyst::{
     app::{self, shutdown_signal, Application},
     config::Settings,
-    db, graphql, telemetry,
+    db, schema, telemetry,
 };
 
 /// Catalyst: a GraphQL backend for users, projects, tasks, reactions, bookmarks and pipelines.
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Schema = command {
-        print!("{}", graphql::schema_sdl());
+        print!("{}", schema::schema_sdl());
         return ExitCode::SUCCESS;
     }
     let settings = match Settings::from_env() {

@@ -14,7 +14,6 @@ use crate::{
     events::EventBus,
     graphql::persisted::PersistedDocuments,
     limits::limiter::RateLimiter,
-    reactions::predictor::ExternalPredictor,
     telemetry::Metrics,
 };
 
@@ -30,8 +29,6 @@ pub struct AppServices {
     pub metrics: Arc<Metrics>,
     pub events: EventBus,
     pub statements: StatementCounter,
-    /// Asked about mixtures the chemistry rules cannot decide, when REACTION_PREDICTOR_URL is set.
-    pub predictor: Option<Arc<ExternalPredictor>>,
     /// Points budgets and named limits (Redis-shared when configured).
     pub limiter: RateLimiter,
     /// Automatic persisted queries and the trusted-documents manifest.

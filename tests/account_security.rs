@@ -7,7 +7,12 @@ mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use catalyst::auth::totp::base32_decode;
-use common::{data, expect_error, ws::GraphqlWs, TestApp, TestUser, LOGIN, STRONG_PASSWORD};
+use common::{
+    data, expect_error,
+    wait::{eventually, within_one_window},
+    ws::GraphqlWs,
+    TestApp, TestUser, LOGIN, STRONG_PASSWORD,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 
@@ -67,15 +72,9 @@ fn totp(secret_base32: &str, unix_seconds: i64) -> String {
     format!("{:06}", value % 1_000_000)
 }
 
-/// Waits until at least `needed` seconds remain in the current step, so codes computed for
-/// "now" and its neighbours mean the same steps to the server a moment later.
-async fn wait_for_step_room(needed: i64) -> i64 {
-    let into_step = unix_now() % 30;
-    if 30 - into_step < needed {
-        tokio::time::sleep(Duration::from_secs((30 - into_step + 1) as u64)).await;
-    }
-    unix_now()
-}
+/// Stories that compute codes for "now" and its neighbours run inside one step, so the codes
+/// mean the same steps to the server a moment later (`within_one_window`).
+const TOTP_STEP: Duration = Duration::from_secs(30);
 
 // ---- small steps of the stories ----
 
@@ -160,196 +159,211 @@ async fn audit_kinds(app: &TestApp, admin: &TestUser, user: &TestUser) -> Vec<St
 
 #[tokio::test]
 async fn mfa_login_needs_a_code_refuses_replay_and_accepts_the_next_step() {
-    let app = TestApp::spawn().await;
-    let _admin = app.register("admin@example.com", "Admin").await;
-    let ada = app.register("ada@example.com", "Ada").await;
-    let now = wait_for_step_room(10).await;
+    within_one_window(TOTP_STEP, || async {
+        let app = TestApp::spawn().await;
+        let _admin = app.register("admin@example.com", "Admin").await;
+        let ada = app.register("ada@example.com", "Ada").await;
+        let now = unix_now();
 
-    let enrolled = app.graphql_as(&ada.access_token, ENROLL, json!({})).await;
-    let enrollment = &data(&enrolled)["enrollTotp"];
-    let secret = enrollment["secret"].as_str().unwrap().to_string();
-    assert_eq!(base32_decode(&secret).unwrap().len(), 20);
-    let uri = enrollment["otpauthUri"].as_str().unwrap();
-    assert!(
-        uri.starts_with("otpauth://totp/Catalyst:ada%40example.com?secret="),
-        "{uri}"
-    );
-    assert!(uri.contains(&format!("secret={secret}&issuer=Catalyst")));
+        let enrolled = app.graphql_as(&ada.access_token, ENROLL, json!({})).await;
+        let enrollment = &data(&enrolled)["enrollTotp"];
+        let secret = enrollment["secret"].as_str().unwrap().to_string();
+        assert_eq!(base32_decode(&secret).unwrap().len(), 20);
+        let uri = enrollment["otpauthUri"].as_str().unwrap();
+        assert!(
+            uri.starts_with("otpauth://totp/Catalyst:ada%40example.com?secret="),
+            "{uri}"
+        );
+        assert!(uri.contains(&format!("secret={secret}&issuer=Catalyst")));
 
-    let wrong = app
-        .graphql_as(&ada.access_token, CONFIRM, json!({ "code": "000000" }))
-        .await;
-    assert_eq!(
-        expect_error(&wrong, "BAD_USER_INPUT")["extensions"]["field"],
-        "code"
-    );
-    let confirmed = app
-        .graphql_as(
-            &ada.access_token,
-            CONFIRM,
-            json!({ "code": totp(&secret, now) }),
-        )
-        .await;
-    let codes = data(&confirmed)["confirmTotp"]["recoveryCodes"]
-        .as_array()
-        .unwrap()
-        .clone();
-    assert_eq!(codes.len(), 10);
+        let wrong = app
+            .graphql_as(&ada.access_token, CONFIRM, json!({ "code": "000000" }))
+            .await;
+        assert_eq!(
+            expect_error(&wrong, "BAD_USER_INPUT")["extensions"]["field"],
+            "code"
+        );
+        let confirmed = app
+            .graphql_as(
+                &ada.access_token,
+                CONFIRM,
+                json!({ "code": totp(&secret, now) }),
+            )
+            .await;
+        let codes = data(&confirmed)["confirmTotp"]["recoveryCodes"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(codes.len(), 10);
 
-    // The password alone no longer signs in.
-    let challenge = mfa_challenge(&app, "ada@example.com").await;
-    let wrong_code = verify(&app, &challenge, "123456").await;
-    expect_error(&wrong_code, "UNAUTHENTICATED");
-    // The code that confirmed enrollment was used: replaying it is refused.
-    let replay = verify(&app, &challenge, &totp(&secret, now)).await;
-    expect_error(&replay, "UNAUTHENTICATED");
-    // The next step's code (a phone clock one step ahead) is accepted.
-    let ahead = totp(&secret, now + 30);
-    let signed_in = verify(&app, &challenge, &ahead).await;
-    let payload = &data(&signed_in)["verifyMfa"];
-    assert_eq!(payload["user"]["email"], "ada@example.com");
-    assert!(payload["refreshToken"].as_str().unwrap().starts_with("rt_"));
-    let me = app
-        .graphql_as(payload["accessToken"].as_str().unwrap(), ME, json!({}))
-        .await;
-    assert_eq!(data(&me)["me"]["email"], "ada@example.com");
+        // The password alone no longer signs in.
+        let challenge = mfa_challenge(&app, "ada@example.com").await;
+        let wrong_code = verify(&app, &challenge, "123456").await;
+        expect_error(&wrong_code, "UNAUTHENTICATED");
+        // The code that confirmed enrollment was used: replaying it is refused.
+        let replay = verify(&app, &challenge, &totp(&secret, now)).await;
+        expect_error(&replay, "UNAUTHENTICATED");
+        // The next step's code (a phone clock one step ahead) is accepted.
+        let ahead = totp(&secret, now + 30);
+        let signed_in = verify(&app, &challenge, &ahead).await;
+        let payload = &data(&signed_in)["verifyMfa"];
+        assert_eq!(payload["user"]["email"], "ada@example.com");
+        assert!(payload["refreshToken"].as_str().unwrap().starts_with("rt_"));
+        let me = app
+            .graphql_as(payload["accessToken"].as_str().unwrap(), ME, json!({}))
+            .await;
+        assert_eq!(data(&me)["me"]["email"], "ada@example.com");
 
-    // A challenge is spent once it succeeded; that code cannot sign in again either.
-    let spent = verify(&app, &challenge, &totp(&secret, now + 30)).await;
-    expect_error(&spent, "UNAUTHENTICATED");
-    let second = mfa_challenge(&app, "ada@example.com").await;
-    let replayed_elsewhere = verify(&app, &second, &ahead).await;
-    expect_error(&replayed_elsewhere, "UNAUTHENTICATED");
-    let made_up = verify(&app, "mfa_made_up", &ahead).await;
-    expect_error(&made_up, "UNAUTHENTICATED");
+        // A challenge is spent once it succeeded; that code cannot sign in again either.
+        let spent = verify(&app, &challenge, &totp(&secret, now + 30)).await;
+        expect_error(&spent, "UNAUTHENTICATED");
+        let second = mfa_challenge(&app, "ada@example.com").await;
+        let replayed_elsewhere = verify(&app, &second, &ahead).await;
+        expect_error(&replayed_elsewhere, "UNAUTHENTICATED");
+        let made_up = verify(&app, "mfa_made_up", &ahead).await;
+        expect_error(&made_up, "UNAUTHENTICATED");
 
-    // Once on, enrollment cannot restart (and so the secret is never handed out again).
-    let again = app.graphql_as(&ada.access_token, ENROLL, json!({})).await;
-    expect_error(&again, "CONFLICT");
+        // Once on, enrollment cannot restart (and so the secret is never handed out again).
+        let again = app.graphql_as(&ada.access_token, ENROLL, json!({})).await;
+        expect_error(&again, "CONFLICT");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_code_one_step_behind_is_accepted_but_two_steps_away_is_not() {
-    let app = TestApp::spawn().await;
-    let ada = app.register("ada@example.com", "Ada").await;
-    let now = wait_for_step_room(10).await;
-    // Confirming with the previous step's code: a phone clock one step behind.
-    let (secret, _) = enroll_and_confirm(&app, &ada, now - 30).await;
+    within_one_window(TOTP_STEP, || async {
+        let app = TestApp::spawn().await;
+        let ada = app.register("ada@example.com", "Ada").await;
+        let now = unix_now();
+        // Confirming with the previous step's code: a phone clock one step behind.
+        let (secret, _) = enroll_and_confirm(&app, &ada, now - 30).await;
 
-    let challenge = mfa_challenge(&app, "ada@example.com").await;
-    let too_far_ahead = verify(&app, &challenge, &totp(&secret, now + 60)).await;
-    expect_error(&too_far_ahead, "UNAUTHENTICATED");
-    let too_far_behind = verify(&app, &challenge, &totp(&secret, now - 60)).await;
-    expect_error(&too_far_behind, "UNAUTHENTICATED");
-    let current = verify(&app, &challenge, &totp(&secret, now)).await;
-    assert_eq!(
-        data(&current)["verifyMfa"]["user"]["email"],
-        "ada@example.com"
-    );
+        let challenge = mfa_challenge(&app, "ada@example.com").await;
+        let too_far_ahead = verify(&app, &challenge, &totp(&secret, now + 60)).await;
+        expect_error(&too_far_ahead, "UNAUTHENTICATED");
+        let too_far_behind = verify(&app, &challenge, &totp(&secret, now - 60)).await;
+        expect_error(&too_far_behind, "UNAUTHENTICATED");
+        let current = verify(&app, &challenge, &totp(&secret, now)).await;
+        assert_eq!(
+            data(&current)["verifyMfa"]["user"]["email"],
+            "ada@example.com"
+        );
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn each_recovery_code_signs_in_once() {
-    let app = TestApp::spawn().await;
-    let _admin = app.register("admin@example.com", "Admin").await;
-    let ada = app.register("ada@example.com", "Ada").await;
-    let now = wait_for_step_room(5).await;
-    let (_, codes) = enroll_and_confirm(&app, &ada, now).await;
-    assert!(codes.iter().all(|code| code.len() == 19), "{codes:?}");
+    within_one_window(TOTP_STEP, || async {
+        let app = TestApp::spawn().await;
+        let _admin = app.register("admin@example.com", "Admin").await;
+        let ada = app.register("ada@example.com", "Ada").await;
+        let now = unix_now();
+        let (_, codes) = enroll_and_confirm(&app, &ada, now).await;
+        assert!(codes.iter().all(|code| code.len() == 19), "{codes:?}");
 
-    let challenge = mfa_challenge(&app, "ada@example.com").await;
-    let first = verify(&app, &challenge, &codes[0]).await;
-    assert_eq!(
-        data(&first)["verifyMfa"]["user"]["email"],
-        "ada@example.com"
-    );
+        let challenge = mfa_challenge(&app, "ada@example.com").await;
+        let first = verify(&app, &challenge, &codes[0]).await;
+        assert_eq!(
+            data(&first)["verifyMfa"]["user"]["email"],
+            "ada@example.com"
+        );
 
-    let challenge = mfa_challenge(&app, "ada@example.com").await;
-    let reused = verify(&app, &challenge, &codes[0]).await;
-    expect_error(&reused, "UNAUTHENTICATED");
-    // Typed sloppily (lower case, spaces instead of dashes), another code still works.
-    let sloppy = codes[1].to_lowercase().replace('-', " ");
-    let second = verify(&app, &challenge, &sloppy).await;
-    assert_eq!(
-        data(&second)["verifyMfa"]["user"]["email"],
-        "ada@example.com"
-    );
+        let challenge = mfa_challenge(&app, "ada@example.com").await;
+        let reused = verify(&app, &challenge, &codes[0]).await;
+        expect_error(&reused, "UNAUTHENTICATED");
+        // Typed sloppily (lower case, spaces instead of dashes), another code still works.
+        let sloppy = codes[1].to_lowercase().replace('-', " ");
+        let second = verify(&app, &challenge, &sloppy).await;
+        assert_eq!(
+            data(&second)["verifyMfa"]["user"]["email"],
+            "ada@example.com"
+        );
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn disabling_mfa_needs_the_password_and_a_fresh_code() {
-    let app = TestApp::spawn().await;
-    let admin = app.register("admin@example.com", "Admin").await;
-    let ada = app.register("ada@example.com", "Ada").await;
-    let now = wait_for_step_room(10).await;
-    let (secret, _) = enroll_and_confirm(&app, &ada, now).await;
+    within_one_window(TOTP_STEP, || async {
+        let app = TestApp::spawn().await;
+        let admin = app.register("admin@example.com", "Admin").await;
+        let ada = app.register("ada@example.com", "Ada").await;
+        let now = unix_now();
+        let (secret, _) = enroll_and_confirm(&app, &ada, now).await;
 
-    let bad_password = app
-        .graphql_as(
-            &ada.access_token,
-            DISABLE,
-            json!({ "password": "not my password", "code": totp(&secret, now + 30) }),
-        )
-        .await;
-    assert_eq!(
-        expect_error(&bad_password, "BAD_USER_INPUT")["extensions"]["field"],
-        "password"
-    );
-    let replayed = app
-        .graphql_as(
-            &ada.access_token,
-            DISABLE,
-            json!({ "password": STRONG_PASSWORD, "code": totp(&secret, now) }),
-        )
-        .await;
-    assert_eq!(
-        expect_error(&replayed, "BAD_USER_INPUT")["extensions"]["field"],
-        "code"
-    );
-    let disabled = app
-        .graphql_as(
-            &ada.access_token,
-            DISABLE,
-            json!({ "password": STRONG_PASSWORD, "code": totp(&secret, now + 30) }),
-        )
-        .await;
-    assert_eq!(data(&disabled)["disableTotp"], true);
+        let bad_password = app
+            .graphql_as(
+                &ada.access_token,
+                DISABLE,
+                json!({ "password": "not my password", "code": totp(&secret, now + 30) }),
+            )
+            .await;
+        assert_eq!(
+            expect_error(&bad_password, "BAD_USER_INPUT")["extensions"]["field"],
+            "password"
+        );
+        let replayed = app
+            .graphql_as(
+                &ada.access_token,
+                DISABLE,
+                json!({ "password": STRONG_PASSWORD, "code": totp(&secret, now) }),
+            )
+            .await;
+        assert_eq!(
+            expect_error(&replayed, "BAD_USER_INPUT")["extensions"]["field"],
+            "code"
+        );
+        let disabled = app
+            .graphql_as(
+                &ada.access_token,
+                DISABLE,
+                json!({ "password": STRONG_PASSWORD, "code": totp(&secret, now + 30) }),
+            )
+            .await;
+        assert_eq!(data(&disabled)["disableTotp"], true);
 
-    let login = login_with(&app, "ada@example.com", STRONG_PASSWORD).await;
-    assert_eq!(data(&login)["login"]["mfaRequired"], false);
-    assert!(data(&login)["login"]["accessToken"].is_string());
-    let kinds = audit_kinds(&app, &admin, &ada).await;
-    assert!(kinds.contains(&"MFA_ENROLLED".to_string()), "{kinds:?}");
-    assert!(kinds.contains(&"MFA_DISABLED".to_string()), "{kinds:?}");
-    // The wrong code counted as a failed attempt against the account's lock.
-    assert!(kinds.contains(&"LOGIN_FAILED".to_string()), "{kinds:?}");
+        let login = login_with(&app, "ada@example.com", STRONG_PASSWORD).await;
+        assert_eq!(data(&login)["login"]["mfaRequired"], false);
+        assert!(data(&login)["login"]["accessToken"].is_string());
+        let kinds = audit_kinds(&app, &admin, &ada).await;
+        assert!(kinds.contains(&"MFA_ENROLLED".to_string()), "{kinds:?}");
+        assert!(kinds.contains(&"MFA_DISABLED".to_string()), "{kinds:?}");
+        // The wrong code counted as a failed attempt against the account's lock.
+        assert!(kinds.contains(&"LOGIN_FAILED".to_string()), "{kinds:?}");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn totp_secrets_are_stored_encrypted() {
-    let app = TestApp::spawn().await;
-    let ada = app.register("ada@example.com", "Ada").await;
-    let now = wait_for_step_room(5).await;
-    let (secret, _) = enroll_and_confirm(&app, &ada, now).await;
-    let raw = base32_decode(&secret).unwrap();
+    within_one_window(TOTP_STEP, || async {
+        let app = TestApp::spawn().await;
+        let ada = app.register("ada@example.com", "Ada").await;
+        let now = unix_now();
+        let (secret, _) = enroll_and_confirm(&app, &ada, now).await;
+        let raw = base32_decode(&secret).unwrap();
 
-    #[derive(diesel::QueryableByName)]
-    struct Stored {
-        #[diesel(sql_type = diesel::sql_types::Bytea)]
-        secret_encrypted: Vec<u8>,
-    }
-    let mut connection = AsyncPgConnection::establish(&app.database_url)
-        .await
-        .expect("the test database accepts connections");
-    let stored: Stored = diesel::sql_query("SELECT secret_encrypted FROM totp_credentials")
-        .get_result(&mut connection)
-        .await
-        .expect("one credential");
-    assert!(stored.secret_encrypted.len() > raw.len());
-    assert!(!stored
-        .secret_encrypted
-        .windows(raw.len())
-        .any(|window| window == raw.as_slice()));
+        #[derive(diesel::QueryableByName)]
+        struct Stored {
+            #[diesel(sql_type = diesel::sql_types::Bytea)]
+            secret_encrypted: Vec<u8>,
+        }
+        let mut connection = AsyncPgConnection::establish(&app.database_url)
+            .await
+            .expect("the test database accepts connections");
+        let stored: Stored = diesel::sql_query("SELECT secret_encrypted FROM totp_credentials")
+            .get_result(&mut connection)
+            .await
+            .expect("one credential");
+        assert!(stored.secret_encrypted.len() > raw.len());
+        assert!(!stored
+            .secret_encrypted
+            .windows(raw.len())
+            .any(|window| window == raw.as_slice()));
+    })
+    .await;
 }
 
 // ---- sessions ----
@@ -620,8 +634,20 @@ async fn keys_show_their_secret_once_record_last_use_and_stop_when_revoked_or_ex
         .unwrap()
         .to_string();
     data(&app.graphql_as(&expiring_secret, ME, json!({})).await);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let expired = app.graphql_as(&expiring_secret, ME, json!({})).await;
+    // Asked until it is refused: accepted until its expiry (and a moment of clock and
+    // request time past it), refused from then on.
+    let expired = eventually("the key to expire", Duration::from_secs(5), || async {
+        let answer = app.graphql_as(&expiring_secret, ME, json!({})).await;
+        if answer.get("errors").is_some() {
+            return Some(answer);
+        }
+        assert!(
+            chrono::Utc::now() < soon + chrono::Duration::milliseconds(500),
+            "the key still works after its expiry: {answer}"
+        );
+        None
+    })
+    .await;
     expect_error(&expired, "UNAUTHENTICATED");
 
     let past = app
@@ -796,8 +822,17 @@ async fn five_failed_logins_lock_the_account_until_the_lock_ends_and_success_res
     let right_but_locked = login_with(&app, "ada@example.com", STRONG_PASSWORD).await;
     expect_error(&right_but_locked, "RATE_LIMITED");
 
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    data(&login_with(&app, "ada@example.com", STRONG_PASSWORD).await);
+    // The lock ends on its own after LOGIN_LOCKOUT_SECONDS: until then the right password is
+    // still refused as locked, and then it signs in.
+    let unlocked = eventually("the lock to end", Duration::from_secs(4), || async {
+        let answer = login_with(&app, "ada@example.com", STRONG_PASSWORD).await;
+        match common::error_code(&answer) {
+            Some("RATE_LIMITED") => None,
+            _ => Some(answer),
+        }
+    })
+    .await;
+    data(&unlocked);
     let kinds = audit_kinds(&app, &admin, &ada).await;
     assert_eq!(
         kinds
@@ -819,17 +854,20 @@ async fn five_failed_logins_lock_the_account_until_the_lock_ends_and_success_res
 
 #[tokio::test]
 async fn wrong_mfa_codes_count_towards_the_account_lock() {
-    let app = TestApp::spawn().await;
-    let ada = app.register("ada@example.com", "Ada").await;
-    let now = wait_for_step_room(5).await;
-    let (secret, _) = enroll_and_confirm(&app, &ada, now).await;
-    let challenge = mfa_challenge(&app, "ada@example.com").await;
-    for _ in 0..4 {
-        expect_error(&verify(&app, &challenge, "000000").await, "UNAUTHENTICATED");
-    }
-    expect_error(&verify(&app, &challenge, "000000").await, "RATE_LIMITED");
-    let right_code = verify(&app, &challenge, &totp(&secret, now + 30)).await;
-    expect_error(&right_code, "UNAUTHENTICATED");
-    let password = login_with(&app, "ada@example.com", STRONG_PASSWORD).await;
-    expect_error(&password, "RATE_LIMITED");
+    within_one_window(TOTP_STEP, || async {
+        let app = TestApp::spawn().await;
+        let ada = app.register("ada@example.com", "Ada").await;
+        let now = unix_now();
+        let (secret, _) = enroll_and_confirm(&app, &ada, now).await;
+        let challenge = mfa_challenge(&app, "ada@example.com").await;
+        for _ in 0..4 {
+            expect_error(&verify(&app, &challenge, "000000").await, "UNAUTHENTICATED");
+        }
+        expect_error(&verify(&app, &challenge, "000000").await, "RATE_LIMITED");
+        let right_code = verify(&app, &challenge, &totp(&secret, now + 30)).await;
+        expect_error(&right_code, "UNAUTHENTICATED");
+        let password = login_with(&app, "ada@example.com", STRONG_PASSWORD).await;
+        expect_error(&password, "RATE_LIMITED");
+    })
+    .await;
 }

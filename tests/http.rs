@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{data, expect_error, TestApp};
+use std::time::Duration;
+
+use common::{data, expect_error, sample, wait::eventually, ws::GraphqlWs, TestApp};
 use serde_json::{json, Value};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -325,6 +327,58 @@ async fn metrics_expose_http_graphql_pool_and_websocket_figures() {
             "missing {expected} in:\n{metrics}"
         );
     }
+
+    // WebSockets: the open-connections gauge follows a socket that opens, runs a subscription
+    // and closes, and the upgrade is counted as a 101 on /graphql.
+    const OPEN: &str = "websocket_connections_open";
+    let open = |metrics: &str| sample(metrics, OPEN).unwrap_or(0.0);
+    assert_eq!(open(&metrics), 0.0, "{metrics}");
+    let ada = app.register("ada@example.com", "Ada").await;
+    let mut socket = GraphqlWs::connect(
+        &app.ws_url(),
+        json!({ "authorization": format!("Bearer {}", ada.access_token) }),
+    )
+    .await
+    .expect("the token is accepted");
+    let metrics = app.metrics().await;
+    assert_eq!(open(&metrics), 1.0, "{metrics}");
+    let upgrades = |metrics: &str| {
+        metrics
+            .lines()
+            .filter(|line| line.starts_with("http_requests_total{"))
+            .filter(|line| line.contains("route=\"/graphql\"") && line.contains("status=\"101\""))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>()
+    };
+    assert_eq!(upgrades(&metrics), 1.0, "{metrics}");
+
+    socket
+        .subscribe(
+            "clock",
+            "subscription { serverTime(intervalMs: 100) }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(socket.next_message().await["type"], "next");
+    // One connection, however many operations it runs.
+    let metrics = app.metrics().await;
+    assert_eq!(open(&metrics), 1.0, "{metrics}");
+
+    socket.close().await;
+    // The server counts the socket closed once its side of the connection has wound down.
+    eventually(
+        "the socket to be counted closed",
+        Duration::from_secs(10),
+        || async {
+            let metrics = app.metrics().await;
+            match open(&metrics) {
+                0.0 => Ok(()),
+                still => Err(format!("{OPEN} is {still}")),
+            }
+        },
+    )
+    .await;
+    assert_eq!(upgrades(&app.metrics().await), 1.0);
 }
 
 #[tokio::test]

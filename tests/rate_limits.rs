@@ -7,7 +7,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{data, expect_error, redis::PrivateRedis, TestApp};
+use common::{
+    data, expect_error,
+    redis::PrivateRedis,
+    wait::{eventually, within_one_window},
+    TestApp,
+};
 use serde_json::{json, Value};
 
 const RATE_LIMIT: &str = "{ rateLimit { limit cost remaining resetAt } }";
@@ -117,19 +122,16 @@ async fn over_budget_is_429_with_retry_after_and_other_viewers_are_unaffected() 
     assert_eq!(status, 429);
 }
 
-/// Named limits count per wall-clock minute; starting late in one would let the count reset
-/// halfway through the test.
-async fn wait_for_a_fresh_minute() {
-    use chrono::Timelike;
-    let second = chrono::Utc::now().second();
-    if second > 40 {
-        tokio::time::sleep(Duration::from_secs(u64::from(61 - second))).await;
-    }
-}
+/// Named limits count per wall-clock minute, aligned to the epoch; a story that crossed into
+/// the next minute would see its counts reset halfway (`within_one_window`).
+const NAMED_LIMIT_WINDOW: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn named_limits_cap_register_login_and_predict_reaction() {
-    wait_for_a_fresh_minute().await;
+    within_one_window(NAMED_LIMIT_WINDOW, named_limits_story).await;
+}
+
+async fn named_limits_story() {
     let app = TestApp::builder()
         .env("RATE_LIMIT_REGISTER_PER_MINUTE", "5")
         .env("RATE_LIMIT_LOGIN_PER_MINUTE", "10")
@@ -231,7 +233,51 @@ async fn two_instances_share_one_budget_through_redis_and_an_outage_falls_back_i
     // alternating between them admits one budget in total; an instance still on its
     // exhausted in-process counter would refuse at once.
     redis.restart();
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for instance in [&instance_a, &instance_b] {
+        counting_in_redis(&redis.url(), &prefix, instance).await;
+    }
     let after = spend_until_refused(&[&instance_a, &instance_b], &user.access_token, 30).await;
     assert_eq!(after, 10);
+}
+
+/// Waits until `instance` charges its budgets in Redis again (after an outage it leaves Redis
+/// alone for a moment before trying it): an anonymous request to it must raise the anonymous
+/// counter there. Anonymous requests spend their address's budget, none of the user's.
+async fn counting_in_redis(redis_url: &str, prefix: &str, instance: &TestApp) {
+    let client = redis::Client::open(redis_url).expect("a valid Redis url");
+    eventually(
+        "the instance to count in Redis again",
+        Duration::from_secs(10),
+        || async {
+            let mut connection = client.get_multiplexed_async_connection().await.ok()?;
+            let before = anonymous_points(&mut connection, prefix).await?;
+            let (status, _, _) = post(instance, None, "{ __typename }").await;
+            assert_eq!(status, 200);
+            let after = anonymous_points(&mut connection, prefix).await?;
+            (after > before).then_some(())
+        },
+    )
+    .await;
+}
+
+/// What anonymous requests have spent in Redis, over every window counted there.
+async fn anonymous_points(
+    connection: &mut redis::aio::MultiplexedConnection,
+    prefix: &str,
+) -> Option<u64> {
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}rl:points:ip:*"))
+        .query_async(connection)
+        .await
+        .ok()?;
+    let mut spent = 0;
+    for key in keys {
+        let points: Option<u64> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(connection)
+            .await
+            .ok()?;
+        spent += points.unwrap_or(0);
+    }
+    Some(spent)
 }

@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::time::Duration;
-
+use catalyst::events::bus::Topic;
 use common::{data, expect_error, ws::GraphqlWs, TestApp};
 use serde_json::{json, Value};
 
@@ -221,7 +220,8 @@ async fn world_firsts_are_announced_live_to_every_player() {
             json!({}),
         )
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The feed is live from the moment its stream listens on the bus.
+    app.wait_for_subscribers(Topic::Discoveries, 1).await;
     data(
         &app.graphql_as(&player.access_token, PREDICT, mix(&["H2", "O2"]))
             .await,

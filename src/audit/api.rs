@@ -12,7 +12,6 @@ use crate::{
     error::AppResult,
     graphql::{
         ids::decode_id,
-        loaders::Loaders,
         pagination::{connection_from_rows, page_request},
     },
     state::AppState,
@@ -31,12 +30,12 @@ impl AuditRecord {
 
     /// Who did it; null for anonymous attempts (a failed login) or deleted accounts.
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        Loaders::from_ctx(ctx).user(self.actor_id).await
+        crate::users::loaders::user(ctx, self.actor_id).await
     }
 
     /// The account affected.
     async fn target_user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        Loaders::from_ctx(ctx).user(self.target_user_id).await
+        crate::users::loaders::user(ctx, self.target_user_id).await
     }
 
     /// What was acted on besides the account: `Session:<id>`, `ApiKey:<id>`, `Project:<id>`,

@@ -49,12 +49,16 @@ pub enum ApiScope {
     Write,
     /// Running pipelines.
     Execute,
+    /// Reading the schema by introspection where `INTROSPECTION=admins` (codegen, schema
+    /// checks in CI); it counts only on a platform admin's key.
+    Schema,
 }
 
 crate::stored_as_text!(ApiScope {
     Read => "READ",
     Write => "WRITE",
     Execute => "EXECUTE",
+    Schema => "SCHEMA",
 });
 
 /// A key's scopes as its row holds them (a text array). Unlike a single stored enum, a name this

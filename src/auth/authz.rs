@@ -32,7 +32,23 @@ impl PlatformPermission {
 }
 
 /// A member's role in a project, strongest first: each role can do everything the ones below it can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, async_graphql::Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    async_graphql::Enum,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ProjectRole {
     Viewer,
     Executor,
@@ -41,28 +57,13 @@ pub enum ProjectRole {
     Owner,
 }
 
-impl ProjectRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProjectRole::Owner => "OWNER",
-            ProjectRole::Admin => "ADMIN",
-            ProjectRole::Editor => "EDITOR",
-            ProjectRole::Executor => "EXECUTOR",
-            ProjectRole::Viewer => "VIEWER",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<ProjectRole> {
-        Some(match stored {
-            "OWNER" => ProjectRole::Owner,
-            "ADMIN" => ProjectRole::Admin,
-            "EDITOR" => ProjectRole::Editor,
-            "EXECUTOR" => ProjectRole::Executor,
-            "VIEWER" => ProjectRole::Viewer,
-            _ => return None,
-        })
-    }
-}
+crate::stored_as_text!(ProjectRole {
+    Owner => "OWNER",
+    Admin => "ADMIN",
+    Editor => "EDITOR",
+    Executor => "EXECUTOR",
+    Viewer => "VIEWER",
+});
 
 /// Actions inside one project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,8 +141,8 @@ impl ProjectAccess {
             Some(_) if self.allows(permission) => Ok(()),
             Some(role) => Err(forbidden(format!(
                 "your role {} in this project does not allow this; it needs {} or above",
-                role.as_str(),
-                permission.minimum_role().as_str()
+                role.stored_name(),
+                permission.minimum_role().stored_name()
             ))),
         }
     }
@@ -172,8 +173,8 @@ impl ProjectAccess {
         } else {
             Err(forbidden(format!(
                 "your role {} can manage members up to {} only",
-                actor.as_str(),
-                ceiling.as_str()
+                actor.stored_name(),
+                ceiling.stored_name()
             )))
         }
     }
@@ -232,6 +233,11 @@ impl BookmarkAccess {
             }
         }
     }
+}
+
+/// The request's signed-in viewer; anonymous viewers get `UNAUTHENTICATED`.
+pub fn signed_in<'a>(ctx: &Context<'a>) -> AppResult<&'a AuthenticatedUser> {
+    require_user(viewer(ctx))
 }
 
 /// The viewer must be signed in; anonymous viewers get `UNAUTHENTICATED`.

@@ -8,6 +8,7 @@ pub mod authz;
 pub mod client;
 pub mod login_throttle;
 pub mod passwords;
+pub mod project_roles;
 pub mod sessions;
 pub mod tokens;
 pub mod totp;

@@ -2,7 +2,7 @@
 //! one transaction (at once, or in the background with progress on the event bus), and telling a
 //! running background import from one abandoned by a stopped instance. Knows nothing of GraphQL.
 
-use std::{collections::HashSet, io::Read, sync::Arc};
+use std::{collections::HashSet, io::Read};
 
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
@@ -23,7 +23,7 @@ use crate::{
     },
     config::BookmarkPolicy,
     error::{bad_input, not_found, AppResult},
-    events::{bus::BusMessage, BusEvent},
+    events::{bus::BusMessage, BusEvent, EventBus, Topic},
     state::AppState,
     work,
 };
@@ -201,9 +201,7 @@ pub async fn run_background_import(
         let announce = |done: usize| {
             let mut update = progress.clone();
             update.processed = (set_aside + done) as i32;
-            state
-                .events
-                .publish(BusEvent::BookmarkImportProgress(Arc::new(update)));
+            announce_progress(&state.events, &update);
         };
         let imported = insert_batches(&mut change.db, &prepared.rows, policy, announce).await?;
         let duplicates = prepared.total - prepared.skipped.len() - imported;
@@ -230,19 +228,13 @@ pub async fn run_background_import(
                 Ok(failed) => failed,
                 Err(_) => {
                     progress.status = ImportStatus::Failed;
-                    state
-                        .events
-                        .publish(BusEvent::BookmarkImportProgress(Arc::new(progress)));
+                    announce_progress(&state.events, &progress);
                     return;
                 }
             }
         }
     };
-    state
-        .events
-        .publish(BusEvent::BookmarkImportProgress(Arc::new(
-            ImportProgress::of(&finished),
-        )));
+    announce_progress(&state.events, &ImportProgress::of(&finished));
     let settled = async {
         let mut connection = state.pool.get().await?;
         store::settle_after_bulk_import(&mut connection).await
@@ -316,8 +308,8 @@ impl ImportWatch {
             };
             match received {
                 Ok(BusMessage::Event(event)) => {
-                    if let BusEvent::BookmarkImportProgress(progress) = event.as_ref() {
-                        return Some(progress.as_ref().clone());
+                    if let Some(progress) = event.decode_notice::<ImportProgress>() {
+                        return Some(progress);
                     }
                 }
                 // Updates may have been missed: the row has the truth once the import is done.
@@ -361,6 +353,14 @@ pub async fn import_now(
         store::insert_import(&mut change.db, &row).await
     })
     .await
+}
+
+/// Tells the import's followers on every instance how far it got.
+fn announce_progress(events: &EventBus, progress: &ImportProgress) {
+    match BusEvent::notice(Topic::BookmarkImport(progress.import_id), progress) {
+        Ok(notice) => events.publish(notice),
+        Err(error) => tracing::error!(%error, "import progress could not be announced"),
+    }
 }
 
 #[cfg(test)]

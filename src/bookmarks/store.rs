@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
+    auth::authz::ProjectRole,
     bookmarks::model::{
         Bookmark, BookmarkChanges, BookmarkImport, ImportStatus, NewBookmark, NewBookmarkImport,
     },
@@ -99,7 +100,7 @@ pub async fn find_with_viewer_role(
     connection: &mut AsyncPgConnection,
     bookmark_id: Uuid,
     viewer_id: Uuid,
-) -> AppResult<Option<(Bookmark, Option<String>)>> {
+) -> AppResult<Option<(Bookmark, Option<ProjectRole>)>> {
     Ok(bookmarks::table
         .left_join(
             project_members::table.on(project_members::project_id

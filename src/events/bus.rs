@@ -38,8 +38,13 @@ pub enum BusEvent {
     ProjectDeleted {
         project_id: Uuid,
     },
-    Discovery(Arc<crate::reactions::model::Discovery>),
-    BookmarkImportProgress(Arc<crate::bookmarks::model::ImportProgress>),
+    /// A feature's notice on one of its own topics (a discovery, an import's progress), as
+    /// JSON: the feature that publishes it reads it back (`BusEvent::notice`, `decode_notice`),
+    /// so the bus carries it without knowing its type.
+    Notice {
+        topic: Topic,
+        body: Arc<serde_json::Value>,
+    },
     /// A run's progress event `seq` was committed, or its cancellation was requested: readers
     /// fetch from the run's event table, so a lost or reordered notice loses nothing.
     PipelineRunChanged {
@@ -57,11 +62,28 @@ impl BusEvent {
         match self {
             BusEvent::Activity(event) => Topic::Project(event.project_id),
             BusEvent::ProjectDeleted { project_id } => Topic::Project(*project_id),
-            BusEvent::Discovery(_) => Topic::Discoveries,
-            BusEvent::BookmarkImportProgress(progress) => Topic::BookmarkImport(progress.import_id),
+            BusEvent::Notice { topic, .. } => *topic,
             BusEvent::PipelineRunChanged { run_id } => Topic::PipelineRun(*run_id),
             BusEvent::PipelineRunQueued => Topic::PipelineQueue,
             BusEvent::PipelineRunCancelRequested { run_id } => Topic::PipelineRun(*run_id),
+        }
+    }
+}
+
+impl BusEvent {
+    /// A notice of `body` on `topic`.
+    pub fn notice<T: Serialize>(topic: Topic, body: &T) -> Result<BusEvent, serde_json::Error> {
+        Ok(BusEvent::Notice {
+            topic,
+            body: Arc::new(serde_json::to_value(body)?),
+        })
+    }
+
+    /// The notice's body as `T`; `None` for other events or a body of another shape.
+    pub fn decode_notice<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        match self {
+            BusEvent::Notice { body, .. } => T::deserialize(body.as_ref()).ok(),
+            _ => None,
         }
     }
 }

@@ -5,96 +5,107 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::{
+    any::Any,
+    sync::{Arc, OnceLock},
+};
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
     db::schema::{activity_heads, activity_log},
-    error::{internal, AppResult},
+    error::{internal, not_found, AppResult},
 };
 
-/// What happened. Stored as text; the GraphQL enum mirrors it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ActivityKind {
-    TaskCreated,
-    TaskUpdated,
-    TaskMoved,
-    TaskDeleted,
-    MemberAdded,
-    MemberRoleChanged,
-    MemberRemoved,
-    ProjectUpdated,
-    ProjectArchived,
-    PipelineCreated,
-    PipelineUpdated,
-    PipelineDeleted,
-    PipelineNodeAdded,
-    PipelineNodeUpdated,
-    PipelineNodeRemoved,
-    PipelineNodesConnected,
-    PipelineNodesDisconnected,
-    PipelineGraphSaved,
-}
-
-impl ActivityKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActivityKind::TaskCreated => "TASK_CREATED",
-            ActivityKind::TaskUpdated => "TASK_UPDATED",
-            ActivityKind::TaskMoved => "TASK_MOVED",
-            ActivityKind::TaskDeleted => "TASK_DELETED",
-            ActivityKind::MemberAdded => "MEMBER_ADDED",
-            ActivityKind::MemberRoleChanged => "MEMBER_ROLE_CHANGED",
-            ActivityKind::MemberRemoved => "MEMBER_REMOVED",
-            ActivityKind::ProjectUpdated => "PROJECT_UPDATED",
-            ActivityKind::ProjectArchived => "PROJECT_ARCHIVED",
-            ActivityKind::PipelineCreated => "PIPELINE_CREATED",
-            ActivityKind::PipelineUpdated => "PIPELINE_UPDATED",
-            ActivityKind::PipelineDeleted => "PIPELINE_DELETED",
-            ActivityKind::PipelineNodeAdded => "PIPELINE_NODE_ADDED",
-            ActivityKind::PipelineNodeUpdated => "PIPELINE_NODE_UPDATED",
-            ActivityKind::PipelineNodeRemoved => "PIPELINE_NODE_REMOVED",
-            ActivityKind::PipelineNodesConnected => "PIPELINE_NODES_CONNECTED",
-            ActivityKind::PipelineNodesDisconnected => "PIPELINE_NODES_DISCONNECTED",
-            ActivityKind::PipelineGraphSaved => "PIPELINE_GRAPH_SAVED",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<ActivityKind> {
-        serde_json::from_value(serde_json::Value::String(stored.to_string())).ok()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Queryable, Selectable)]
-#[diesel(table_name = activity_log, check_for_backend(diesel::pg::Pg))]
+/// One committed entry of a project's log. The kind and payload are stored as the feature's
+/// typed activity wrote them; features read them back through that type (`typed`), which is
+/// decoded at most once per event however many subscribers read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivityEvent {
     pub seq: i64,
     pub prev_seq: i64,
     pub project_id: Uuid,
     pub actor_id: Option<Uuid>,
     pub kind: String,
-    /// A snapshot of the affected object (and, for updates, the changed fields) at the time.
     pub payload: serde_json::Value,
     pub occurred_at: DateTime<Utc>,
+    #[serde(skip)]
+    typed: TypedActivity,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = activity_log, check_for_backend(diesel::pg::Pg))]
+struct ActivityRow {
+    seq: i64,
+    prev_seq: i64,
+    project_id: Uuid,
+    actor_id: Option<Uuid>,
+    kind: String,
+    payload: serde_json::Value,
+    occurred_at: DateTime<Utc>,
+}
+
+impl From<ActivityRow> for ActivityEvent {
+    fn from(row: ActivityRow) -> Self {
+        ActivityEvent {
+            seq: row.seq,
+            prev_seq: row.prev_seq,
+            project_id: row.project_id,
+            actor_id: row.actor_id,
+            kind: row.kind,
+            payload: row.payload,
+            occurred_at: row.occurred_at,
+            typed: TypedActivity::default(),
+        }
+    }
+}
+
+/// The decoded activity of an event, shared by every reader of the same event.
+#[derive(Debug, Clone, Default)]
+struct TypedActivity(OnceLock<Arc<dyn Any + Send + Sync>>);
+
+impl PartialEq for TypedActivity {
+    /// A cache, not part of the event's value.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl ActivityEvent {
-    pub fn kind(&self) -> Option<ActivityKind> {
-        ActivityKind::parse(&self.kind)
+    /// The event's activity as type `T`, decoded by `decode` the first time it is asked for.
+    pub fn typed<T: Send + Sync + 'static>(
+        &self,
+        decode: impl FnOnce(&ActivityEvent) -> AppResult<T>,
+    ) -> AppResult<&T> {
+        if self.typed.0.get().is_none() {
+            let decoded = decode(self)?;
+            let _ = self.typed.0.set(Arc::new(decoded));
+        }
+        self.typed
+            .0
+            .get()
+            .and_then(|typed| typed.downcast_ref::<T>())
+            .ok_or_else(|| {
+                internal(anyhow::anyhow!(
+                    "activity {} was decoded as another type",
+                    self.seq
+                ))
+            })
     }
 
-    /// The kind, where an unknown one means the log holds a row this build cannot read.
-    pub fn known_kind(&self) -> AppResult<ActivityKind> {
-        self.kind()
-            .ok_or_else(|| internal(anyhow::anyhow!("unknown activity kind {:?}", self.kind)))
+    /// Keeps the typed activity the event was written from, so the writing instance never
+    /// decodes its own events.
+    pub fn remember_typed(&self, typed: Arc<dyn Any + Send + Sync>) {
+        let _ = self.typed.0.set(typed);
     }
 }
 
+/// An entry to append: the stored form of a feature's typed activity.
 pub struct NewActivity {
     pub project_id: Uuid,
     pub actor_id: Option<Uuid>,
-    pub kind: ActivityKind,
+    pub kind: String,
     pub payload: serde_json::Value,
 }
 
@@ -107,15 +118,20 @@ pub async fn start_log(connection: &mut AsyncPgConnection, project_id: Uuid) -> 
     Ok(())
 }
 
-/// Locks the project's log for appending until the transaction ends, and returns its head.
-/// Mutations call this first, so concurrent writers to one project queue up here.
-pub async fn lock_log(connection: &mut AsyncPgConnection, project_id: Uuid) -> AppResult<i64> {
+/// Locks the project's log for appending until the transaction ends, and returns its head;
+/// `None` when the project does not exist. The unit of work calls this first, so concurrent
+/// writers to one project queue up here.
+pub async fn lock_log(
+    connection: &mut AsyncPgConnection,
+    project_id: Uuid,
+) -> AppResult<Option<i64>> {
     Ok(activity_heads::table
         .find(project_id)
         .select(activity_heads::last_seq)
         .for_update()
         .first(connection)
-        .await?)
+        .await
+        .optional()?)
 }
 
 /// Appends one event; the log must already be locked by this transaction (`lock_log`).
@@ -123,18 +139,21 @@ pub async fn append(
     connection: &mut AsyncPgConnection,
     activity: NewActivity,
 ) -> AppResult<ActivityEvent> {
-    let prev_seq = lock_log(connection, activity.project_id).await?;
+    let prev_seq = lock_log(connection, activity.project_id)
+        .await?
+        .ok_or_else(|| not_found("project"))?;
     let event: ActivityEvent = diesel::insert_into(activity_log::table)
         .values((
             activity_log::prev_seq.eq(prev_seq),
             activity_log::project_id.eq(activity.project_id),
             activity_log::actor_id.eq(activity.actor_id),
-            activity_log::kind.eq(activity.kind.as_str()),
+            activity_log::kind.eq(activity.kind),
             activity_log::payload.eq(activity.payload),
         ))
-        .returning(ActivityEvent::as_returning())
-        .get_result(connection)
-        .await?;
+        .returning(ActivityRow::as_returning())
+        .get_result::<ActivityRow>(connection)
+        .await?
+        .into();
     diesel::update(activity_heads::table.find(activity.project_id))
         .set(activity_heads::last_seq.eq(event.seq))
         .execute(connection)
@@ -165,12 +184,12 @@ pub async fn events_after(
         .filter(activity_log::seq.gt(after_seq))
         .order(activity_log::seq.asc())
         .limit(limit)
-        .select(ActivityEvent::as_select())
+        .select(ActivityRow::as_select())
         .into_boxed();
     if let Some(through) = through_seq {
         query = query.filter(activity_log::seq.le(through));
     }
-    Ok(query.load(connection).await?)
+    Ok(rows_into_events(query.load(connection).await?))
 }
 
 /// A page of the log, newest first, for `project.activity`; `limit + 1` rows to detect more.
@@ -184,10 +203,14 @@ pub async fn page_newest_first(
         .filter(activity_log::project_id.eq(project_id))
         .order(activity_log::seq.desc())
         .limit(limit + 1)
-        .select(ActivityEvent::as_select())
+        .select(ActivityRow::as_select())
         .into_boxed();
     if let Some(before) = before_seq {
         query = query.filter(activity_log::seq.lt(before));
     }
-    Ok(query.load(connection).await?)
+    Ok(rows_into_events(query.load(connection).await?))
+}
+
+fn rows_into_events(rows: Vec<ActivityRow>) -> Vec<ActivityEvent> {
+    rows.into_iter().map(ActivityEvent::from).collect()
 }

@@ -7,4 +7,4 @@ pub mod log;
 pub mod stream;
 
 pub use bus::{BusEvent, EventBus, Topic};
-pub use log::{ActivityEvent, ActivityKind, NewActivity};
+pub use log::{ActivityEvent, NewActivity};

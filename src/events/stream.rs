@@ -125,8 +125,7 @@ impl ProjectEventStream {
                         return Err(StreamItem::Ended(StreamEnd::ProjectDeleted))
                     }
                     // Another topic's event; a project channel never carries one.
-                    BusEvent::Discovery(_)
-                    | BusEvent::BookmarkImportProgress(_)
+                    BusEvent::Notice { .. }
                     | BusEvent::PipelineRunChanged { .. }
                     | BusEvent::PipelineRunQueued
                     | BusEvent::PipelineRunCancelRequested { .. } => {}

@@ -3,6 +3,11 @@
 //! checked on the parsed document before async-graphql validates it; complexity after; then
 //! the operation's cost is charged to the viewer's points budget and execution is timed out.
 //! Introspection policy and trusted documents are enforced here too. It owns no counters.
+//!
+//! Introspection has its own bound instead of the depth limit: standard tools (graphql-js
+//! `getIntrospectionQuery()`, GraphiQL) follow `ofType` nine times, deeper than any ordinary
+//! query may go. So an `ofType` link inside `__schema`/`__type` adds no depth; instead the links
+//! on one path and the `__schema`/`__type` selections of a document are capped.
 
 use std::{any::Any, collections::HashMap, sync::Arc};
 
@@ -11,17 +16,31 @@ use async_graphql::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
         NextValidation,
     },
-    parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet},
+    parser::types::{ExecutableDocument, Field, FragmentDefinition, Selection, SelectionSet},
     Name, Positioned, Request, Response, ServerError, ServerResult, ValidationResult,
 };
 
 use crate::{
-    auth::viewer::{ClientInfo, Viewer},
+    auth::{
+        api_keys::ApiScope,
+        viewer::{ClientInfo, Credential, Viewer},
+    },
     config::{IntrospectionPolicy, QueryLimitSettings},
     error::{forbidden, AppError},
     limits::{points_bucket, OperationCharge},
     state::AppState,
 };
+
+/// The most `ofType` links on one path of an introspection selection. graphql-js 16 and the
+/// vendored GraphiQL send exactly nine (tests/fixtures/introspection); no type of this schema
+/// wraps deeper than three (`[String!]!`). The GraphQL type system, not a deployment, sets
+/// this, so it has no setting.
+pub const MAX_OF_TYPE_LINKS: u64 = 9;
+
+/// The most `__schema`/`__type` selections in one document (fragments expanded). Tools send
+/// one `__schema`, sometimes with a `__type` or two beside it; every `__schema` walks every
+/// type of the schema, so a thousand aliased ones would do a thousand times that work.
+pub const MAX_INTROSPECTION_ROOTS: u64 = 3;
 
 pub struct RequestLimits;
 
@@ -67,12 +86,19 @@ fn request_data<'a, D: Any + Send + Sync>(
         .or_else(|| ctx.data_opt::<D>())
 }
 
+/// Under `INTROSPECTION=admins`: a platform admin's session, or an API key with the SCHEMA
+/// scope (a key never exceeds its owner, so its owner must be a platform admin too).
 fn may_introspect(policy: IntrospectionPolicy, viewer: Option<&Viewer>) -> bool {
-    match (policy, viewer) {
-        (IntrospectionPolicy::Everyone, _) => true,
-        (IntrospectionPolicy::PlatformAdmins, Some(Viewer::User(user))) => user.is_platform_admin(),
-        _ => false,
-    }
+    let user = match (policy, viewer) {
+        (IntrospectionPolicy::Everyone, _) => return true,
+        (IntrospectionPolicy::PlatformAdmins, Some(Viewer::User(user))) => user,
+        _ => return false,
+    };
+    let credential_reads_schema = match &user.credential {
+        Credential::Session(_) => true,
+        Credential::ApiKey { scopes, .. } => scopes.contains(&ApiScope::Schema),
+    };
+    user.is_platform_admin() && credential_reads_schema
 }
 
 #[async_trait::async_trait]
@@ -274,9 +300,14 @@ struct DocumentShape {
     fields: u64,
     aliases: u64,
     directives: u64,
+    /// Levels of fields, not counting `ofType` links inside introspection.
     depth: u64,
     root_fields: u64,
     introspects: bool,
+    /// `ofType` links inside introspection on the path that has most.
+    of_type_links: u64,
+    /// `__schema` and `__type` selections.
+    introspection_roots: u64,
 }
 
 impl DocumentShape {
@@ -290,7 +321,7 @@ impl DocumentShape {
         };
         let mut shape = DocumentShape::default();
         for (_, operation) in document.operations.iter() {
-            let mut measured = measurer.selection_set(&operation.node.selection_set.node)?;
+            let mut measured = measurer.selection_set(&operation.node.selection_set.node, false)?;
             measured.directives = measured
                 .directives
                 .saturating_add(operation.node.directives.len() as u64);
@@ -307,6 +338,8 @@ impl DocumentShape {
             depth: self.depth.max(other.depth),
             root_fields: self.root_fields.max(other.root_fields),
             introspects: self.introspects || other.introspects,
+            of_type_links: self.of_type_links.max(other.of_type_links),
+            introspection_roots: self.introspection_roots.max(other.introspection_roots),
         }
     }
 
@@ -319,11 +352,28 @@ impl DocumentShape {
             depth: self.depth.max(other.depth),
             root_fields: self.root_fields.saturating_add(other.root_fields),
             introspects: self.introspects || other.introspects,
+            of_type_links: self.of_type_links.max(other.of_type_links),
+            introspection_roots: self
+                .introspection_roots
+                .saturating_add(other.introspection_roots),
         }
     }
 
     fn check(&self, limits: &QueryLimitSettings) -> ServerResult<()> {
+        // The introspection bounds first: a hostile introspection query is told which one.
         let checks = [
+            (
+                "maxIntrospectionRoots",
+                "`__schema`/`__type` selections:",
+                self.introspection_roots,
+                MAX_INTROSPECTION_ROOTS as usize,
+            ),
+            (
+                "maxOfTypeLinks",
+                "`ofType` links on one path:",
+                self.of_type_links,
+                MAX_OF_TYPE_LINKS as usize,
+            ),
             ("maxDepth", "a depth of", self.depth, limits.max_depth),
             ("maxAliases", "aliases:", self.aliases, limits.max_aliases),
             (
@@ -361,26 +411,17 @@ struct Measurer<'a> {
 }
 
 impl<'a> Measurer<'a> {
-    fn selection_set(&mut self, selection_set: &'a SelectionSet) -> ServerResult<DocumentShape> {
+    /// `introspective`: the selection set is on an introspection type (`__Type`, `__Field`…),
+    /// where `ofType` is a link of a type chain rather than a level of data.
+    fn selection_set(
+        &mut self,
+        selection_set: &'a SelectionSet,
+        introspective: bool,
+    ) -> ServerResult<DocumentShape> {
         let mut shape = DocumentShape::default();
         for selection in &selection_set.items {
             let measured = match &selection.node {
-                Selection::Field(field) => {
-                    let field = &field.node;
-                    let children = self.selection_set(&field.selection_set.node)?;
-                    DocumentShape {
-                        fields: children.fields.saturating_add(1),
-                        aliases: children
-                            .aliases
-                            .saturating_add(u64::from(field.alias.is_some())),
-                        directives: children
-                            .directives
-                            .saturating_add(field.directives.len() as u64),
-                        depth: children.depth + 1,
-                        root_fields: 1,
-                        introspects: matches!(field.name.node.as_str(), "__schema" | "__type"),
-                    }
-                }
+                Selection::Field(field) => self.field(&field.node, introspective)?,
                 Selection::FragmentSpread(spread) => {
                     let mut fragment = self.fragment(&spread.node.fragment_name.node)?;
                     fragment.directives = fragment
@@ -389,7 +430,15 @@ impl<'a> Measurer<'a> {
                     fragment
                 }
                 Selection::InlineFragment(inline) => {
-                    let mut fragment = self.selection_set(&inline.node.selection_set.node)?;
+                    let on_introspection_type = inline
+                        .node
+                        .type_condition
+                        .as_ref()
+                        .is_some_and(|condition| is_introspection_type(&condition.node.on.node));
+                    let mut fragment = self.selection_set(
+                        &inline.node.selection_set.node,
+                        introspective || on_introspection_type,
+                    )?;
                     fragment.directives = fragment
                         .directives
                         .saturating_add(inline.node.directives.len() as u64);
@@ -399,6 +448,32 @@ impl<'a> Measurer<'a> {
             shape = shape.beside(measured);
         }
         Ok(shape)
+    }
+
+    fn field(&mut self, field: &'a Field, introspective: bool) -> ServerResult<DocumentShape> {
+        let name = field.name.node.as_str();
+        let introspection_root = matches!(name, "__schema" | "__type");
+        let of_type_link = introspective && name == "ofType";
+        let children = self.selection_set(
+            &field.selection_set.node,
+            introspective || introspection_root,
+        )?;
+        Ok(DocumentShape {
+            fields: children.fields.saturating_add(1),
+            aliases: children
+                .aliases
+                .saturating_add(u64::from(field.alias.is_some())),
+            directives: children
+                .directives
+                .saturating_add(field.directives.len() as u64),
+            depth: children.depth + u64::from(!of_type_link),
+            root_fields: 1,
+            introspects: introspection_root || children.introspects,
+            of_type_links: children.of_type_links + u64::from(of_type_link),
+            introspection_roots: children
+                .introspection_roots
+                .saturating_add(u64::from(introspection_root)),
+        })
     }
 
     fn fragment(&mut self, name: &'a Name) -> ServerResult<DocumentShape> {
@@ -424,13 +499,21 @@ impl<'a> Measurer<'a> {
             return Ok(DocumentShape::default());
         };
         self.measured.insert(name.as_str(), None);
-        let mut shape = self.selection_set(&definition.node.selection_set.node)?;
+        let on_introspection_type =
+            is_introspection_type(&definition.node.type_condition.node.on.node);
+        let mut shape =
+            self.selection_set(&definition.node.selection_set.node, on_introspection_type)?;
         shape.directives = shape
             .directives
             .saturating_add(definition.node.directives.len() as u64);
         self.measured.insert(name.as_str(), Some(shape));
         Ok(shape)
     }
+}
+
+/// `__Type`, `__Field` and the other types only introspection reaches (the spec reserves `__`).
+fn is_introspection_type(name: &str) -> bool {
+    name.starts_with("__")
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{graphql::CatalystSchema, state::AppState};
+use crate::{schema::CatalystSchema, state::AppState};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -32,6 +32,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../web-playground/react-dom.production.min.js"),
     ),
     (
+        "examples.json",
+        "application/json",
+        include_bytes!("../../web-playground/examples.json"),
+    ),
+    (
         "playground.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../web-playground/playground.js"),

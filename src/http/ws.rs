@@ -35,7 +35,8 @@ use crate::{
     auth::{client::ClientInfo, tokens::TokenKeys, viewer::resolve_viewer},
     db::DbPool,
     error::REQUEST_ID,
-    graphql::{loaders::Loaders, CatalystSchema},
+    graphql::loaders::Loaders,
+    schema::CatalystSchema,
     telemetry::Metrics,
 };
 

@@ -3,9 +3,10 @@
 
 pub mod api;
 pub mod engine;
+pub mod loaders;
 pub mod model;
 pub mod queue;
-pub mod run_api;
 pub mod sources;
 pub mod store;
+pub mod views;
 pub mod worker;

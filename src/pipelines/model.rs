@@ -31,7 +31,7 @@ pub struct Pipeline {
     pub project_id: Uuid,
     pub name: String,
     pub description: String,
-    pub status: String,
+    pub status: PipelineStatus,
     pub validation_status: String,
     pub validation_issues: serde_json::Value,
     pub version: i32,
@@ -55,7 +55,7 @@ pub struct NewPipeline {
 pub struct PipelineChanges {
     pub name: Option<String>,
     pub description: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<PipelineStatus>,
 }
 
 impl PipelineChanges {
@@ -74,31 +74,31 @@ impl PipelineChanges {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum PipelineStatus {
     Draft,
     Active,
     Archived,
 }
 
-impl PipelineStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PipelineStatus::Draft => "DRAFT",
-            PipelineStatus::Active => "ACTIVE",
-            PipelineStatus::Archived => "ARCHIVED",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<Self> {
-        Some(match stored {
-            "DRAFT" => PipelineStatus::Draft,
-            "ACTIVE" => PipelineStatus::Active,
-            "ARCHIVED" => PipelineStatus::Archived,
-            _ => return None,
-        })
-    }
-}
+crate::stored_as_text!(PipelineStatus {
+    Draft => "DRAFT",
+    Active => "ACTIVE",
+    Archived => "ARCHIVED",
+});
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Queryable, Selectable, Insertable)]
 #[diesel(table_name = pipeline_nodes, check_for_backend(diesel::pg::Pg))]
@@ -171,8 +171,20 @@ pub fn engine_graph(nodes: &[PipelineNode], connections: &[PipelineConnection]) 
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum RunStatus {
     Queued,
     Running,
@@ -182,22 +194,16 @@ pub enum RunStatus {
     TimedOut,
 }
 
+crate::stored_as_text!(RunStatus {
+    Queued => "QUEUED",
+    Running => "RUNNING",
+    Succeeded => "SUCCEEDED",
+    Failed => "FAILED",
+    Cancelled => "CANCELLED",
+    TimedOut => "TIMED_OUT",
+});
+
 impl RunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Queued => "QUEUED",
-            RunStatus::Running => "RUNNING",
-            RunStatus::Succeeded => "SUCCEEDED",
-            RunStatus::Failed => "FAILED",
-            RunStatus::Cancelled => "CANCELLED",
-            RunStatus::TimedOut => "TIMED_OUT",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<Self> {
-        serde_json::from_value(serde_json::Value::String(stored.to_string())).ok()
-    }
-
     pub fn is_finished(self) -> bool {
         !matches!(self, RunStatus::Queued | RunStatus::Running)
     }
@@ -212,7 +218,7 @@ pub struct PipelineRun {
     pub pipeline_id: Uuid,
     pub project_id: Uuid,
     pub requested_by: Option<Uuid>,
-    pub status: String,
+    pub status: RunStatus,
     pub parameters: serde_json::Value,
     pub graph: serde_json::Value,
     pub attempts: i32,
@@ -227,12 +233,6 @@ pub struct PipelineRun {
     pub queued_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
-}
-
-impl PipelineRun {
-    pub fn status(&self) -> RunStatus {
-        RunStatus::parse(&self.status).unwrap_or(RunStatus::Failed)
-    }
 }
 
 #[derive(Debug, Insertable)]
@@ -258,8 +258,20 @@ pub struct NodeResult {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum RunEventKind {
     RunStarted,
     NodeStarted,
@@ -267,20 +279,12 @@ pub enum RunEventKind {
     RunFinished,
 }
 
-impl RunEventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunEventKind::RunStarted => "RUN_STARTED",
-            RunEventKind::NodeStarted => "NODE_STARTED",
-            RunEventKind::NodeFinished => "NODE_FINISHED",
-            RunEventKind::RunFinished => "RUN_FINISHED",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<Self> {
-        serde_json::from_value(serde_json::Value::String(stored.to_string())).ok()
-    }
-}
+crate::stored_as_text!(RunEventKind {
+    RunStarted => "RUN_STARTED",
+    NodeStarted => "NODE_STARTED",
+    NodeFinished => "NODE_FINISHED",
+    RunFinished => "RUN_FINISHED",
+});
 
 #[derive(
     Debug, Clone, PartialEq, Serialize, Deserialize, Queryable, QueryableByName, Selectable,
@@ -289,7 +293,7 @@ impl RunEventKind {
 pub struct RunEvent {
     pub run_id: Uuid,
     pub seq: i32,
-    pub kind: String,
+    pub kind: RunEventKind,
     pub payload: serde_json::Value,
     pub occurred_at: DateTime<Utc>,
 }

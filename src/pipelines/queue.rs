@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use super::model::{NewRun, PipelineRun, RunEvent, RunEventKind, RunStatus};
 use crate::{
-    db::schema::{pipeline_run_events, pipeline_run_output, pipeline_runs, project_members},
+    auth::{authz::ProjectRole, project_roles},
+    db::schema::{pipeline_run_events, pipeline_run_output, pipeline_runs},
     error::AppResult,
 };
 
@@ -43,25 +44,12 @@ pub async fn find_with_role(
     connection: &mut AsyncPgConnection,
     run_id: Uuid,
     user_id: Uuid,
-) -> AppResult<Option<(PipelineRun, Option<String>)>> {
+) -> AppResult<Option<(PipelineRun, Option<ProjectRole>)>> {
     let Some(run) = find_run(connection, run_id).await? else {
         return Ok(None);
     };
-    let role = project_role(connection, run.project_id, user_id).await?;
+    let role = project_roles::role_of(connection, run.project_id, user_id).await?;
     Ok(Some((run, role)))
-}
-
-pub async fn project_role(
-    connection: &mut AsyncPgConnection,
-    project_id: Uuid,
-    user_id: Uuid,
-) -> AppResult<Option<String>> {
-    Ok(project_members::table
-        .find((project_id, user_id))
-        .select(project_members::role)
-        .first(connection)
-        .await
-        .optional()?)
 }
 
 pub type RunCursor = (DateTime<Utc>, Uuid);
@@ -167,7 +155,7 @@ pub async fn append_event(
     )
     .bind::<SqlUuid, _>(run_id)
     .bind::<Nullable<SqlUuid>, _>(lease_owner)
-    .bind::<Text, _>(kind.as_str())
+    .bind::<Text, _>(kind)
     .bind::<Jsonb, _>(payload)
     .bind::<Nullable<Jsonb>, _>(node_results)
     .get_result::<RunEvent>(connection)
@@ -202,7 +190,7 @@ pub async fn finish(
     )
     .bind::<SqlUuid, _>(run_id)
     .bind::<SqlUuid, _>(lease_owner)
-    .bind::<Text, _>(finish.status.as_str())
+    .bind::<Text, _>(finish.status)
     .bind::<Jsonb, _>(finish.node_results)
     .bind::<Nullable<Text>, _>(finish.error)
     .bind::<BigInt, _>(finish.output_rows)
@@ -234,10 +222,10 @@ pub async fn finish_unclaimed(
     Ok(diesel::update(
         pipeline_runs::table
             .find(run_id)
-            .filter(pipeline_runs::status.eq(from.as_str())),
+            .filter(pipeline_runs::status.eq(from)),
     )
     .set((
-        pipeline_runs::status.eq(status.as_str()),
+        pipeline_runs::status.eq(status),
         pipeline_runs::finished_at.eq(Some(Utc::now())),
         pipeline_runs::lease_owner.eq(None::<Uuid>),
         pipeline_runs::lease_expires_at.eq(None::<DateTime<Utc>>),
@@ -256,7 +244,7 @@ pub async fn request_cancel(
     Ok(diesel::update(
         pipeline_runs::table
             .find(run_id)
-            .filter(pipeline_runs::status.eq(RunStatus::Running.as_str())),
+            .filter(pipeline_runs::status.eq(RunStatus::Running)),
     )
     .set(pipeline_runs::cancel_requested.eq(true))
     .returning(PipelineRun::as_returning())

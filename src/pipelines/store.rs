@@ -13,6 +13,7 @@ use super::{
     },
 };
 use crate::{
+    auth::authz::ProjectRole,
     db::schema::{pipeline_connections, pipeline_nodes, pipelines, project_members},
     error::{conflict, internal, AppError, AppResult},
 };
@@ -33,7 +34,7 @@ pub async fn find_with_role(
     connection: &mut AsyncPgConnection,
     pipeline_id: Uuid,
     user_id: Uuid,
-) -> AppResult<Option<(Pipeline, Option<String>)>> {
+) -> AppResult<Option<(Pipeline, Option<ProjectRole>)>> {
     Ok(pipelines::table
         .left_join(
             project_members::table.on(project_members::project_id

@@ -11,7 +11,6 @@ use std::{
     time::Instant,
 };
 
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{json, Value};
 use tokio::{sync::mpsc, task::JoinSet};
 use uuid::Uuid;
@@ -23,20 +22,20 @@ use super::{
     sources,
 };
 use crate::{
-    auth::authz::{ProjectAccess, ProjectPermission, ProjectRole},
-    error::{internal, AppError, AppResult},
-    events::{
-        bus::BusMessage,
-        log::{self, ActivityEvent, ActivityKind, NewActivity},
-        BusEvent, Topic,
+    auth::{
+        authz::{ProjectAccess, ProjectPermission},
+        project_roles,
     },
-    projects::api::publish_all,
+    error::{internal, AppError, AppResult},
+    events::{bus::BusMessage, BusEvent, Topic},
+    projects::activity::{Activity, TaskSnapshot},
     state::AppState,
     tasks::{
         model::{parse_title, NewTask, TaskPriority, TaskStatus},
         position::key_between,
         store as task_store,
     },
+    work::{self, Actor, ProjectChange},
 };
 
 /// Starts `count` workers on `workers`; they run until the state's shutdown flag flips (between
@@ -438,64 +437,65 @@ async fn finish_run(
         .into_iter()
         .map(Value::Object)
         .collect();
-    let mut connection = state.pool.get().await?;
-    let written = connection
-        .transaction::<_, AppError, _>(async |connection| {
-            let mut outcome_status = outcome.status;
-            let mut error = outcome.error.clone();
-            let creates_tasks = outcome_status == RunStatus::Succeeded && !task_titles.is_empty();
-            if creates_tasks {
-                if let Err(message) = may_create_tasks(connection, run).await? {
-                    outcome_status = RunStatus::Failed;
-                    error = Some(message);
-                }
+    let actor = Actor::System {
+        on_behalf_of: run.requested_by,
+    };
+    let written = work::run_in_project(state, actor, run.project_id, async |change| {
+        let mut outcome_status = outcome.status;
+        let mut error = outcome.error.clone();
+        let creates_tasks = outcome_status == RunStatus::Succeeded && !task_titles.is_empty();
+        if creates_tasks {
+            if let Err(message) = may_create_tasks(change, run).await? {
+                outcome_status = RunStatus::Failed;
+                error = Some(message);
             }
-            progress.close(outcome_status);
-            let succeeded = outcome_status == RunStatus::Succeeded;
-            let (output, stored_count, output_total) = if succeeded {
-                (stored.clone(), stored.len(), output_rows)
-            } else {
-                (Vec::new(), 0, 0)
-            };
-            let finished = queue::finish(
-                connection,
-                run.id,
-                progress.lease_owner,
-                Finish {
-                    status: outcome_status,
-                    node_results: progress.results_json(),
-                    error: error.as_deref(),
-                    output_rows: output_total as i64,
-                    output: Value::Array(output),
-                    output_stored: stored_count as i64,
-                },
-            )
-            .await?;
-            if !finished {
-                // Our lease lapsed and nothing was written: whoever holds the run finishes it.
-                return Ok(None);
-            }
-            let task_events = if creates_tasks && succeeded {
-                create_tasks(connection, run, &task_titles).await?
-            } else {
-                Vec::new()
-            };
-            queue::append_event(
-                connection,
-                run.id,
-                None,
-                RunEventKind::RunFinished,
-                json!({ "status": outcome_status.as_str(), "error": error, "outputRows": output_total,
-                        "outputStored": stored_count, "outputCap": settings.output_row_cap }),
-                None,
-            )
-            .await?;
-            Ok(Some(task_events))
-        })
+        }
+        progress.close(outcome_status);
+        let succeeded = outcome_status == RunStatus::Succeeded;
+        let (output, stored_count, output_total) = if succeeded {
+            (stored.clone(), stored.len(), output_rows)
+        } else {
+            (Vec::new(), 0, 0)
+        };
+        let finished = queue::finish(
+            &mut change.db,
+            run.id,
+            progress.lease_owner,
+            Finish {
+                status: outcome_status,
+                node_results: progress.results_json(),
+                error: error.as_deref(),
+                output_rows: output_total as i64,
+                output: Value::Array(output),
+                output_stored: stored_count as i64,
+            },
+        )
         .await?;
-    if let Some(task_events) = written {
-        publish_all(state, task_events);
-        notify(state, run.id);
+        if !finished {
+            // Our lease lapsed and nothing was written: whoever holds the run finishes it.
+            return Ok(false);
+        }
+        if creates_tasks && succeeded {
+            create_tasks(change, run, &task_titles).await?;
+        }
+        queue::append_event(
+            &mut change.db,
+            run.id,
+            None,
+            RunEventKind::RunFinished,
+            json!({ "status": outcome_status, "error": error, "outputRows": output_total,
+                    "outputStored": stored_count, "outputCap": settings.output_row_cap }),
+            None,
+        )
+        .await?;
+        Ok(true)
+    })
+    .await;
+    match written {
+        Ok(true) => notify(state, run.id),
+        // The project (and with it the run) was deleted while the run went on.
+        Ok(false) | Err(AppError::NotFound(_)) => {}
+        Err(error) => return Err(error),
     }
     Ok(())
 }
@@ -518,20 +518,16 @@ fn validated_titles(tasks: &[TaskToCreate]) -> Result<Vec<(String, String)>, Str
         .collect()
 }
 
-/// The runner must still be allowed to create tasks in the project. Locks the project's log
-/// first, so the tasks' activity rows are appended in commit order.
+/// The runner must still be allowed to create tasks in the project (checked under the project's
+/// lock, which the unit of work holds).
 async fn may_create_tasks(
-    connection: &mut AsyncPgConnection,
+    change: &mut ProjectChange,
     run: &PipelineRun,
 ) -> AppResult<Result<(), String>> {
     let Some(runner) = run.requested_by else {
         return Ok(Err("the user who ran the pipeline no longer exists".into()));
     };
-    log::lock_log(connection, run.project_id).await?;
-    let role = queue::project_role(connection, run.project_id, runner)
-        .await?
-        .as_deref()
-        .and_then(ProjectRole::parse);
+    let role = project_roles::role_of(&mut change.db, run.project_id, runner).await?;
     let access = role.map_or(ProjectAccess::NonMember, ProjectAccess::Member);
     if !access.allows(ProjectPermission::CreateTask) {
         return Ok(Err(
@@ -541,54 +537,46 @@ async fn may_create_tasks(
     Ok(Ok(()))
 }
 
-/// Creates the tasks as the runner (checked by `may_create_tasks` in this transaction).
+/// Creates the tasks as the runner (checked by `may_create_tasks` in this change).
 async fn create_tasks(
-    connection: &mut AsyncPgConnection,
+    change: &mut ProjectChange,
     run: &PipelineRun,
     titles: &[(String, String)],
-) -> AppResult<Vec<ActivityEvent>> {
-    let runner = run.requested_by;
-    let (mut last, _) =
-        task_store::neighbour_positions(connection, run.project_id, TaskStatus::Todo, None, None)
-            .await?;
-    let mut events = Vec::with_capacity(titles.len());
+) -> AppResult<()> {
+    let (mut last, _) = task_store::neighbour_positions(
+        &mut change.db,
+        run.project_id,
+        TaskStatus::Todo,
+        None,
+        None,
+    )
+    .await?;
     for (title, description) in titles {
         let position = key_between(last.as_deref(), None);
         let task = task_store::insert_task(
-            connection,
+            &mut change.db,
             NewTask {
                 id: Uuid::now_v7(),
                 project_id: run.project_id,
                 parent_id: None,
                 title: title.clone(),
                 description: description.clone(),
-                status: TaskStatus::Todo.as_str().to_string(),
-                priority: TaskPriority::Medium.as_str().to_string(),
+                status: TaskStatus::Todo,
+                priority: TaskPriority::Medium,
                 assignee_id: None,
                 due_at: None,
                 labels: Vec::new(),
                 position: position.clone(),
-                created_by: runner,
+                created_by: run.requested_by,
             },
         )
         .await?;
         last = Some(position);
-        events.push(
-            log::append(
-                connection,
-                NewActivity {
-                    project_id: run.project_id,
-                    actor_id: runner,
-                    kind: ActivityKind::TaskCreated,
-                    payload: json!({
-                        "task": task,
-                        "changedFields": [],
-                        "pipelineRunId": run.id,
-                    }),
-                },
-            )
-            .await?,
-        );
+        change.record(Activity::TaskCreated(TaskSnapshot {
+            task,
+            changed_fields: Vec::new(),
+            pipeline_run_id: Some(run.id),
+        }))?;
     }
-    Ok(events)
+    Ok(())
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::{
     auth::authz::ProjectRole,
     db::schema::{project_members, projects},
-    error::{bad_input, internal, AppResult},
+    error::{bad_input, AppResult},
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Queryable, Selectable, Identifiable)]
@@ -66,20 +66,9 @@ impl ProjectChanges {
 pub struct ProjectMember {
     pub project_id: Uuid,
     pub user_id: Uuid,
-    pub role: String,
+    pub role: ProjectRole,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-impl ProjectMember {
-    pub fn role(&self) -> AppResult<ProjectRole> {
-        ProjectRole::parse(&self.role).ok_or_else(|| {
-            internal(anyhow::anyhow!(
-                "unknown stored project role {:?}",
-                self.role
-            ))
-        })
-    }
 }
 
 pub const MAX_PROJECT_NAME_CHARS: usize = 100;

@@ -35,7 +35,7 @@ pub async fn find_with_role(
     connection: &mut AsyncPgConnection,
     project_id: Uuid,
     user_id: Uuid,
-) -> AppResult<Option<(Project, Option<String>)>> {
+) -> AppResult<Option<(Project, Option<ProjectRole>)>> {
     Ok(projects::table
         .left_join(
             project_members::table.on(project_members::project_id
@@ -65,7 +65,7 @@ pub async fn list_projects(
     filter: &ProjectFilter<'_>,
     after: Option<ProjectCursor>,
     limit: i64,
-) -> AppResult<Vec<(Project, Option<String>)>> {
+) -> AppResult<Vec<(Project, Option<ProjectRole>)>> {
     let mut query = projects::table
         .left_join(
             project_members::table.on(project_members::project_id
@@ -191,7 +191,7 @@ pub async fn insert_member(
         .values((
             project_members::project_id.eq(project_id),
             project_members::user_id.eq(user_id),
-            project_members::role.eq(role.as_str()),
+            project_members::role.eq(role),
         ))
         .returning(ProjectMember::as_returning())
         .get_result(connection)
@@ -206,7 +206,7 @@ pub async fn set_member_role(
 ) -> AppResult<ProjectMember> {
     Ok(
         diesel::update(project_members::table.find((project_id, user_id)))
-            .set(project_members::role.eq(role.as_str()))
+            .set(project_members::role.eq(role))
             .returning(ProjectMember::as_returning())
             .get_result(connection)
             .await?,

@@ -20,7 +20,6 @@ use crate::{
     events::{BusEvent, Topic},
     graphql::{
         ids::{decode_id, encode_id},
-        loaders::Loaders,
         pagination::{connection_from_rows, decode_cursor, page_size},
     },
     limits::{self, NamedLimit},
@@ -427,7 +426,7 @@ impl DiscoveryNode {
     }
 
     async fn discoverer(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        Loaders::from_ctx(ctx).user(self.0.discoverer_id).await
+        crate::users::loaders::user(ctx, self.0.discoverer_id).await
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
@@ -795,9 +794,10 @@ impl ReactionMutation {
             Some(_) => None,
             None => {
                 let prediction = engine::assess_reaction(&engine_input).map_err(engine_error)?;
-                let consult = state
-                    .predictor
-                    .as_deref()
+                // Asked about mixtures the rules cannot decide, when REACTION_PREDICTOR_URL is set.
+                let consult = ctx
+                    .data_opt::<std::sync::Arc<ExternalPredictor>>()
+                    .map(std::sync::Arc::as_ref)
                     .filter(|_| !prediction.decided_by_rule);
                 Some(match consult {
                     None => (prediction.outcome, OutcomeSource::Engine),
@@ -870,9 +870,10 @@ impl ReactionMutation {
             })
             .await?;
         for discovery in firsts {
-            state
-                .events
-                .publish(BusEvent::Discovery(std::sync::Arc::new(discovery)));
+            match BusEvent::notice(Topic::Discoveries, &discovery) {
+                Ok(notice) => state.events.publish(notice),
+                Err(error) => tracing::error!(%error, "a discovery could not be announced"),
+            }
         }
         Ok(node)
     }
@@ -893,12 +894,9 @@ impl ReactionSubscription {
         let stream = tokio_stream::wrappers::BroadcastStream::new(receiver).filter_map(
             |message| async move {
                 match message {
-                    Ok(crate::events::bus::BusMessage::Event(event)) => match event.as_ref() {
-                        BusEvent::Discovery(discovery) => {
-                            Some(DiscoveryNode(discovery.as_ref().clone()))
-                        }
-                        _ => None,
-                    },
+                    Ok(crate::events::bus::BusMessage::Event(event)) => {
+                        event.decode_notice::<Discovery>().map(DiscoveryNode)
+                    }
                     _ => None,
                 }
             },

@@ -2,6 +2,9 @@
 //! assignees and optimistic concurrency through `version`.
 
 pub mod api;
+pub mod connection;
+pub mod loaders;
 pub mod model;
 pub mod position;
 pub mod store;
+pub mod views;

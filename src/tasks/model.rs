@@ -28,8 +28,8 @@ pub struct Task {
     pub parent_id: Option<Uuid>,
     pub title: String,
     pub description: String,
-    pub status: String,
-    pub priority: String,
+    pub status: TaskStatus,
+    pub priority: TaskPriority,
     pub assignee_id: Option<Uuid>,
     pub due_at: Option<DateTime<Utc>>,
     pub labels: Vec<String>,
@@ -48,8 +48,8 @@ pub struct NewTask {
     pub parent_id: Option<Uuid>,
     pub title: String,
     pub description: String,
-    pub status: String,
-    pub priority: String,
+    pub status: TaskStatus,
+    pub priority: TaskPriority,
     pub assignee_id: Option<Uuid>,
     pub due_at: Option<DateTime<Utc>>,
     pub labels: Vec<String>,
@@ -63,8 +63,8 @@ pub struct NewTask {
 pub struct TaskChanges {
     pub title: Option<String>,
     pub description: Option<String>,
-    pub status: Option<String>,
-    pub priority: Option<String>,
+    pub status: Option<TaskStatus>,
+    pub priority: Option<TaskPriority>,
     pub assignee_id: Option<Option<Uuid>>,
     pub due_at: Option<Option<DateTime<Utc>>>,
     pub labels: Option<Vec<String>>,
@@ -92,7 +92,21 @@ impl TaskChanges {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum TaskStatus {
     Todo,
     InProgress,
@@ -100,26 +114,14 @@ pub enum TaskStatus {
     Done,
 }
 
+crate::stored_as_text!(TaskStatus {
+    Todo => "TODO",
+    InProgress => "IN_PROGRESS",
+    Blocked => "BLOCKED",
+    Done => "DONE",
+});
+
 impl TaskStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskStatus::Todo => "TODO",
-            TaskStatus::InProgress => "IN_PROGRESS",
-            TaskStatus::Blocked => "BLOCKED",
-            TaskStatus::Done => "DONE",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<TaskStatus> {
-        Some(match stored {
-            "TODO" => TaskStatus::Todo,
-            "IN_PROGRESS" => TaskStatus::InProgress,
-            "BLOCKED" => TaskStatus::Blocked,
-            "DONE" => TaskStatus::Done,
-            _ => return None,
-        })
-    }
-
     /// Board column order, used to sort tasks by position across columns.
     pub fn column_rank(self) -> char {
         match self {
@@ -131,7 +133,21 @@ impl TaskStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum TaskPriority {
     Low,
     Medium,
@@ -139,26 +155,14 @@ pub enum TaskPriority {
     Urgent,
 }
 
+crate::stored_as_text!(TaskPriority {
+    Low => "LOW",
+    Medium => "MEDIUM",
+    High => "HIGH",
+    Urgent => "URGENT",
+});
+
 impl TaskPriority {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskPriority::Low => "LOW",
-            TaskPriority::Medium => "MEDIUM",
-            TaskPriority::High => "HIGH",
-            TaskPriority::Urgent => "URGENT",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<TaskPriority> {
-        Some(match stored {
-            "LOW" => TaskPriority::Low,
-            "MEDIUM" => TaskPriority::Medium,
-            "HIGH" => TaskPriority::High,
-            "URGENT" => TaskPriority::Urgent,
-            _ => return None,
-        })
-    }
-
     /// Sort rank, most urgent first.
     pub fn urgency_rank(self) -> i64 {
         match self {

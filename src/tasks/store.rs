@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
+    auth::authz::ProjectRole,
     db::schema::{project_members, projects, tasks},
     error::{conflict, AppResult},
     projects::model::Project,
-    tasks::model::{NewTask, Task, TaskChanges, TaskPriority, TaskStatus},
+    tasks::model::{NewTask, Task, TaskChanges, TaskStatus},
     users::store::escape_like,
 };
 
@@ -39,7 +40,7 @@ pub async fn find_with_project_role(
     connection: &mut AsyncPgConnection,
     task_id: Uuid,
     user_id: Uuid,
-) -> AppResult<Option<(Task, Project, Option<String>)>> {
+) -> AppResult<Option<(Task, Project, Option<ProjectRole>)>> {
     Ok(tasks::table
         .inner_join(projects::table)
         .left_join(
@@ -111,7 +112,7 @@ pub async fn neighbour_positions(
 ) -> AppResult<(Option<String>, Option<String>)> {
     let column = tasks::table
         .filter(tasks::project_id.eq(project_id))
-        .filter(tasks::status.eq(status.as_str()))
+        .filter(tasks::status.eq(status))
         .filter(tasks::id.ne(excluding.unwrap_or_else(Uuid::nil)))
         .select(tasks::position);
     match anchor {
@@ -211,7 +212,7 @@ pub async fn subtasks_of(
 pub async fn counts_by_status(
     connection: &mut AsyncPgConnection,
     project_ids: &[Uuid],
-) -> AppResult<Vec<(Uuid, String, i64)>> {
+) -> AppResult<Vec<(Uuid, TaskStatus, i64)>> {
     Ok(tasks::table
         .filter(tasks::project_id.eq_any(project_ids))
         .group_by((tasks::project_id, tasks::status))
@@ -266,7 +267,7 @@ impl TaskOrder {
     pub fn sort_key(self, task: &Task) -> SortKey {
         match self {
             TaskOrder::Position => {
-                let rank = TaskStatus::parse(&task.status).map_or('3', TaskStatus::column_rank);
+                let rank = task.status.column_rank();
                 SortKey::Text(format!("{rank}{}", task.position))
             }
             TaskOrder::CreatedAt => SortKey::Int(task.created_at.timestamp_micros()),
@@ -274,9 +275,7 @@ impl TaskOrder {
             TaskOrder::DueAt => {
                 SortKey::Int(task.due_at.map_or(i64::MAX, |due| due.timestamp_micros()))
             }
-            TaskOrder::Priority => SortKey::Int(
-                TaskPriority::parse(&task.priority).map_or(3, TaskPriority::urgency_rank),
-            ),
+            TaskOrder::Priority => SortKey::Int(task.priority.urgency_rank()),
         }
     }
 }
@@ -361,7 +360,7 @@ pub async fn page_tasks(
         .into_boxed::<Pg>()
         .bind::<Array<SqlUuid>, _>(project_ids.to_vec());
     if let Some(status) = query.filter.status {
-        statement = statement.bind::<Text, _>(status.as_str());
+        statement = statement.bind::<Text, _>(status);
     }
     if let Some(assignee_id) = query.filter.assignee_id {
         statement = statement.bind::<SqlUuid, _>(assignee_id);

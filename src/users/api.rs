@@ -27,6 +27,7 @@ use crate::{
     security::login,
     state::AppState,
     users::{
+        loaders::UserLoader,
         model::{DisplayName, Email, User, UserChanges},
         payload::{auth_payload, AuthPayload, LoginPayload},
         store::{self, UserCursor},
@@ -98,12 +99,9 @@ impl UserQuery {
             return Ok(None);
         };
         // The viewer's row was read while authenticating; the loader hands it out without a query.
-        let loaders = Loaders::from_ctx(ctx);
-        loaders
-            .users
-            .feed_one(viewer.user_id(), viewer.user.clone())
-            .await;
-        loaders.users.load_one(viewer.user_id()).await
+        let users = Loaders::get::<UserLoader>(ctx);
+        users.feed_one(viewer.user_id(), viewer.user.clone()).await;
+        users.load_one(viewer.user_id()).await
     }
 
     /// All users in sign-up order, optionally filtered by `search` in email or display name.

@@ -12,7 +12,7 @@ use crate::{
     error::{bad_input, AppResult},
 };
 
-/// The GraphQL type name in `User` ids.
+/// The type name in `User` ids.
 pub const USER_TYPE: &str = "User";
 
 #[derive(Debug, Insertable)]

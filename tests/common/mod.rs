@@ -2,12 +2,18 @@
 //! migrated template and dropped afterwards, plus GraphQL clients for HTTP and WebSocket.
 #![allow(dead_code)]
 
+pub mod diff;
 pub mod redis;
+pub mod wait;
 pub mod ws;
 
-use std::{collections::HashMap, sync::Once};
+use std::{collections::HashMap, sync::Once, time::Duration};
 
-use catalyst::{config::Settings, Application};
+use catalyst::{
+    config::Settings,
+    events::bus::{EventBus, Topic},
+    Application,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -223,6 +229,7 @@ impl TestAppBuilder {
             .await
             .expect("the application builds");
         let port = application.port();
+        let events = application.state().events.clone();
         let (stop_sender, stop_receiver) = oneshot::channel::<()>();
         let server = tokio::spawn(application.run_until_stopped(async move {
             let _ = stop_receiver.await;
@@ -233,6 +240,7 @@ impl TestAppBuilder {
             database_url,
             database,
             client: reqwest::Client::new(),
+            events,
             stop_sender: Some(stop_sender),
             server: Some(server),
         }
@@ -245,6 +253,8 @@ pub struct TestApp {
     pub database_url: String,
     pub database: Option<TestDatabase>,
     pub client: reqwest::Client,
+    /// The server's own event bus, read only to see who listens (`wait_for_subscribers`).
+    events: EventBus,
     stop_sender: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -462,22 +472,50 @@ impl TestApp {
 
     /// The total SQL statements the server has run, read from its own metrics.
     pub async fn statements_executed(&self) -> u64 {
-        let metrics = self
-            .client
+        self.metric("db_statements_total")
+            .await
+            .expect("db_statements_total is exported") as u64
+    }
+
+    /// The server's `/metrics` page, in Prometheus text format.
+    pub async fn metrics(&self) -> String {
+        self.client
             .get(self.url("/metrics"))
             .send()
             .await
             .expect("metrics answer")
             .text()
             .await
-            .expect("metrics are text");
-        metrics
-            .lines()
-            .find(|line| line.starts_with("db_statements_total"))
-            .and_then(|line| line.rsplit(' ').next())
-            .and_then(|value| value.parse::<f64>().ok())
-            .expect("db_statements_total is exported") as u64
+            .expect("metrics are text")
     }
+
+    /// The value of the first sample whose line starts with `series` (a metric name, with the
+    /// start of its labels if need be), or None while the server has not exported it.
+    pub async fn metric(&self, series: &str) -> Option<f64> {
+        sample(&self.metrics().await, series)
+    }
+
+    /// Waits until `count` of this server's subscriptions (or workers) listen to `topic` on its
+    /// event bus: a subscription takes its bus receiver when its stream opens, so from then on
+    /// what is published reaches it. graphql-transport-ws acknowledges no `subscribe`, so this is
+    /// the signal that a subscription is live before a test makes the change it should see.
+    pub async fn wait_for_subscribers(&self, topic: Topic, count: usize) {
+        wait::eventually(
+            &format!("{count} subscriber(s) of {topic:?}"),
+            Duration::from_secs(10),
+            || async { (self.events.local_subscriber_count(topic) >= count).then_some(()) },
+        )
+        .await;
+    }
+}
+
+/// The value of the first sample in a Prometheus text page whose line starts with `series`.
+pub fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|line| line.starts_with(series))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse::<f64>().ok())
 }
 
 impl TestApp {

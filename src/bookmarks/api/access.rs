@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{
-        authz::{self, BookmarkAccess, ProjectAccess, ProjectPermission, ProjectRole},
+        authz::{self, BookmarkAccess, ProjectAccess, ProjectPermission},
         viewer::AuthenticatedUser,
     },
     bookmarks::{
@@ -18,7 +18,7 @@ use crate::{
     },
     error::{bad_input, internal, not_found, AppError, AppResult},
     graphql::ids::{decode_id, encode_id},
-    projects::{api::PROJECT_TYPE, store as project_store},
+    projects::{store as project_store, views::PROJECT_TYPE},
 };
 
 pub(super) fn viewer<'a>(ctx: &Context<'a>) -> AppResult<&'a AuthenticatedUser> {
@@ -67,10 +67,7 @@ pub(super) async fn project_access(
     let (_, role) = project_store::find_with_role(connection, project_id, viewer.user_id())
         .await?
         .ok_or_else(|| not_found("project"))?;
-    Ok(ProjectAccess::for_viewer(
-        viewer,
-        role.as_deref().and_then(ProjectRole::parse),
-    ))
+    Ok(ProjectAccess::for_viewer(viewer, role))
 }
 
 pub(super) async fn load_with_access(
@@ -85,7 +82,7 @@ pub(super) async fn load_with_access(
         viewer,
         bookmark.owner_id,
         bookmark.project_id.is_some(),
-        role.as_deref().and_then(ProjectRole::parse),
+        role,
     );
     Ok((bookmark, access))
 }

@@ -20,7 +20,7 @@ use crate::{
     },
     error::{bad_input, internal, AppResult},
     graphql::ids::decode_id,
-    projects::api::PROJECT_TYPE,
+    projects::views::PROJECT_TYPE,
     state::AppState,
     work,
 };

@@ -7,9 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::access;
 use crate::{
-    auth::authz::{
-        BookmarkAccess, BookmarkPermission, ProjectAccess, ProjectPermission, ProjectRole,
-    },
+    auth::authz::{BookmarkAccess, BookmarkPermission, ProjectAccess, ProjectPermission},
     bookmarks::{
         model::{
             Bookmark, BookmarkImport, ImportProgress, ImportStatus, SkippedItem,
@@ -21,8 +19,11 @@ use crate::{
     },
     error::AppResult,
     graphql::{ids::encode_id, loaders::Loaders},
-    projects::api::{ProjectNode, PROJECT_TYPE},
-    users::model::User,
+    projects::{
+        loaders::{MemberLoader, ProjectLoader},
+        views::{ProjectNode, PROJECT_TYPE},
+    },
+    users::{loaders::UserLoader, model::User},
 };
 
 /// A bookmark as one viewer sees it: the row, what the viewer may do with it, and, in search
@@ -104,27 +105,26 @@ impl BookmarkNode {
             return Ok(None);
         };
         let viewer = access::viewer(ctx)?;
-        let loaders = Loaders::from_ctx(ctx);
-        let members = loaders
-            .members
+        let members = Loaders::get::<MemberLoader>(ctx)
             .load_one(project_id)
             .await?
             .unwrap_or_default();
         let role = members
             .iter()
             .find(|(member, _)| member.user_id == viewer.user_id())
-            .and_then(|(member, _)| ProjectRole::parse(&member.role));
+            .map(|(member, _)| member.role);
         let access = ProjectAccess::for_viewer(viewer, role);
         if !access.allows(ProjectPermission::ReadProject) {
             return Ok(None);
         }
-        let project = loaders.projects.load_one(project_id).await?;
+        let project = Loaders::get::<ProjectLoader>(ctx)
+            .load_one(project_id)
+            .await?;
         Ok(project.map(|project| ProjectNode { project, access }))
     }
 
     async fn owner(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        Loaders::from_ctx(ctx)
-            .users
+        Loaders::get::<UserLoader>(ctx)
             .load_one(self.bookmark.owner_id)
             .await
     }

@@ -27,7 +27,7 @@ use crate::{
         ids::decode_id,
         pagination::{decode_cursor, encode_cursor, page_size},
     },
-    projects::api::PROJECT_TYPE,
+    projects::views::PROJECT_TYPE,
     state::AppState,
 };
 

@@ -8,15 +8,18 @@ use crate::{
     error::AppResult,
     graphql::ids::decode_any_id,
     projects::{
-        api::{ProjectNode, PROJECT_TYPE},
         store as project_store,
+        views::{ProjectNode, PROJECT_TYPE},
     },
     state::AppState,
     tasks::{
-        api::{TaskNode, TASK_TYPE},
         store as task_store,
+        views::{TaskNode, TASK_TYPE},
     },
-    users::{api::USER_TYPE, model::User, store as user_store},
+    users::{
+        model::{User, USER_TYPE},
+        store as user_store,
+    },
 };
 
 #[derive(Interface)]
@@ -34,12 +37,10 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Fetches any object by its global id; null when it does not exist or is not visible.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Node>> {
-        let viewer = authz::require_user(authz::viewer(ctx))?;
+        let viewer = authz::signed_in(ctx)?;
         let (type_name, uuid) = decode_any_id("id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
-        let role_of = |role: Option<String>| {
-            ProjectAccess::for_viewer(viewer, role.as_deref().and_then(ProjectRole::parse))
-        };
+        let role_of = |role: Option<ProjectRole>| ProjectAccess::for_viewer(viewer, role);
         let node = match type_name.as_str() {
             USER_TYPE => {
                 let visible = viewer.user_id() == uuid

@@ -6,23 +6,14 @@ use async_graphql::{
     connection::Connection, Context, Json, Object, SimpleObject, Subscription, ID,
 };
 use chrono::{DateTime, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use futures_util::{stream::BoxStream, StreamExt};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{
-    api::{pipeline_access, PipelineView},
-    engine,
-    model::{
-        engine_graph, NewRun, NodeResult, PipelineRun, RunEvent, RunEventKind, RunStatus,
-        PIPELINE_TYPE, RUN_TYPE,
-    },
-    queue, store,
-};
 use crate::{
     auth::{
-        authz::{self, ProjectAccess, ProjectPermission, ProjectRole, SignedIn},
+        authz::{self, ProjectAccess, ProjectPermission, SignedIn},
         viewer::AuthenticatedUser,
     },
     error::{bad_input, conflict, forbidden, internal, not_found, AppError, AppResult},
@@ -33,18 +24,24 @@ use crate::{
         pagination::{connection_from_rows, decode_cursor, encode_cursor, page_size},
     },
     limits::{self, NamedLimit},
+    pipelines::{
+        engine,
+        loaders::PipelineLoader,
+        model::{
+            engine_graph, NewRun, NodeResult, PipelineStatus, RunEvent, RunEventKind, RunStatus,
+            PIPELINE_TYPE, RUN_TYPE,
+        },
+        queue, store,
+        views::{PipelineView, RunView},
+    },
     state::AppState,
+    users,
     users::model::User,
+    work,
 };
 
 /// Progress events read per query while a stream catches up.
 const EVENT_PAGE: i64 = 500;
-
-#[derive(Clone)]
-pub struct RunView {
-    pub run: PipelineRun,
-    pub access: ProjectAccess,
-}
 
 #[derive(SimpleObject, Clone)]
 #[graphql(name = "PipelineRunNode")]
@@ -77,8 +74,7 @@ impl RunView {
     }
 
     async fn pipeline(&self, ctx: &Context<'_>) -> AppResult<Option<PipelineView>> {
-        let pipeline = Loaders::from_ctx(ctx)
-            .pipelines
+        let pipeline = Loaders::get::<PipelineLoader>(ctx)
             .load_one(self.run.pipeline_id)
             .await?;
         Ok(pipeline.map(|pipeline| PipelineView {
@@ -88,7 +84,7 @@ impl RunView {
     }
 
     async fn status(&self) -> RunStatus {
-        self.run.status()
+        self.run.status
     }
 
     async fn parameters(&self) -> Json<Value> {
@@ -96,7 +92,7 @@ impl RunView {
     }
 
     async fn requested_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        Loaders::from_ctx(ctx).user(self.run.requested_by).await
+        users::loaders::user(ctx, self.run.requested_by).await
     }
 
     /// How many times a worker started this run (more than 1 after a worker died).
@@ -183,9 +179,8 @@ impl RunEventView {
         self.0.seq
     }
 
-    async fn kind(&self) -> AppResult<RunEventKind> {
-        RunEventKind::parse(&self.0.kind)
-            .ok_or_else(|| internal(anyhow::anyhow!("stored run event kind {:?}", self.0.kind)))
+    async fn kind(&self) -> RunEventKind {
+        self.0.kind
     }
 
     async fn occurred_at(&self) -> DateTime<Utc> {
@@ -200,7 +195,7 @@ impl RunEventView {
 
     /// The node's status for NODE_FINISHED; the run's for RUN_FINISHED.
     async fn status(&self) -> Option<RunStatus> {
-        self.0.payload["status"].as_str().and_then(RunStatus::parse)
+        serde_json::from_value(self.0.payload["status"].clone()).ok()
     }
 
     async fn rows_in(&self) -> Option<u64> {
@@ -238,24 +233,6 @@ impl RunEventView {
     }
 }
 
-fn viewer<'a>(ctx: &Context<'a>) -> AppResult<&'a AuthenticatedUser> {
-    authz::require_user(authz::viewer(ctx))
-}
-
-/// The run and the viewer's access to its project; `NOT_FOUND` for non-members.
-async fn run_access(
-    connection: &mut AsyncPgConnection,
-    viewer: &AuthenticatedUser,
-    run_id: Uuid,
-) -> AppResult<(PipelineRun, ProjectAccess)> {
-    let (run, role) = queue::find_with_role(connection, run_id, viewer.user_id())
-        .await?
-        .ok_or_else(|| not_found("run"))?;
-    let access = ProjectAccess::for_viewer(viewer, role.as_deref().and_then(ProjectRole::parse));
-    access.require(ProjectPermission::ReadProject, "run")?;
-    Ok((run, access))
-}
-
 pub async fn list_runs(
     ctx: &Context<'_>,
     pipeline_id: Uuid,
@@ -284,8 +261,12 @@ pub async fn list_runs(
 
 /// Refuses a run that cannot succeed: an invalid graph (with its issues), an archived
 /// pipeline, or sinks the runner may not use.
-fn check_runnable(status: &str, graph: &engine::Graph, access: ProjectAccess) -> AppResult<()> {
-    if status == "ARCHIVED" {
+fn check_runnable(
+    status: PipelineStatus,
+    graph: &engine::Graph,
+    access: ProjectAccess,
+) -> AppResult<()> {
+    if status == PipelineStatus::Archived {
         return Err(bad_input(
             "pipelineId",
             "the pipeline is archived; set it ACTIVE or DRAFT to run it",
@@ -333,11 +314,10 @@ pub struct RunQuery;
 impl RunQuery {
     #[graphql(guard = "SignedIn")]
     async fn pipeline_run(&self, ctx: &Context<'_>, id: ID) -> AppResult<RunView> {
-        let viewer = viewer(ctx)?;
+        let viewer = authz::signed_in(ctx)?;
         let run_id = decode_id(RUN_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
-        let (run, access) = run_access(&mut connection, viewer, run_id).await?;
-        Ok(RunView { run, access })
+        RunView::load(&mut connection, viewer, run_id).await
     }
 
     /// A pipeline's runs, newest first.
@@ -349,13 +329,13 @@ impl RunQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Connection<String, RunView>> {
-        let viewer = viewer(ctx)?;
+        let viewer = authz::signed_in(ctx)?;
         let pipeline_id = decode_id(PIPELINE_TYPE, "pipelineId", &pipeline_id)?;
         let access = {
             let mut connection = AppState::from_ctx(ctx).pool.get().await?;
-            pipeline_access(&mut connection, viewer, pipeline_id)
+            PipelineView::load(&mut connection, viewer, pipeline_id)
                 .await?
-                .1
+                .access
         };
         list_runs(ctx, pipeline_id, access, first, after).await
     }
@@ -376,91 +356,106 @@ impl RunMutation {
         #[graphql(desc = "A JSON object; expressions read it as `params.<name>`.")]
         parameters: Option<Json<Value>>,
     ) -> AppResult<RunView> {
-        let viewer = viewer(ctx)?;
+        let viewer = authz::signed_in(ctx)?;
         let pipeline_id = decode_id(PIPELINE_TYPE, "pipelineId", &pipeline_id)?;
         let parameters = parameters.map_or_else(|| json!({}), |Json(value)| value);
         if !parameters.is_object() {
             return Err(bad_input("parameters", "must be a JSON object"));
         }
         let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
-        let view = connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let (pipeline, access) = pipeline_access(connection, viewer, pipeline_id).await?;
-                access.require(ProjectPermission::RunPipeline, "pipeline")?;
-                limits::check(ctx, NamedLimit::PipelineRun).await?;
-                let nodes = store::nodes_of(connection, &[pipeline_id]).await?;
-                let connections = store::connections_of(connection, &[pipeline_id]).await?;
-                let graph = engine_graph(&nodes, &connections);
-                check_runnable(&pipeline.status, &graph, access)?;
-                let run = queue::enqueue(
-                    connection,
-                    NewRun {
-                        id: Uuid::now_v7(),
-                        pipeline_id,
-                        project_id: pipeline.project_id,
-                        requested_by: Some(viewer.user_id()),
-                        parameters,
-                        graph: serde_json::to_value(&graph).map_err(internal)?,
-                    },
-                )
-                .await?;
-                Ok(RunView { run, access })
-            })
+        // The hourly limit waits on Redis: spent before the transaction, and only by someone
+        // who may run the pipeline (re-checked inside it).
+        may_run(state, viewer, pipeline_id).await?;
+        limits::check(ctx, NamedLimit::PipelineRun).await?;
+        work::run(state, async |change| {
+            let view = may_run_in(&mut change.db, viewer, pipeline_id).await?;
+            let nodes = store::nodes_of(&mut change.db, &[pipeline_id]).await?;
+            let connections = store::connections_of(&mut change.db, &[pipeline_id]).await?;
+            let graph = engine_graph(&nodes, &connections);
+            check_runnable(view.pipeline.status, &graph, view.access)?;
+            let run = queue::enqueue(
+                &mut change.db,
+                NewRun {
+                    id: Uuid::now_v7(),
+                    pipeline_id,
+                    project_id: view.pipeline.project_id,
+                    requested_by: Some(viewer.user_id()),
+                    parameters,
+                    graph: serde_json::to_value(&graph).map_err(internal)?,
+                },
+            )
             .await?;
-        state.events.publish(BusEvent::PipelineRunQueued);
-        Ok(view)
+            change.publish_after_commit(BusEvent::PipelineRunQueued);
+            Ok(RunView {
+                run,
+                access: view.access,
+            })
+        })
+        .await
     }
 
     /// Cancels a run (EXECUTOR and above): a queued run ends at once; a running one stops at
     /// its next checkpoint. A finished run cannot be cancelled (`CONFLICT`).
     #[graphql(guard = "SignedIn")]
     async fn cancel_pipeline_run(&self, ctx: &Context<'_>, id: ID) -> AppResult<RunView> {
-        let viewer = viewer(ctx)?;
+        let viewer = authz::signed_in(ctx)?;
         let run_id = decode_id(RUN_TYPE, "id", &id)?;
-        let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
-        let view = connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let (run, access) = run_access(connection, viewer, run_id).await?;
-                access.require(ProjectPermission::RunPipeline, "run")?;
-                if let Some(run) = queue::finish_unclaimed(
-                    connection,
+        work::run(AppState::from_ctx(ctx), async |change| {
+            let RunView { run, access } = RunView::load(&mut change.db, viewer, run_id).await?;
+            access.require(ProjectPermission::RunPipeline, "run")?;
+            change.publish_after_commit(BusEvent::PipelineRunCancelRequested { run_id });
+            change.publish_after_commit(BusEvent::PipelineRunChanged { run_id });
+            if let Some(run) = queue::finish_unclaimed(
+                &mut change.db,
+                run_id,
+                RunStatus::Queued,
+                RunStatus::Cancelled,
+                Some("the run was cancelled"),
+            )
+            .await?
+            {
+                queue::append_event(
+                    &mut change.db,
                     run_id,
-                    RunStatus::Queued,
-                    RunStatus::Cancelled,
-                    Some("the run was cancelled"),
+                    None,
+                    RunEventKind::RunFinished,
+                    json!({ "status": RunStatus::Cancelled, "error": "the run was cancelled" }),
+                    None,
                 )
-                .await?
-                {
-                    queue::append_event(
-                        connection,
-                        run_id,
-                        None,
-                        RunEventKind::RunFinished,
-                        json!({ "status": "CANCELLED", "error": "the run was cancelled" }),
-                        None,
-                    )
-                    .await?;
-                    return Ok(RunView { run, access });
-                }
-                if let Some(run) = queue::request_cancel(connection, run_id).await? {
-                    return Ok(RunView { run, access });
-                }
-                Err(conflict(format!(
-                    "the run has already finished ({})",
-                    run.status().as_str()
-                )))
-            })
-            .await?;
-        state
-            .events
-            .publish(BusEvent::PipelineRunCancelRequested { run_id });
-        state
-            .events
-            .publish(BusEvent::PipelineRunChanged { run_id });
-        Ok(view)
+                .await?;
+                return Ok(RunView { run, access });
+            }
+            if let Some(run) = queue::request_cancel(&mut change.db, run_id).await? {
+                return Ok(RunView { run, access });
+            }
+            Err(conflict(format!(
+                "the run has already finished ({})",
+                run.status.stored_name()
+            )))
+        })
+        .await
     }
+}
+
+/// The pipeline, if the viewer may run it there.
+async fn may_run(
+    state: &AppState,
+    viewer: &AuthenticatedUser,
+    pipeline_id: Uuid,
+) -> AppResult<PipelineView> {
+    let mut connection = state.pool.get().await?;
+    may_run_in(&mut connection, viewer, pipeline_id).await
+}
+
+async fn may_run_in(
+    connection: &mut AsyncPgConnection,
+    viewer: &AuthenticatedUser,
+    pipeline_id: Uuid,
+) -> AppResult<PipelineView> {
+    let view = PipelineView::load(connection, viewer, pipeline_id).await?;
+    view.access
+        .require(ProjectPermission::RunPipeline, "pipeline")?;
+    Ok(view)
 }
 
 #[derive(Default)]
@@ -477,7 +472,7 @@ impl RunSubscription {
         run_id: ID,
         after: Option<i32>,
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<RunEventView>>> {
-        let viewer = viewer(ctx)?.clone();
+        let viewer = authz::signed_in(ctx)?.clone();
         let run_id = decode_id(RUN_TYPE, "runId", &run_id)?;
         let state = AppState::from_ctx(ctx).clone();
         Ok(Box::pin(open_run_events(state, viewer, run_id, after.unwrap_or(0))).await?)
@@ -528,7 +523,7 @@ impl RunEventStream {
                 Ok(events) if !events.is_empty() => {
                     self.finished = events
                         .iter()
-                        .any(|event| event.kind == RunEventKind::RunFinished.as_str());
+                        .any(|event| event.kind == RunEventKind::RunFinished);
                     self.backlog.extend(events);
                     continue;
                 }
@@ -566,7 +561,7 @@ async fn still_a_member(
     viewer: &AuthenticatedUser,
     run_id: Uuid,
 ) -> AppResult<()> {
-    match run_access(connection, viewer, run_id).await {
+    match RunView::load(connection, viewer, run_id).await {
         Ok(_) => Ok(()),
         Err(AppError::NotFound(_) | AppError::Forbidden(_)) => Err(forbidden(
             "you are no longer a member of this run's project",
@@ -585,7 +580,7 @@ async fn open_run_events(
     let notices = state.events.subscribe(Topic::PipelineRun(run_id));
     {
         let mut connection = state.pool.get().await?;
-        run_access(&mut connection, &viewer, run_id).await?;
+        RunView::load(&mut connection, &viewer, run_id).await?;
     }
     let stream = RunEventStream {
         state,

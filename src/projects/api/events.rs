@@ -1,0 +1,73 @@
+//! The live `projectEvents` stream: replay after a cursor, then live events, each admitted by
+//! the subscriber's current membership.
+
+use async_graphql::{Context, Subscription, ID};
+use futures_util::{stream::BoxStream, StreamExt};
+use uuid::Uuid;
+
+use crate::{
+    auth::{authz, project_roles, viewer::AuthenticatedUser},
+    error::AppResult,
+    events::stream::ProjectEventStream,
+    graphql::ids::decode_id,
+    projects::{
+        views::{ProjectEventNode, PROJECT_TYPE},
+        watch::MembershipWatch,
+    },
+    state::AppState,
+};
+
+use super::types::parse_event_cursor;
+
+#[derive(Default)]
+pub struct ProjectSubscription;
+
+#[Subscription]
+impl ProjectSubscription {
+    /// Live events of a project. With `after` (a `cursor` from an earlier event or from
+    /// `project.activity`), everything after it is replayed first, then live events follow with
+    /// no gap and no duplicate. Removal from the project ends the stream with `FORBIDDEN`.
+    async fn project_events(
+        &self,
+        ctx: &Context<'_>,
+        project_id: ID,
+        after: Option<String>,
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<ProjectEventNode>>> {
+        let viewer = authz::signed_in(ctx)?.clone();
+        let project_id = decode_id(PROJECT_TYPE, "projectId", &project_id)?;
+        let after_seq = after.as_deref().map(parse_event_cursor).transpose()?;
+        let state = AppState::from_ctx(ctx).clone();
+        // Setup runs in its own boxed future: its query state is freed once the stream is
+        // open, instead of staying inside every idle subscription.
+        Ok(Box::pin(open_project_events(state, viewer, project_id, after_seq)).await?)
+    }
+}
+
+async fn open_project_events(
+    state: AppState,
+    viewer: AuthenticatedUser,
+    project_id: Uuid,
+    after_seq: Option<i64>,
+) -> AppResult<BoxStream<'static, async_graphql::Result<ProjectEventNode>>> {
+    let access = {
+        let mut connection = state.pool.get().await?;
+        project_roles::standing(&mut connection, &viewer, project_id)
+            .await?
+            .access
+    };
+    let stream =
+        ProjectEventStream::open(&state.pool, &state.events, project_id, after_seq).await?;
+    let watcher = MembershipWatch::new(&viewer, access);
+    let events = Box::pin(stream.into_stream());
+    Ok(
+        futures_util::stream::unfold((events, watcher), |(mut events, mut watcher)| async move {
+            if watcher.ended {
+                return None;
+            }
+            let item = events.next().await?;
+            let output = watcher.admit(item);
+            Some((output, (events, watcher)))
+        })
+        .boxed(),
+    )
+}

@@ -1,0 +1,13 @@
+//! GraphQL surface of projects, members and the live `projectEvents` stream. Mutations go
+//! through the unit of work (`crate::work`), which locks the project's activity log, re-checks
+//! the caller's role, and publishes the recorded activity after commit.
+
+mod events;
+mod inputs;
+mod mutations;
+mod queries;
+mod types;
+
+pub use events::ProjectSubscription;
+pub use mutations::ProjectMutation;
+pub use queries::ProjectQuery;

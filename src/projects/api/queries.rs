@@ -1,0 +1,81 @@
+//! The `project` and `projects` queries.
+
+use async_graphql::{connection::Connection, Context, Object, ID};
+
+use crate::{
+    auth::authz::{self, ProjectAccess, SignedIn},
+    error::AppResult,
+    graphql::{
+        ids::decode_id,
+        pagination::{connection_from_rows, decode_cursor, page_size},
+    },
+    projects::{
+        store::{self, ProjectCursor, ProjectFilter},
+        views::{ProjectNode, PROJECT_TYPE},
+    },
+    state::AppState,
+};
+
+use super::inputs::ProjectFilterInput;
+
+#[derive(Default)]
+pub struct ProjectQuery;
+
+#[Object]
+impl ProjectQuery {
+    /// A project the viewer belongs to (platform admins: any project).
+    #[graphql(guard = "SignedIn")]
+    async fn project(&self, ctx: &Context<'_>, id: ID) -> AppResult<ProjectNode> {
+        let viewer = authz::signed_in(ctx)?;
+        let project_id = decode_id(PROJECT_TYPE, "id", &id)?;
+        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
+        ProjectNode::load(&mut connection, viewer, project_id).await
+    }
+
+    /// The projects the viewer belongs to, oldest first (platform admins see every project).
+    #[graphql(
+        guard = "SignedIn",
+        complexity = "crate::limits::cost::page(first, child_complexity)"
+    )]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ProjectFilterInput>,
+    ) -> AppResult<Connection<String, ProjectNode>> {
+        let viewer = authz::signed_in(ctx)?;
+        let limit = page_size(first)?;
+        let after_position: Option<ProjectCursor> = after
+            .as_deref()
+            .map(|cursor| decode_cursor("after", cursor))
+            .transpose()?;
+        let filter = filter.unwrap_or_default();
+        let mut connection = AppState::from_ctx(ctx).pool.get().await?;
+        let rows = store::list_projects(
+            &mut connection,
+            viewer.user_id(),
+            viewer.is_platform_admin(),
+            &ProjectFilter {
+                archived: filter.archived,
+                search: filter.search.as_deref(),
+            },
+            after_position,
+            limit,
+        )
+        .await?;
+        let nodes = rows
+            .into_iter()
+            .map(|(project, role)| ProjectNode {
+                access: ProjectAccess::for_viewer(viewer, role),
+                project,
+            })
+            .collect();
+        Ok(connection_from_rows(
+            nodes,
+            limit,
+            after_position.is_some(),
+            |node| (node.project.created_at, node.project.id),
+        ))
+    }
+}

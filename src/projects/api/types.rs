@@ -1,0 +1,250 @@
+//! The GraphQL types of projects: `Project`, `ProjectMember`, `ProjectEvent` and `TaskCounts`.
+
+use std::sync::Arc;
+
+use async_graphql::{connection::Connection, Context, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    auth::authz::{ProjectAccess, ProjectRole},
+    error::{bad_input, not_found, AppResult},
+    events::log,
+    graphql::loaders::Loaders,
+    graphql::{
+        ids::encode_id,
+        pagination::{connection_from_rows, page_size},
+    },
+    projects::{
+        activity::{Activity, ActivityKind},
+        loaders::MemberLoader,
+        views::{MemberNode, ProjectEventNode, ProjectNode, PROJECT_TYPE},
+    },
+    state::AppState,
+    tasks::{
+        connection::TaskConnectionArgs, loaders::TaskCountLoader, model::TaskStatus,
+        views::TaskNode,
+    },
+    users::{self, loaders::UserLoader, model::User},
+};
+
+#[Object(name = "Project")]
+impl ProjectNode {
+    pub async fn id(&self) -> ID {
+        encode_id(PROJECT_TYPE, self.project.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.project.name
+    }
+
+    async fn description(&self) -> &str {
+        &self.project.description
+    }
+
+    /// Archived projects are read-only for tasks until unarchived.
+    async fn archived(&self) -> bool {
+        self.project.archived_at.is_some()
+    }
+
+    async fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.project.archived_at
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.project.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.project.updated_at
+    }
+
+    async fn created_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        users::loaders::user(ctx, self.project.created_by).await
+    }
+
+    /// The viewer's role here; null for platform admins who are not members.
+    async fn viewer_role(&self) -> Option<ProjectRole> {
+        match self.access {
+            ProjectAccess::Member(role) => Some(role),
+            _ => None,
+        }
+    }
+
+    /// Members in the order they joined.
+    #[graphql(complexity = "crate::limits::cost::unpaged_list(child_complexity)")]
+    async fn members(&self, ctx: &Context<'_>) -> AppResult<Vec<MemberNode>> {
+        let members = Loaders::get::<MemberLoader>(ctx)
+            .load_one(self.project.id)
+            .await?
+            .unwrap_or_default();
+        Ok(members
+            .into_iter()
+            .map(|(member, user)| MemberNode {
+                member,
+                user: Some(user),
+            })
+            .collect())
+    }
+
+    /// The project's tasks, in board order unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::cost::page(first, child_complexity)")]
+    async fn tasks(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<crate::tasks::connection::TaskFilterInput>,
+        #[graphql(desc = "Board order (POSITION) when omitted.")] order_by: Option<
+            crate::tasks::store::TaskOrder,
+        >,
+    ) -> AppResult<Connection<String, TaskNode>> {
+        TaskConnectionArgs {
+            first,
+            after,
+            filter,
+            order_by: order_by.unwrap_or_default(),
+        }
+        .load(ctx, self.project.id, self.access)
+        .await
+    }
+
+    /// How many tasks are in each status.
+    async fn task_counts(&self, ctx: &Context<'_>) -> AppResult<TaskCounts> {
+        let counts = Loaders::get::<TaskCountLoader>(ctx)
+            .load_one(self.project.id)
+            .await?
+            .unwrap_or_default();
+        let count = |status| counts.0.get(&status).copied().unwrap_or(0);
+        Ok(TaskCounts {
+            todo: count(TaskStatus::Todo),
+            in_progress: count(TaskStatus::InProgress),
+            blocked: count(TaskStatus::Blocked),
+            done: count(TaskStatus::Done),
+            total: counts.0.values().sum(),
+        })
+    }
+
+    /// Everything that happened in the project, newest first. Each event's `cursor` can be
+    /// passed to `projectEvents(after:)` to follow on live from there.
+    #[graphql(complexity = "crate::limits::cost::page(first, child_complexity)")]
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Connection<String, ProjectEventNode>> {
+        let limit = page_size(first)?;
+        let before_seq = after.as_deref().map(parse_event_cursor).transpose()?;
+        let state = AppState::from_ctx(ctx);
+        let mut connection = state.pool.get().await?;
+        let rows =
+            log::page_newest_first(&mut connection, self.project.id, before_seq, limit).await?;
+        let access = self.access;
+        let nodes = rows
+            .into_iter()
+            .map(|event| ProjectEventNode {
+                event: Arc::new(event),
+                access,
+            })
+            .collect();
+        Ok(connection_from_rows(
+            nodes,
+            limit,
+            before_seq.is_some(),
+            |node| node.event.seq.to_string(),
+        ))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct TaskCounts {
+    todo: i64,
+    in_progress: i64,
+    blocked: i64,
+    done: i64,
+    total: i64,
+}
+
+#[Object(name = "ProjectMember")]
+impl MemberNode {
+    async fn user(&self, ctx: &Context<'_>) -> AppResult<User> {
+        if let Some(user) = &self.user {
+            return Ok(user.clone());
+        }
+        Loaders::get::<UserLoader>(ctx)
+            .load_one(self.member.user_id)
+            .await?
+            .ok_or_else(|| not_found("user"))
+    }
+
+    async fn role(&self) -> ProjectRole {
+        self.member.role
+    }
+
+    async fn joined_at(&self) -> DateTime<Utc> {
+        self.member.created_at
+    }
+}
+
+#[Object(name = "ProjectEvent")]
+impl ProjectEventNode {
+    /// Opaque position in the project's activity; pass to `projectEvents(after:)` to resume.
+    async fn cursor(&self) -> String {
+        self.event.seq.to_string()
+    }
+
+    async fn kind(&self) -> AppResult<ActivityKind> {
+        Ok(self.activity()?.kind())
+    }
+
+    async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        users::loaders::user(ctx, self.event.actor_id).await
+    }
+
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.event.occurred_at
+    }
+
+    /// The task after the change (for task events; as it was when deleted for TASK_DELETED).
+    async fn task(&self) -> AppResult<Option<TaskNode>> {
+        Ok(self.activity()?.task().map(|task| TaskNode {
+            task: task.clone(),
+            access: self.access,
+        }))
+    }
+
+    /// The membership after the change (for member events; the removed one for MEMBER_REMOVED).
+    async fn member(&self) -> AppResult<Option<MemberNode>> {
+        Ok(self.activity()?.member().map(|member| MemberNode {
+            member: member.clone(),
+            user: None,
+        }))
+    }
+
+    /// The project after the change (for project events).
+    async fn project(&self) -> AppResult<Option<ProjectNode>> {
+        Ok(self.activity()?.project().map(|project| ProjectNode {
+            project: project.clone(),
+            access: self.access,
+        }))
+    }
+
+    /// For updates: the fields that changed, by their GraphQL names.
+    async fn changed_fields(&self) -> AppResult<Vec<String>> {
+        Ok(self.activity()?.changed_fields().to_vec())
+    }
+}
+
+impl ProjectEventNode {
+    fn activity(&self) -> AppResult<&Activity> {
+        Activity::of(&self.event)
+    }
+}
+
+pub(super) fn parse_event_cursor(cursor: &str) -> AppResult<i64> {
+    cursor
+        .parse::<i64>()
+        .ok()
+        .filter(|seq| *seq >= 0)
+        .ok_or_else(|| bad_input("after", "is not a cursor returned by this API"))
+}

@@ -1,0 +1,112 @@
+//! The GraphQL `Task` type.
+
+use async_graphql::{Context, Object, ID};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    error::{not_found, AppResult},
+    graphql::{ids::encode_id, loaders::Loaders},
+    projects::{loaders::ProjectLoader, views::ProjectNode},
+    tasks::{
+        loaders::{SubtaskLoader, TaskLoader},
+        model::{TaskPriority, TaskStatus},
+        views::{TaskNode, TASK_TYPE},
+    },
+    users::{self, model::User},
+};
+
+#[Object(name = "Task")]
+impl TaskNode {
+    pub async fn id(&self) -> ID {
+        encode_id(TASK_TYPE, self.task.id)
+    }
+
+    async fn project(&self, ctx: &Context<'_>) -> AppResult<ProjectNode> {
+        let project = Loaders::get::<ProjectLoader>(ctx)
+            .load_one(self.task.project_id)
+            .await?
+            .ok_or_else(|| not_found("project"))?;
+        Ok(ProjectNode {
+            project,
+            access: self.access,
+        })
+    }
+
+    async fn title(&self) -> &str {
+        &self.task.title
+    }
+
+    /// Markdown.
+    async fn description(&self) -> &str {
+        &self.task.description
+    }
+
+    async fn status(&self) -> TaskStatus {
+        self.task.status
+    }
+
+    async fn priority(&self) -> TaskPriority {
+        self.task.priority
+    }
+
+    async fn assignee(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        users::loaders::user(ctx, self.task.assignee_id).await
+    }
+
+    async fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.task.due_at
+    }
+
+    async fn labels(&self) -> &[String] {
+        &self.task.labels
+    }
+
+    async fn parent(&self, ctx: &Context<'_>) -> AppResult<Option<TaskNode>> {
+        let Some(parent_id) = self.task.parent_id else {
+            return Ok(None);
+        };
+        let parent = Loaders::get::<TaskLoader>(ctx).load_one(parent_id).await?;
+        Ok(parent.map(|task| TaskNode {
+            task,
+            access: self.access,
+        }))
+    }
+
+    /// Direct subtasks, in board order.
+    #[graphql(complexity = "crate::limits::cost::unpaged_list(child_complexity)")]
+    async fn subtasks(&self, ctx: &Context<'_>) -> AppResult<Vec<TaskNode>> {
+        let subtasks = Loaders::get::<SubtaskLoader>(ctx)
+            .load_one(self.task.id)
+            .await?
+            .unwrap_or_default();
+        Ok(subtasks
+            .into_iter()
+            .map(|task| TaskNode {
+                task,
+                access: self.access,
+            })
+            .collect())
+    }
+
+    /// Opaque, sortable key of the task's place in its status column.
+    async fn position(&self) -> &str {
+        &self.task.position
+    }
+
+    /// Incremented by every change; pass it as `expectedVersion` to `updateTask`.
+    async fn version(&self) -> i32 {
+        self.task.version
+    }
+
+    async fn created_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        users::loaders::user(ctx, self.task.created_by).await
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.task.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.task.updated_at
+    }
+}

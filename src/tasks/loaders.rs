@@ -1,0 +1,225 @@
+//! Batched task lookups: tasks by id, one page of a project's tasks (with what the query reads
+//! of them), subtasks and status counts.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::dataloader::Loader;
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use crate::{
+    db::DbPool,
+    error::AppError,
+    graphql::loaders::RequestLoad,
+    tasks::{
+        model::{Task, TaskStatus},
+        store::{self as task_store, TaskPageQuery},
+    },
+    users::{model::User, store as user_store},
+};
+
+pub struct TaskLoader {
+    pool: DbPool,
+}
+
+impl Loader<Uuid> for TaskLoader {
+    type Value = Task;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Task>, Self::Error> {
+        let mut connection = self.pool.get().await?;
+        let tasks = task_store::find_by_ids(&mut connection, keys).await?;
+        Ok(tasks.into_iter().map(|task| (task.id, task)).collect())
+    }
+}
+
+impl RequestLoad for TaskLoader {
+    fn new(pool: DbPool) -> Self {
+        TaskLoader { pool }
+    }
+}
+
+/// A page of one project's tasks, with what the query reads of them (when prefetched).
+#[derive(Debug, Clone, Default)]
+pub struct TaskPage {
+    pub tasks: Vec<Task>,
+    pub assignees: Vec<User>,
+    /// Subtasks by parent, with an entry (maybe empty) for every task of the page.
+    pub subtasks: Vec<(Uuid, Vec<Task>)>,
+}
+
+/// One page of a project's tasks; keys asking the same page of different projects share a
+/// statement. Assignees and subtasks, when the query reads them, come in the same batch: left
+/// to their own loaders, a large page that resolves slower than the batching window would split
+/// them into several batches, and the statement count would grow with the data.
+pub struct TaskPageLoader {
+    pool: DbPool,
+}
+
+impl Loader<(Uuid, Arc<TaskPageQuery>)> for TaskPageLoader {
+    type Value = TaskPage;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, Arc<TaskPageQuery>)],
+    ) -> Result<HashMap<(Uuid, Arc<TaskPageQuery>), TaskPage>, Self::Error> {
+        let mut by_query: HashMap<Arc<TaskPageQuery>, Vec<Uuid>> = HashMap::new();
+        for (project_id, query) in keys {
+            by_query.entry(query.clone()).or_default().push(*project_id);
+        }
+        let mut connection = self.pool.get().await?;
+        let mut pages: HashMap<(Uuid, Arc<TaskPageQuery>), TaskPage> = HashMap::new();
+        for (query, project_ids) in by_query {
+            let tasks = task_store::page_tasks(&mut connection, &project_ids, &query).await?;
+            for project_id in &project_ids {
+                pages.insert((*project_id, query.clone()), TaskPage::default());
+            }
+            for task in tasks {
+                if let Some(page) = pages.get_mut(&(task.project_id, query.clone())) {
+                    page.tasks.push(task);
+                }
+            }
+        }
+        let prefetch = keys
+            .first()
+            .map(|(_, query)| query.prefetch)
+            .unwrap_or_default();
+        if prefetch.assignees {
+            attach_assignees(&mut connection, &mut pages).await?;
+        }
+        if prefetch.subtasks {
+            attach_subtasks(&mut connection, &mut pages).await?;
+        }
+        Ok(pages)
+    }
+}
+
+type Pages = HashMap<(Uuid, Arc<TaskPageQuery>), TaskPage>;
+
+async fn attach_assignees(
+    connection: &mut AsyncPgConnection,
+    pages: &mut Pages,
+) -> Result<(), AppError> {
+    let mut assignee_ids: Vec<Uuid> = pages
+        .values()
+        .flat_map(|page| page.tasks.iter().filter_map(|task| task.assignee_id))
+        .collect();
+    assignee_ids.sort_unstable();
+    assignee_ids.dedup();
+    if assignee_ids.is_empty() {
+        return Ok(());
+    }
+    let users: HashMap<Uuid, User> = user_store::find_by_ids(connection, &assignee_ids)
+        .await?
+        .into_iter()
+        .map(|user| (user.id, user))
+        .collect();
+    for page in pages.values_mut() {
+        let mut ids: Vec<Uuid> = page
+            .tasks
+            .iter()
+            .filter_map(|task| task.assignee_id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        page.assignees = ids.iter().filter_map(|id| users.get(id).cloned()).collect();
+    }
+    Ok(())
+}
+
+async fn attach_subtasks(
+    connection: &mut AsyncPgConnection,
+    pages: &mut Pages,
+) -> Result<(), AppError> {
+    let parent_ids: Vec<Uuid> = pages
+        .values()
+        .flat_map(|page| page.tasks.iter().map(|task| task.id))
+        .collect();
+    if parent_ids.is_empty() {
+        return Ok(());
+    }
+    let mut by_parent: HashMap<Uuid, Vec<Task>> = HashMap::new();
+    for subtask in task_store::subtasks_of(connection, &parent_ids).await? {
+        if let Some(parent_id) = subtask.parent_id {
+            by_parent.entry(parent_id).or_default().push(subtask);
+        }
+    }
+    for page in pages.values_mut() {
+        page.subtasks = page
+            .tasks
+            .iter()
+            .map(|task| (task.id, by_parent.remove(&task.id).unwrap_or_default()))
+            .collect();
+    }
+    Ok(())
+}
+
+impl RequestLoad for TaskPageLoader {
+    fn new(pool: DbPool) -> Self {
+        TaskPageLoader { pool }
+    }
+}
+
+/// Subtasks of a task, in board order.
+pub struct SubtaskLoader {
+    pool: DbPool,
+}
+
+impl Loader<Uuid> for SubtaskLoader {
+    type Value = Vec<Task>;
+    type Error = AppError;
+
+    async fn load(&self, parent_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Task>>, Self::Error> {
+        let mut connection = self.pool.get().await?;
+        let tasks = task_store::subtasks_of(&mut connection, parent_ids).await?;
+        let mut grouped: HashMap<Uuid, Vec<Task>> =
+            parent_ids.iter().map(|id| (*id, Vec::new())).collect();
+        for task in tasks {
+            if let Some(parent_id) = task.parent_id {
+                grouped.entry(parent_id).or_default().push(task);
+            }
+        }
+        Ok(grouped)
+    }
+}
+
+impl RequestLoad for SubtaskLoader {
+    fn new(pool: DbPool) -> Self {
+        SubtaskLoader { pool }
+    }
+}
+
+/// How many tasks a project has in each status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusCounts(pub HashMap<TaskStatus, i64>);
+
+pub struct TaskCountLoader {
+    pool: DbPool,
+}
+
+impl Loader<Uuid> for TaskCountLoader {
+    type Value = StatusCounts;
+    type Error = AppError;
+
+    async fn load(&self, project_ids: &[Uuid]) -> Result<HashMap<Uuid, StatusCounts>, Self::Error> {
+        let mut connection = self.pool.get().await?;
+        let rows = task_store::counts_by_status(&mut connection, project_ids).await?;
+        let mut counts: HashMap<Uuid, StatusCounts> = project_ids
+            .iter()
+            .map(|id| (*id, StatusCounts::default()))
+            .collect();
+        for (project_id, status, count) in rows {
+            if let Some(entry) = counts.get_mut(&project_id) {
+                entry.0.insert(status, count);
+            }
+        }
+        Ok(counts)
+    }
+}
+
+impl RequestLoad for TaskCountLoader {
+    fn new(pool: DbPool) -> Self {
+        TaskCountLoader { pool }
+    }
+}
