@@ -4,8 +4,6 @@
 use async_graphql::{connection::Connection, Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
 
-/// Still reachable here for the features that name users by id.
-pub use crate::users::model::USER_TYPE;
 use crate::{
     audit::{
         model::{AuditEntry, AuditEventKind},
@@ -28,7 +26,7 @@ use crate::{
     state::AppState,
     users::{
         loaders::UserLoader,
-        model::{DisplayName, Email, User, UserChanges},
+        model::{DisplayName, Email, User, UserChanges, USER_TYPE},
         payload::{auth_payload, AuthPayload, LoginPayload},
         store::{self, UserCursor},
     },
