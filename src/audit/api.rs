@@ -9,13 +9,13 @@ use crate::{
         store::{self, AuditFilter},
     },
     auth::authz::{PlatformGuard, PlatformPermission},
-    error::{internal, AppResult},
+    error::AppResult,
     graphql::{
         ids::decode_id,
         pagination::{connection_from_rows, page_request},
     },
     state::AppState,
-    users::{api::USER_TYPE, model::User},
+    users::model::{User, USER_TYPE},
 };
 
 #[Object(name = "AuditEvent")]
@@ -24,9 +24,8 @@ impl AuditRecord {
         ID(self.id.to_string())
     }
 
-    async fn kind(&self) -> AppResult<AuditEventKind> {
-        AuditEventKind::parse(&self.kind)
-            .ok_or_else(|| internal(anyhow::anyhow!("unknown audit kind {:?}", self.kind)))
+    async fn kind(&self) -> AuditEventKind {
+        self.kind
     }
 
     /// Who did it; null for anonymous attempts (a failed login) or deleted accounts.
