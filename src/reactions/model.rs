@@ -13,7 +13,7 @@ pub struct CachedOutcome {
     pub cache_key: String,
     pub canonical_input: String,
     pub outcome: serde_json::Value,
-    pub source: String,
+    pub source: OutcomeSource,
     pub created_at: DateTime<Utc>,
 }
 
@@ -23,7 +23,7 @@ pub struct Reaction {
     pub id: Uuid,
     pub user_id: Uuid,
     pub cache_key: String,
-    pub environment: String,
+    pub environment: Environment,
     pub cached: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -32,7 +32,7 @@ pub struct Reaction {
 #[diesel(table_name = discoveries, check_for_backend(diesel::pg::Pg))]
 pub struct Discovery {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: DiscoveryKind,
     pub subject: String,
     pub description: String,
     pub discoverer_id: Option<Uuid>,
@@ -41,7 +41,20 @@ pub struct Discovery {
 }
 
 /// What a discovery is the first of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum DiscoveryKind {
     /// The first time anyone produced this balanced reaction.
     Reaction,
@@ -49,22 +62,83 @@ pub enum DiscoveryKind {
     Effect,
 }
 
-impl DiscoveryKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DiscoveryKind::Reaction => "REACTION",
-            DiscoveryKind::Effect => "EFFECT",
-        }
-    }
+crate::stored_as_text!(DiscoveryKind {
+    Reaction => "REACTION",
+    Effect => "EFFECT",
+});
 
-    pub fn parse(stored: &str) -> Option<DiscoveryKind> {
-        match stored {
-            "REACTION" => Some(DiscoveryKind::Reaction),
-            "EFFECT" => Some(DiscoveryKind::Effect),
-            _ => None,
-        }
-    }
+/// Where the mix happens. The temperature given with each is the one the outcome's ΔG,
+/// equilibrium constant and spontaneity are computed at.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum Environment {
+    /// Air at 25 °C (298.15 K) and 1 atm.
+    #[default]
+    Normal,
+    /// A vacuum at 25 °C (298.15 K).
+    Vacuum,
+    /// Pure oxygen at 25 °C (298.15 K) and 1 atm.
+    PureOxygen,
+    /// Argon/nitrogen at 25 °C (298.15 K) and 1 atm.
+    InertGas,
+    /// Dilute aqueous acid at 25 °C (298.15 K).
+    Acidic,
+    /// Dilute aqueous alkali at 25 °C (298.15 K).
+    Basic,
+    /// A furnace: air at 800 °C (1073.15 K).
+    HighTemperature,
 }
+
+crate::stored_as_text!(Environment {
+    Normal => "NORMAL",
+    Vacuum => "VACUUM",
+    PureOxygen => "PURE_OXYGEN",
+    InertGas => "INERT_GAS",
+    Acidic => "ACIDIC",
+    Basic => "BASIC",
+    HighTemperature => "HIGH_TEMPERATURE",
+});
+
+/// Who produced a stored outcome. Stored as text in `reaction_cache.source`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum OutcomeSource {
+    /// Catalyst's own chemistry engine.
+    Engine,
+    /// The external model, for a mixture the engine's rules do not cover; checked by the
+    /// engine (catalogue species, supplied reactants, conserving coefficients) before use.
+    ExternalModel,
+}
+
+crate::stored_as_text!(OutcomeSource {
+    Engine => "ENGINE",
+    ExternalModel => "PREDICTOR",
+});
 
 /// A world first a reaction may claim: (kind, subject, description).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::{
     db::schema::{discoveries, reaction_cache, reactions},
     error::AppResult,
-    reactions::model::{CachedOutcome, Claim, Discovery, Reaction},
+    reactions::model::{CachedOutcome, Claim, Discovery, OutcomeSource, Reaction},
 };
 
 pub async fn find_cached(
@@ -31,7 +31,7 @@ pub async fn store_first_outcome(
     cache_key: &str,
     canonical_input: &str,
     outcome: &serde_json::Value,
-    source: &str,
+    source: OutcomeSource,
 ) -> AppResult<(CachedOutcome, bool)> {
     let inserted = diesel::insert_into(reaction_cache::table)
         .values((
@@ -72,7 +72,7 @@ pub async fn claim_discovery(
     Ok(diesel::insert_into(discoveries::table)
         .values((
             discoveries::id.eq(Uuid::now_v7()),
-            discoveries::kind.eq(claim.kind.as_str()),
+            discoveries::kind.eq(claim.kind),
             discoveries::subject.eq(&claim.subject),
             discoveries::description.eq(&claim.description),
             discoveries::discoverer_id.eq(discoverer_id),

@@ -7,7 +7,7 @@ use futures_util::{stream::BoxStream, StreamExt};
 
 use super::{viewer, DISCOVERY_TYPE};
 use crate::{
-    error::{internal, AppResult},
+    error::AppResult,
     events::Topic,
     graphql::ids::encode_id,
     reactions::model::{Discovery, DiscoveryKind},
@@ -25,9 +25,8 @@ impl DiscoveryNode {
         encode_id(DISCOVERY_TYPE, self.0.id)
     }
 
-    async fn kind(&self) -> AppResult<DiscoveryKind> {
-        DiscoveryKind::parse(&self.0.kind)
-            .ok_or_else(|| internal(anyhow::anyhow!("unknown discovery kind {:?}", self.0.kind)))
+    async fn kind(&self) -> DiscoveryKind {
+        self.0.kind
     }
 
     /// The equation, or `EFFECT:compound` (e.g. `PRECIPITATE:AgCl`).

@@ -1,19 +1,19 @@
 //! `ReactionOutcome`: one prediction a player ran, read from its cached engine outcome, and who
 //! produced that outcome (the engine or the external model).
 
-use async_graphql::{Enum, Object, ID};
+use async_graphql::{Object, ID};
 use chrono::{DateTime, Utc};
 
 use super::analysis::{ReactionAmounts, Spontaneity};
 use super::discoveries::DiscoveryNode;
-use super::types::{species, EffectView, Environment, ReactionClassKind, Species};
+use super::types::{species, EffectView, ReactionClassKind, Species};
 use super::REACTION_TYPE;
 use crate::{
     error::{internal, AppResult},
     graphql::ids::encode_id,
     reactions::{
         engine::{self, ReactantInput, ReactionOutcome},
-        model::{CachedOutcome, Discovery, Reaction},
+        model::{CachedOutcome, Discovery, Environment, OutcomeSource, Reaction},
     },
 };
 
@@ -42,32 +42,6 @@ impl From<ReactionOutcomeNode> for ReactionOutcomeView {
     }
 }
 
-/// Who produced a stored outcome. Stored as text in `reaction_cache.source`.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
-pub enum OutcomeSource {
-    /// Catalyst's own chemistry engine.
-    Engine,
-    /// The external model, for a mixture the engine's rules do not cover; checked by the
-    /// engine (catalogue species, supplied reactants, conserving coefficients) before use.
-    ExternalModel,
-}
-
-impl OutcomeSource {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            OutcomeSource::Engine => "ENGINE",
-            OutcomeSource::ExternalModel => "PREDICTOR",
-        }
-    }
-
-    pub(super) fn parse(stored: &str) -> OutcomeSource {
-        match stored {
-            "PREDICTOR" => OutcomeSource::ExternalModel,
-            _ => OutcomeSource::Engine,
-        }
-    }
-}
-
 impl ReactionOutcomeNode {
     pub(super) fn from_rows(
         reaction: Reaction,
@@ -83,7 +57,7 @@ impl ReactionOutcomeNode {
         Ok(ReactionOutcomeNode {
             reaction,
             outcome,
-            source: OutcomeSource::parse(&cached.source),
+            source: cached.source,
             world_first,
         })
     }
@@ -163,7 +137,7 @@ impl ReactionOutcomeView {
     }
 
     async fn environment(&self) -> Environment {
-        Environment::parse(&self.run.reaction.environment)
+        self.run.reaction.environment
     }
 
     /// Who predicted this outcome the first time the mix was run.

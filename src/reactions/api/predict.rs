@@ -9,8 +9,8 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::outcome::{OutcomeSource, ReactionOutcomeNode, ReactionOutcomeView};
-use super::types::{AmountUnit, Environment};
+use super::outcome::{ReactionOutcomeNode, ReactionOutcomeView};
+use super::types::AmountUnit;
 use super::viewer;
 use crate::{
     auth::authz::SignedIn,
@@ -21,7 +21,7 @@ use crate::{
         engine::{
             self, Effect, EngineError, Prediction, ProposalVerdict, ReactionInput, ReactionOutcome,
         },
-        model::{Claim, DiscoveryKind, Reaction},
+        model::{Claim, DiscoveryKind, Environment, OutcomeSource, Reaction},
         predictor::{Consultation, ExternalPredictor},
         store,
     },
@@ -209,7 +209,7 @@ impl ReactionMutation {
             id: Uuid::now_v7(),
             user_id: viewer.user_id(),
             cache_key: key.clone(),
-            environment: input.environment.as_str().to_string(),
+            environment: input.environment,
             cached: true,
             created_at: Utc::now(),
         };
@@ -218,14 +218,8 @@ impl ReactionMutation {
             let (stored, stored_now) = match (&known, &fresh_json) {
                 (Some(cached), _) => (cached.clone(), false),
                 (None, Some((outcome, source))) => {
-                    store::store_first_outcome(
-                        connection,
-                        &key,
-                        &canonical_input,
-                        outcome,
-                        source.as_str(),
-                    )
-                    .await?
+                    store::store_first_outcome(connection, &key, &canonical_input, outcome, *source)
+                        .await?
                 }
                 (None, None) => return Err(internal(anyhow::anyhow!("no outcome to store"))),
             };
@@ -256,7 +250,7 @@ impl ReactionMutation {
             let node = ReactionOutcomeNode {
                 reaction,
                 outcome,
-                source: OutcomeSource::parse(&stored.source),
+                source: stored.source,
                 world_first: firsts,
             };
             Ok(ReactionOutcomeView {

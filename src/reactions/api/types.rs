@@ -4,28 +4,10 @@
 
 use async_graphql::{Enum, SimpleObject};
 
-use crate::reactions::engine::{self, Effect};
-
-/// Where the mix happens. The temperature given with each is the one the outcome's ΔG,
-/// equilibrium constant and spontaneity are computed at.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Environment {
-    /// Air at 25 °C (298.15 K) and 1 atm.
-    #[default]
-    Normal,
-    /// A vacuum at 25 °C (298.15 K).
-    Vacuum,
-    /// Pure oxygen at 25 °C (298.15 K) and 1 atm.
-    PureOxygen,
-    /// Argon/nitrogen at 25 °C (298.15 K) and 1 atm.
-    InertGas,
-    /// Dilute aqueous acid at 25 °C (298.15 K).
-    Acidic,
-    /// Dilute aqueous alkali at 25 °C (298.15 K).
-    Basic,
-    /// A furnace: air at 800 °C (1073.15 K).
-    HighTemperature,
-}
+use crate::reactions::{
+    engine::{self, Effect},
+    model::Environment,
+};
 
 /// What a reactant's `amount` counts.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,24 +29,6 @@ impl Environment {
             Environment::Basic => engine::Environment::Basic,
             Environment::HighTemperature => engine::Environment::HighTemperature,
         }
-    }
-
-    pub(super) fn as_str(self) -> &'static str {
-        self.engine().key()
-    }
-
-    pub(super) fn parse(stored: &str) -> Environment {
-        [
-            Environment::Vacuum,
-            Environment::PureOxygen,
-            Environment::InertGas,
-            Environment::Acidic,
-            Environment::Basic,
-            Environment::HighTemperature,
-        ]
-        .into_iter()
-        .find(|environment| environment.as_str() == stored)
-        .unwrap_or_default()
     }
 }
 
