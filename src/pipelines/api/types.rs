@@ -325,9 +325,9 @@ impl ConnectionView {
     }
 }
 
-/// A component of the catalogue, as a canvas palette shows it.
 pub struct ComponentView(pub(crate) &'static engine::Component);
 
+/// A component of the catalogue, as a canvas palette shows it: what a pipeline node can be.
 #[Object(name = "PipelineComponent")]
 impl ComponentView {
     /// Stable name, used as `component` when adding a node.
