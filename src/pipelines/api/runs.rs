@@ -406,7 +406,7 @@ impl RunMutation {
             return Err(bad_input("parameters", "must be a JSON object"));
         }
         let state = AppState::from_ctx(ctx);
-        // The hourly limit waits on Redis: spent before the transaction, and only by someone
+        // The hourly limit waits on Redis: spent before the change opens, and only by someone
         // who may run the pipeline (re-checked inside it).
         may_run(state, viewer, pipeline_id).await?;
         limits::check(ctx, NamedLimit::PipelineRun).await?;

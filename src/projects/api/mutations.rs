@@ -423,7 +423,7 @@ async fn record_role_change(
 }
 
 /// Records a change to someone's project role in the security audit log, inside the change's
-/// transaction.
+/// unit of work.
 async fn audit_member_change(
     change: &mut ProjectChange,
     client: &ClientInfo,
