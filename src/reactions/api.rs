@@ -39,12 +39,15 @@ use crate::{
 pub const REACTION_TYPE: &str = "Reaction";
 pub const DISCOVERY_TYPE: &str = "Discovery";
 
+/// Where a reaction is run: the atmosphere or solution, temperature and pressure.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Environment {
     /// Air at 25 °C and 1 atm.
     #[default]
     Normal,
+    /// A vacuum at 25 °C (0 atm): no oxygen, so nothing burns.
     Vacuum,
+    /// Pure oxygen at 25 °C and 1 atm: combustion is fiercer.
     PureOxygen,
     /// Argon/nitrogen at 1 atm.
     InertGas,
@@ -88,16 +91,25 @@ impl Environment {
     }
 }
 
+/// The kind of reaction the engine recognised.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(name = "ReactionClass")]
 pub enum ReactionClassKind {
+    /// A fuel burning in oxygen.
     Combustion,
+    /// An acid and a base giving a salt and water.
     Neutralization,
+    /// An element taking another's place in a compound (A + BC → AC + B).
     SingleDisplacement,
+    /// Two compounds exchanging partners (AB + CD → AD + CB), e.g. a precipitation.
     DoubleDisplacement,
+    /// A gas given off, e.g. a carbonate with an acid.
     GasEvolution,
+    /// Simpler substances combining into one compound.
     Synthesis,
+    /// One compound breaking into simpler substances.
     Decomposition,
+    /// Nothing happens under these conditions; `explanation` says why.
     NoReaction,
 }
 
@@ -117,12 +129,17 @@ impl From<engine::ReactionClass> for ReactionClassKind {
     }
 }
 
+/// A substance's physical state, as the (s), (l), (g) and (aq) of an equation.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(name = "MatterState")]
 pub enum MatterState {
+    /// (s)
     Solid,
+    /// (l)
     Liquid,
+    /// (g)
     Gas,
+    /// (aq): dissolved in water.
     Aqueous,
 }
 
@@ -137,25 +154,41 @@ impl From<engine::State> for MatterState {
     }
 }
 
+/// One substance of a balanced equation.
 #[derive(SimpleObject)]
 pub struct Species {
+    /// Its formula, e.g. `H2O`.
     formula: String,
+    /// Its common name, e.g. "water".
     name: String,
+    /// Its state in this reaction.
     state: MatterState,
+    /// Its stoichiometric coefficient in the balanced equation (at least 1).
     coefficient: u32,
 }
 
+/// What a reaction visibly does; each kind sets its own `Effect` parameters.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum EffectKind {
+    /// Bubbles of gas: `gas`, `color`, `intensity`.
     GasProduction,
+    /// A solid forming in solution: `compound`, `color`.
     Precipitate,
+    /// Flames: `color`, `intensity`.
     Fire,
+    /// A bang: `intensity`.
     Explosion,
+    /// Light given off: `color`, `intensity`.
     LightEmission,
+    /// Heating or cooling: `deltaCelsius`.
     TemperatureChange,
+    /// The mixture changing colour: `from`, `to`.
     ColorChange,
+    /// Foam: `intensity`.
     Foam,
+    /// Smoke: `color`.
     Smoke,
+    /// A product melting, boiling or freezing: `compound`, `to`.
     StateChange,
 }
 
@@ -163,11 +196,14 @@ pub enum EffectKind {
 #[derive(SimpleObject)]
 #[graphql(name = "Effect")]
 pub struct EffectView {
+    /// What happens; says which of the other fields are set.
     kind: EffectKind,
     /// GAS_PRODUCTION: the gas's formula.
     gas: Option<String>,
     /// PRECIPITATE, STATE_CHANGE: the compound's formula.
     compound: Option<String>,
+    /// GAS_PRODUCTION, PRECIPITATE, FIRE, LIGHT_EMISSION, SMOKE: a colour word ("white",
+    /// "colorless", ...).
     color: Option<String>,
     /// 0 to 1.
     intensity: Option<f64>,
@@ -309,8 +345,11 @@ impl ReactionOutcomeNode {
     }
 }
 
+/// One prediction a player ran, with its (possibly cached) outcome. Visible to the player who
+/// ran it and platform admins.
 #[Object(name = "ReactionOutcome")]
 impl ReactionOutcomeNode {
+    /// Opaque id of this run; pass it to `reaction(id:)`.
     pub async fn id(&self) -> ID {
         encode_id(REACTION_TYPE, self.reaction.id)
     }
@@ -320,18 +359,22 @@ impl ReactionOutcomeNode {
         &self.outcome.equation
     }
 
+    /// The kind of reaction; NO_REACTION when nothing happens.
     async fn reaction_class(&self) -> ReactionClassKind {
         self.outcome.reaction_class.into()
     }
 
+    /// The left side of the balanced equation.
     async fn reactants(&self) -> Vec<Species> {
         species(&self.outcome.reactants)
     }
 
+    /// The right side of the balanced equation; empty for NO_REACTION.
     async fn products(&self) -> Vec<Species> {
         species(&self.outcome.products)
     }
 
+    /// What a player would see.
     async fn effects(&self) -> Vec<EffectView> {
         self.outcome.effects.iter().map(Into::into).collect()
     }
@@ -341,6 +384,7 @@ impl ReactionOutcomeNode {
         self.outcome.enthalpy_kj
     }
 
+    /// ΔS° of the balanced equation as written, J/K (null when no reaction happens).
     async fn entropy_j_per_k(&self) -> Option<f64> {
         self.outcome.entropy_j_per_k
     }
@@ -350,18 +394,22 @@ impl ReactionOutcomeNode {
         self.outcome.gibbs_kj
     }
 
+    /// True when it releases heat (ΔH° < 0); null when no reaction happens.
     async fn exothermic(&self) -> Option<bool> {
         self.outcome.exothermic
     }
 
+    /// True when ΔG < 0 at the environment's temperature; null when no reaction happens.
     async fn spontaneous(&self) -> Option<bool> {
         self.outcome.spontaneous
     }
 
+    /// Why this happened (or did not), in English sentences for the player.
     async fn explanation(&self) -> &str {
         &self.outcome.explanation
     }
 
+    /// The environment the mix was run in.
     async fn environment(&self) -> Environment {
         Environment::parse(&self.reaction.environment)
     }
@@ -385,6 +433,7 @@ impl ReactionOutcomeNode {
             .collect()
     }
 
+    /// When the player ran it.
     async fn created_at(&self) -> DateTime<Utc> {
         self.reaction.created_at
     }
@@ -405,12 +454,15 @@ fn species(list: &[engine::Species]) -> Vec<Species> {
 #[derive(Clone)]
 pub struct DiscoveryNode(pub Discovery);
 
+/// A world first: the first time anyone produced a reaction, or an effect with a compound.
 #[Object(name = "Discovery")]
 impl DiscoveryNode {
+    /// Opaque id of the discovery.
     async fn id(&self) -> ID {
         encode_id(DISCOVERY_TYPE, self.0.id)
     }
 
+    /// Whether it is the first of a reaction or of an effect.
     async fn kind(&self) -> AppResult<DiscoveryKind> {
         DiscoveryKind::parse(&self.0.kind)
             .ok_or_else(|| internal(anyhow::anyhow!("unknown discovery kind {:?}", self.0.kind)))
@@ -421,14 +473,17 @@ impl DiscoveryNode {
         &self.0.subject
     }
 
+    /// What was discovered, in English for the player.
     async fn description(&self) -> &str {
         &self.0.description
     }
 
+    /// Who made it; null once that account is deleted.
     async fn discoverer(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         crate::users::loaders::user(ctx, self.0.discoverer_id).await
     }
 
+    /// When it was made.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -437,6 +492,7 @@ impl DiscoveryNode {
 /// A chemical of the built-in catalogue (with its position in a search result, for cursors).
 pub struct Chemical(&'static Compound, usize);
 
+/// A chemical of the built-in catalogue, with its physical and thermodynamic data.
 #[Object]
 impl Chemical {
     async fn formula(&self) -> &str {
@@ -490,6 +546,7 @@ impl Chemical {
         self.0.standard_thermo().map(|thermo| thermo.source.code())
     }
 
+    /// Its colour, as a word ("white", "colorless", ...).
     async fn color(&self) -> &str {
         self.0.color
     }
@@ -506,6 +563,7 @@ impl Chemical {
     }
 }
 
+/// One chemical put into the mix.
 #[derive(InputObject)]
 pub struct ReactantEntry {
     /// A name ("table salt"), synonym or formula ("NaCl", "HCl(aq)").
@@ -514,18 +572,25 @@ pub struct ReactantEntry {
     amount: Option<f64>,
 }
 
+/// A mix to predict.
 #[derive(InputObject)]
 pub struct PredictReactionInput {
     /// 1 to 6 chemicals.
     reactants: Vec<ReactantEntry>,
+    /// Where the mix is run; NORMAL (air at 25 °C and 1 atm) by default.
     #[graphql(default)]
     environment: Environment,
+    /// A chemical offered as a catalyst, named like a reactant; `explanation` says when it has
+    /// no effect.
     catalyst: Option<String>,
 }
 
+/// A player's record.
 #[derive(SimpleObject)]
 pub struct ReactionStats {
+    /// Predictions the viewer ran, cached answers included.
     reactions_run: i64,
+    /// World firsts the viewer holds.
     discoveries: i64,
 }
 
@@ -629,8 +694,10 @@ impl ReactionQuery {
     )]
     async fn chemicals(
         &self,
-        search: String,
+        #[graphql(desc = "Text to look for in names, synonyms and formulas.")] search: String,
+        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
         first: Option<i32>,
+        #[graphql(desc = "Start after this `cursor` from an earlier page of the same search.")]
         after: Option<String>,
     ) -> AppResult<Connection<String, Chemical>> {
         let limit = page_size(first)?;
@@ -654,15 +721,23 @@ impl ReactionQuery {
 
     /// One chemical by formula, name or synonym; null when the catalogue has no such chemical.
     #[graphql(guard = "SignedIn")]
-    async fn chemical(&self, formula: String) -> Option<Chemical> {
+    async fn chemical(
+        &self,
+        #[graphql(desc = "A formula (\"NaCl\"), name (\"table salt\") or synonym.")] formula: String,
+    ) -> Option<Chemical> {
         engine::lookup_chemical(&formula)
             .ok()
             .map(|compound| Chemical(compound, 0))
     }
 
-    /// One of the viewer's reaction runs.
+    /// One of the viewer's reaction runs (platform admins: anyone's); `NOT_FOUND` for someone
+    /// else's.
     #[graphql(guard = "SignedIn")]
-    async fn reaction(&self, ctx: &Context<'_>, id: ID) -> AppResult<ReactionOutcomeNode> {
+    async fn reaction(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The run's `ReactionOutcome.id`.")] id: ID,
+    ) -> AppResult<ReactionOutcomeNode> {
         let viewer = viewer(ctx)?;
         let reaction_id = decode_id(REACTION_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
@@ -684,7 +759,9 @@ impl ReactionQuery {
     async fn my_reactions(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
         first: Option<i32>,
+        #[graphql(desc = "Older runs than this `cursor` from an earlier page.")]
         after: Option<String>,
     ) -> AppResult<Connection<String, ReactionOutcomeNode>> {
         let viewer = viewer(ctx)?;
@@ -737,7 +814,9 @@ impl ReactionQuery {
     async fn discoveries(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
         first: Option<i32>,
+        #[graphql(desc = "Older discoveries than this `cursor` from an earlier page.")]
         after: Option<String>,
     ) -> AppResult<Connection<String, DiscoveryNode>> {
         let limit = page_size(first)?;
@@ -765,11 +844,14 @@ impl ReactionMutation {
     /// Mixes chemicals in an environment. The first prediction for a given mix is stored and
     /// every identical request gets the stored outcome back (`cached: true`). World firsts
     /// (a new balanced reaction, a new effect with a compound) go to whoever triggers them first.
+    /// `BAD_USER_INPUT` for an unknown chemical (with `extensions.suggestions`), a bad formula,
+    /// amount or reactant count; `RATE_LIMITED` past 60 a minute per user
+    /// (`RATE_LIMIT_PREDICT_REACTION_PER_MINUTE`).
     #[graphql(guard = "SignedIn")]
     async fn predict_reaction(
         &self,
         ctx: &Context<'_>,
-        input: PredictReactionInput,
+        #[graphql(desc = "The chemicals, environment and catalyst.")] input: PredictReactionInput,
     ) -> AppResult<ReactionOutcomeNode> {
         limits::check(ctx, NamedLimit::PredictReaction).await?;
         let viewer = viewer(ctx)?;
