@@ -261,3 +261,148 @@ async fn the_catalogue_is_searchable() {
         .await;
     assert_eq!(data(&missing)["chemical"], Value::Null);
 }
+
+#[tokio::test]
+async fn every_chemical_names_the_table_its_numbers_come_from() {
+    let app = TestApp::spawn().await;
+    let player = app.register("player@example.com", "Player").await;
+    const CHEMICAL: &str = "query($formula: String!) { chemical(formula: $formula) {
+        gibbsOfFormationKj gibbsOfFormationComputed thermoSource thermoSourceCitation dataSource } }";
+    let water = app
+        .graphql_as(
+            &player.access_token,
+            CHEMICAL,
+            json!({ "formula": "water" }),
+        )
+        .await;
+    let water = &data(&water)["chemical"];
+    assert_eq!(water["thermoSource"], "OPENSTAX_CHEMISTRY_2E");
+    assert_eq!(water["dataSource"], "OS2e", "the old field still answers");
+    assert!(water["thermoSourceCitation"]
+        .as_str()
+        .unwrap()
+        .contains("Appendix G"));
+    // Al2S3 carried a ΔG°f 221 kJ/mol off its own ΔH°f and S°; the CRC gives ΔH°f and S° only.
+    let sulfide = app
+        .graphql_as(
+            &player.access_token,
+            CHEMICAL,
+            json!({ "formula": "Al2S3" }),
+        )
+        .await;
+    let sulfide = &data(&sulfide)["chemical"];
+    assert_eq!(sulfide["thermoSource"], "CRC_HANDBOOK");
+    assert_eq!(sulfide["gibbsOfFormationComputed"], true);
+    let gibbs = sulfide["gibbsOfFormationKj"].as_f64().unwrap();
+    assert!((gibbs + 713.3).abs() < 0.1, "{gibbs}");
+    let sulfur = app
+        .graphql_as(&player.access_token, CHEMICAL, json!({ "formula": "S" }))
+        .await;
+    assert_eq!(
+        data(&sulfur)["chemical"]["thermoSource"],
+        "CODATA_KEY_VALUES"
+    );
+}
+
+const PREDICT_IN_DETAIL: &str = "mutation Predict($input: PredictReactionInput!) {
+  predictReaction(input: $input) {
+    equation netIonicEquation
+    amounts {
+      extentMol limitingReactant
+      reactants { formula suppliedMol leftMol leftGrams limiting }
+      products { formula mol grams }
+    }
+    spontaneity {
+      temperatureK gibbsKj spontaneous equilibriumConstant log10EquilibriumConstant
+      signChangeTemperatureK spontaneousAboveSignChange
+    }
+  }
+}";
+
+#[tokio::test]
+async fn grams_in_give_the_limiting_reagent_the_excess_and_the_theoretical_yield() {
+    let app = TestApp::spawn().await;
+    let player = app.register("player@example.com", "Player").await;
+    let input = json!({ "input": { "reactants": [
+        { "chemical": "silver nitrate", "amount": 16.987, "unit": "GRAMS" },
+        { "chemical": "NaCl", "amount": 2.922, "unit": "GRAMS" },
+    ] } });
+    let run = app
+        .graphql_as(&player.access_token, PREDICT_IN_DETAIL, input)
+        .await;
+    let run = &data(&run)["predictReaction"];
+    assert_eq!(run["netIonicEquation"], "Ag+(aq) + Cl-(aq) → AgCl(s)");
+    let amounts = &run["amounts"];
+    assert_eq!(amounts["limitingReactant"], "NaCl");
+    let silver_chloride = amounts["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["formula"] == "AgCl")
+        .unwrap();
+    // 0.05 mol of NaCl → 0.05 mol AgCl × 143.32 g/mol.
+    let grams = silver_chloride["grams"].as_f64().unwrap();
+    assert!((grams - 7.166).abs() < 0.01, "{grams}");
+    let nitrate = amounts["reactants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["formula"] == "AgNO3")
+        .unwrap();
+    assert_eq!(nitrate["limiting"], false);
+    let left = nitrate["leftGrams"].as_f64().unwrap();
+    assert!((left - 8.494).abs() < 0.01, "{left}");
+    let spontaneity = &run["spontaneity"];
+    assert_eq!(spontaneity["temperatureK"], 298.15);
+    assert_eq!(spontaneity["spontaneous"], true);
+    assert!(spontaneity["log10EquilibriumConstant"].as_f64().unwrap() > 5.0);
+
+    // An old call (moles, no unit) is unchanged, and a bad amount is still the player's error.
+    let old = app
+        .graphql_as(
+            &player.access_token,
+            PREDICT_IN_DETAIL,
+            json!({ "input": { "reactants": [
+            { "chemical": "HCl", "amount": 1.0 }, { "chemical": "NaOH", "amount": 2.0 } ] } }),
+        )
+        .await;
+    let old = &data(&old)["predictReaction"];
+    assert_eq!(old["amounts"]["limitingReactant"], "HCl");
+    assert_eq!(old["netIonicEquation"], "H+(aq) + OH-(aq) → H2O(l)");
+    let negative = app
+        .graphql_as(
+            &player.access_token,
+            PREDICT_IN_DETAIL,
+            json!({ "input": { "reactants": [
+            { "chemical": "HCl", "amount": -3.0, "unit": "GRAMS" }, { "chemical": "NaOH" } ] } }),
+        )
+        .await;
+    expect_error(&negative, "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn spontaneity_is_judged_at_the_temperature_of_the_environment() {
+    let app = TestApp::spawn().await;
+    let player = app.register("player@example.com", "Player").await;
+    let input = json!({ "input": { "reactants": [{ "chemical": "CaCO3" }], "environment": "HIGH_TEMPERATURE" } });
+    let run = app
+        .graphql_as(&player.access_token, PREDICT_IN_DETAIL, input)
+        .await;
+    let run = &data(&run)["predictReaction"];
+    assert_eq!(
+        run["netIonicEquation"],
+        Value::Null,
+        "no solution in a furnace"
+    );
+    assert_eq!(run["amounts"], Value::Null, "no amounts given");
+    let spontaneity = &run["spontaneity"];
+    assert_eq!(spontaneity["temperatureK"], 1073.15);
+    // CaCO3 → CaO + CO2: ΔH° ≈ +179 kJ, ΔS° ≈ +161 J/K, so ΔG changes sign near 1110 K.
+    let turning = spontaneity["signChangeTemperatureK"].as_f64().unwrap();
+    assert!((1080.0..1140.0).contains(&turning), "{turning}");
+    assert_eq!(spontaneity["spontaneousAboveSignChange"], true);
+    let gibbs = spontaneity["gibbsKj"].as_f64().unwrap();
+    let k = spontaneity["equilibriumConstant"].as_f64().unwrap();
+    let expected = (-gibbs * 1000.0 / (8.314_462_618 * 1073.15)).exp();
+    assert!((k - expected).abs() <= expected * 0.01, "{k} vs {expected}");
+}

@@ -29,11 +29,17 @@
 //!   element counts, charge, state.
 //! * [`balance`] — smallest positive integer coefficients by exact rational
 //!   nullspace computation; refuses unbalanceable or ambiguous equations.
+//! * [`reaction_amounts`], [`net_ionic_equation`], [`spontaneity`] — what an
+//!   outcome means for real amounts (limiting reactant, excess, theoretical
+//!   yield), in solution (spectator ions removed) and at the environment's
+//!   temperature (ΔG, K, where ΔG changes sign). Pure functions of the outcome
+//!   (and the supplied amounts), so cached outcomes need not change.
 //!
 //! # Conventions
 //!
-//! * Amounts are moles; only their ratio matters (it decides the limiting
-//!   reactant mentioned in the explanation).
+//! * Amounts are moles; only their ratio matters to the outcome (it decides the
+//!   limiting reactant mentioned in the explanation); `reaction_amounts` uses
+//!   the absolute amounts.
 //! * Soluble ionic compounds mixed with something else at room temperature,
 //!   or put into water or an ACIDIC/BASIC environment, are taken to be in
 //!   solution; an explicit state suffix such as `NaCl(s)` overrides this.
@@ -42,14 +48,15 @@
 //!   reactions with steam need HIGH_TEMPERATURE (800 °C) or a catalyst.
 //! * ΔH° and ΔS° come from standard formation data at 298.15 K and are taken
 //!   as temperature-independent; ΔG = ΔH° − TΔS° at the environment's T.
-//!   Sources are recorded per value (see `catalogue`).
+//!   Every value names its published source (`sources`); element entropies and
+//!   atomic weights come from the one element table (`elements`).
 //! * Effects use a nominal 0.05 mol of reaction heating 100 g of water for
 //!   `TEMPERATURE_CHANGE`, so they never depend on absolute amounts.
 //!
 //! # Module map
 //!
 //! `formula` parses, `balance` + `rational` balance, `elements` and
-//! `catalogue` hold the data, `chemistry` the descriptive chemistry tables,
+//! `catalogue` hold the data (`sources` says where it comes from), `chemistry` the descriptive chemistry tables,
 //! `rules` decide products, `thermo`, `effects` and `explain` describe the
 //! result, and `predict` ties the pipeline together.
 
@@ -59,6 +66,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod amounts;
 mod balance;
 mod catalogue;
 mod chemistry;
@@ -69,29 +77,35 @@ mod error;
 mod explain;
 mod formula;
 mod model;
+mod net_ionic;
 mod predict;
 mod proposal;
 mod rational;
 mod rules;
+mod sources;
+mod spontaneity;
 mod thermo;
 
 #[cfg(test)]
 mod tests;
 
+pub use amounts::{reaction_amounts, ProductAmount, ReactantAmount, ReactionAmounts};
 pub use balance::{balance, BalanceError};
 pub use catalogue::{
-    lookup_chemical, search_chemicals, Compound, CompoundClass, Solubility, Source, Thermo,
-    ThermoData,
+    lookup_chemical, search_chemicals, Compound, CompoundClass, Solubility, Thermo, ThermoData,
 };
-pub use elements::{element, Element, ElementCategory, ELEMENTS};
+pub use elements::{element, Element, ElementCategory, StandardState, ELEMENTS};
 pub use environment::Environment;
 pub use error::{EngineError, MAX_REACTANTS, MIN_REACTANTS};
 pub use formula::{parse_formula, FormulaError, ParsedFormula, MAX_FORMULA_CHARS};
 pub use model::{
     Effect, ReactantInput, ReactionClass, ReactionInput, ReactionOutcome, Species, State,
 };
+pub use net_ionic::net_ionic_equation;
 pub use predict::{assess_reaction, canonical_key, predict_reaction, Prediction};
 pub use proposal::{
     accept_proposal, ProposalRejected, ProposalVerdict, ProposedReaction, ProposedSpecies,
     MAX_PROPOSAL_EXPLANATION_CHARS,
 };
+pub use sources::Source;
+pub use spontaneity::{spontaneity, Spontaneity};

@@ -15,7 +15,9 @@ use super::thermo::reaction_thermo;
 const MAX_AMOUNT_MOL: f64 = 1e12;
 /// Ratios are kept to nine significant digits of the largest amount.
 const RATIO_RESOLUTION: f64 = 1e9;
-const KEY_VERSION: &str = "catalyst-engine/v1";
+/// Bumped whenever the same input would give a different outcome (v2: the catalogue's
+/// thermodynamic corrections of issue 18), so stored outcomes of older data are not served.
+const KEY_VERSION: &str = "catalyst-engine/v2";
 
 /// The engine's outcome, and whether a rule decided it. An undecided outcome is the engine's
 /// best guess ("no reaction is expected") for a combination none of its rules covers.
@@ -272,7 +274,7 @@ fn species(cat: &Catalogue, substance: Substance, coefficient: u32) -> Species {
     }
 }
 
-fn side_text(list: &[Species]) -> String {
+pub(crate) fn side_text(list: &[Species]) -> String {
     list.iter()
         .map(|s| {
             let coefficient = if s.coefficient > 1 {

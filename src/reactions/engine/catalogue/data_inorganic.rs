@@ -3,11 +3,12 @@
 //! resolves to (so `HCl` is hydrochloric acid, `HCl(g)` hydrogen chloride).
 //! Columns of `t(ΔH°f, ΔG°f, S°, source)`: kJ/mol, kJ/mol, J/(mol·K).
 //! Aqueous acids are the NBS "ai" (fully ionised) or "ao" (un-ionised) states.
+//! `hs(ΔH°f, S°, source)` rows carry no usable tabulated ΔG°f; it is computed (see `mod.rs`).
 
 use super::Solubility::{Insoluble, Miscible, ReactsWithWater, SlightlySoluble, Soluble};
-use super::Source::{Nbs, OpenStax as Os};
+use super::Source::{Crc, Nbs, OpenStax as Os};
 use super::ThermoData::{SumOfIons, Unavailable};
-use super::{c, g, t, Compound};
+use super::{c, g, hs, t, Compound};
 
 #[rustfmt::skip]
 pub(super) static WATER_AND_ACIDS: &[Compound] = &[
@@ -38,7 +39,7 @@ pub(super) static WATER_AND_ACIDS: &[Compound] = &[
 #[rustfmt::skip]
 pub(super) static BASES: &[Compound] = &[
     c!("NaOH", "sodium hydroxide", ["caustic soda", "lye"], Base, Solid, "white", g(111.0), t(-425.609, -379.494, 64.455, Nbs)),
-    c!("KOH", "potassium hydroxide", ["caustic potash"], Base, Solid, "white", g(121.0), t(-424.764, -379.08, 78.9, Nbs)),
+    c!("KOH", "potassium hydroxide", ["caustic potash"], Base, Solid, "white", g(121.0), t(-424.6, -379.4, 81.2, Crc)),
     c!("LiOH", "lithium hydroxide", [], Base, Solid, "white", Soluble, t(-484.93, -438.95, 42.80, Nbs)),
     c!("Ca(OH)2", "calcium hydroxide", ["slaked lime", "hydrated lime"], Base, Solid, "white", g(0.173), t(-986.09, -898.49, 83.39, Nbs)),
     c!("Ca(OH)2", "limewater", ["lime water", "calcium hydroxide solution"], Base, Aqueous, "colorless", Soluble, SumOfIons),
@@ -63,14 +64,16 @@ pub(super) static OXIDES: &[Compound] = &[
     c!("Li2O", "lithium oxide", [], Oxide, Solid, "white", ReactsWithWater, t(-597.94, -561.18, 37.57, Nbs)),
     c!("Na2O", "sodium oxide", [], Oxide, Solid, "white", ReactsWithWater, t(-414.2, -375.5, 75.1, Os)),
     c!("Na2O2", "sodium peroxide", [], Peroxide, Solid, "pale yellow", ReactsWithWater, t(-510.87, -447.7, 95.0, Nbs)),
-    c!("K2O", "potassium oxide", [], Oxide, Solid, "pale yellow", ReactsWithWater, t(-361.5, -322.1, 94.14, Nbs)),
+    // The source's own ΔG°f (−322.1) is 1.7 kJ/mol off its ΔH°f − TΔS°f: ΔG°f is computed.
+    c!("K2O", "potassium oxide", [], Oxide, Solid, "pale yellow", ReactsWithWater, hs(-361.5, 94.14, Nbs)),
     c!("MgO", "magnesium oxide", ["magnesia"], Oxide, Solid, "white", Insoluble, t(-601.70, -569.43, 26.94, Nbs)),
-    c!("CaO", "calcium oxide", ["quicklime", "lime", "burnt lime"], Oxide, Solid, "white", ReactsWithWater, t(-635.09, -604.03, 39.75, Nbs)),
+    c!("CaO", "calcium oxide", ["quicklime", "lime", "burnt lime"], Oxide, Solid, "white", ReactsWithWater, t(-634.9, -603.3, 38.1, Crc)),
     c!("SrO", "strontium oxide", [], Oxide, Solid, "white", ReactsWithWater, t(-592.0, -561.9, 54.4, Nbs)),
-    c!("BaO", "barium oxide", [], Oxide, Solid, "white", ReactsWithWater, t(-553.5, -525.1, 70.42, Nbs)),
+    c!("BaO", "barium oxide", [], Oxide, Solid, "white", ReactsWithWater, t(-548.0, -520.3, 72.1, Crc)),
     c!("Al2O3", "aluminium oxide", ["aluminum oxide", "alumina", "corundum"], Oxide, Solid, "white", Insoluble, t(-1675.7, -1582.3, 50.92, Nbs)),
     c!("ZnO", "zinc oxide", [], Oxide, Solid, "white", Insoluble, t(-348.28, -318.30, 43.64, Nbs)),
-    c!("FeO", "iron(II) oxide", ["ferrous oxide", "wustite"], Oxide, Solid, "black", Insoluble, t(-272.0, -255.2, 60.75, Os)),
+    // The source's own ΔG°f (−255.2) is 3.8 kJ/mol off its ΔH°f − TΔS°f: ΔG°f is computed.
+    c!("FeO", "iron(II) oxide", ["ferrous oxide", "wustite"], Oxide, Solid, "black", Insoluble, hs(-272.0, 60.75, Os)),
     c!("Fe2O3", "iron(III) oxide", ["ferric oxide", "rust", "haematite", "hematite"], Oxide, Solid, "red-brown", Insoluble, t(-824.2, -742.2, 87.40, Os)),
     c!("Fe3O4", "iron(II,III) oxide", ["magnetite", "black iron oxide"], Oxide, Solid, "black", Insoluble, t(-1118.4, -1015.4, 146.4, Os)),
     c!("CuO", "copper(II) oxide", ["cupric oxide"], Oxide, Solid, "black", Insoluble, t(-157.3, -129.7, 42.63, Os)),
@@ -79,14 +82,15 @@ pub(super) static OXIDES: &[Compound] = &[
     c!("HgO", "mercury(II) oxide", ["mercuric oxide"], Oxide, Solid, "red", Insoluble, t(-90.83, -58.5, 70.29, Os)),
     c!("PbO", "lead(II) oxide", ["litharge", "massicot"], Oxide, Solid, "yellow", Insoluble, t(-217.32, -187.89, 68.70, Os)),
     c!("PbO2", "lead(IV) oxide", ["lead dioxide"], Oxide, Solid, "dark brown", Insoluble, t(-277.4, -217.3, 68.6, Os)),
-    c!("SnO", "tin(II) oxide", ["stannous oxide"], Oxide, Solid, "black", Insoluble, t(-285.8, -256.9, 56.5, Os)),
+    c!("SnO", "tin(II) oxide", ["stannous oxide"], Oxide, Solid, "black", Insoluble, t(-280.7, -251.9, 57.2, Crc)),
     c!("SnO2", "tin(IV) oxide", ["stannic oxide", "cassiterite"], Oxide, Solid, "white", Insoluble, t(-577.6, -515.8, 49.0, Os)),
     c!("MnO2", "manganese(IV) oxide", ["manganese dioxide", "pyrolusite"], Oxide, Solid, "black", Insoluble, t(-520.03, -465.1, 53.05, Os)),
     c!("MnO", "manganese(II) oxide", [], Oxide, Solid, "green", Insoluble, t(-385.2, -362.9, 59.71, Os)),
-    c!("Mn3O4", "manganese(II,III) oxide", ["hausmannite"], Oxide, Solid, "brown-black", Insoluble, t(-1378.83, -1283.23, 155.64, Os)),
+    c!("Mn3O4", "manganese(II,III) oxide", ["hausmannite"], Oxide, Solid, "brown-black", Insoluble, t(-1387.8, -1283.2, 155.6, Crc)),
     c!("NiO", "nickel(II) oxide", [], Oxide, Solid, "green", Insoluble, t(-239.7, -211.7, 37.99, Nbs)),
     c!("CoO", "cobalt(II) oxide", [], Oxide, Solid, "olive green", Insoluble, t(-237.9, -214.2, 52.97, Os)),
-    c!("Co3O4", "cobalt(II,III) oxide", [], Oxide, Solid, "black", Insoluble, t(-910.02, -794.98, 114.22, Os)),
+    // The source's own ΔG°f (−774.0) is 1.6 kJ/mol off its ΔH°f − TΔS°f: ΔG°f is computed.
+    c!("Co3O4", "cobalt(II,III) oxide", [], Oxide, Solid, "black", Insoluble, hs(-891.0, 102.5, Crc)),
     c!("Cr2O3", "chromium(III) oxide", ["chromia"], Oxide, Solid, "green", Insoluble, t(-1139.7, -1058.1, 81.2, Os)),
     c!("TiO2", "titanium dioxide", ["titania", "rutile"], Oxide, Solid, "white", Insoluble, t(-944.0, -888.8, 50.6, Os)),
     c!("SiO2", "silicon dioxide", ["silica", "quartz", "sand"], Oxide, Solid, "white", Insoluble, t(-910.7, -856.3, 41.5, Os)),
@@ -101,11 +105,11 @@ pub(super) static OXIDES: &[Compound] = &[
     c!("CO2", "carbon dioxide", ["carbonic anhydride"], Oxide, Gas, "colorless", SlightlySoluble, t(-393.51, -394.36, 213.8, Os)),
     c!("SO2", "sulfur dioxide", ["sulphur dioxide"], Oxide, Gas, "colorless", Soluble, t(-296.83, -300.1, 248.2, Os)),
     c!("SO3", "sulfur trioxide", ["sulphur trioxide"], Oxide, Gas, "colorless", ReactsWithWater, t(-395.72, -371.06, 256.76, Os)),
-    c!("NO", "nitrogen monoxide", ["nitric oxide"], Oxide, Gas, "colorless", SlightlySoluble, t(90.25, 87.6, 210.8, Os)),
+    c!("NO", "nitrogen monoxide", ["nitric oxide"], Oxide, Gas, "colorless", SlightlySoluble, t(91.3, 87.6, 210.8, Crc)),
     c!("NO2", "nitrogen dioxide", [], Oxide, Gas, "red-brown", ReactsWithWater, t(33.2, 51.30, 240.1, Os)),
     c!("N2O", "dinitrogen monoxide", ["nitrous oxide", "laughing gas"], Oxide, Gas, "colorless", SlightlySoluble, t(81.6, 103.7, 220.0, Os)),
     c!("N2O4", "dinitrogen tetroxide", [], Oxide, Gas, "colorless", ReactsWithWater, t(11.1, 99.8, 304.4, Os)),
-    c!("N2O5", "dinitrogen pentoxide", [], Oxide, Gas, "colorless", ReactsWithWater, t(11.3, 115.1, 355.7, Os)),
+    c!("N2O5", "dinitrogen pentoxide", [], Oxide, Gas, "colorless", ReactsWithWater, t(13.3, 117.1, 355.7, Crc)),
 ];
 
 #[rustfmt::skip]
@@ -118,7 +122,7 @@ pub(super) static MOLECULAR: &[Compound] = &[
     c!("SF6", "sulfur hexafluoride", [], Molecular, Gas, "colorless", Insoluble, t(-1220.5, -1116.5, 291.5, Os)),
     c!("SiCl4", "silicon tetrachloride", [], Molecular, Liquid, "colorless", ReactsWithWater, t(-687.0, -619.8, 239.7, Os)),
     c!("TiCl4", "titanium tetrachloride", [], Molecular, Liquid, "colorless", ReactsWithWater, t(-804.2, -737.2, 252.4, Os)),
-    c!("SiC", "silicon carbide", ["carborundum"], Carbide, Solid, "black", Insoluble, t(-71.55, -69.04, 16.48, Os)),
+    c!("SiC", "silicon carbide", ["carborundum"], Carbide, Solid, "black", Insoluble, t(-62.8, -60.2, 16.5, Crc)),
     c!("CaC2", "calcium carbide", [], Carbide, Solid, "grey", ReactsWithWater, t(-59.8, -64.9, 69.96, Nbs)),
     c!("LiH", "lithium hydride", [], Hydride, Solid, "white", ReactsWithWater, t(-90.5, -68.3, 20.0, Os)),
     c!("NaH", "sodium hydride", [], Hydride, Solid, "white", ReactsWithWater, t(-56.275, -33.46, 40.016, Nbs)),

@@ -47,7 +47,7 @@ pub(super) static IONS: &[Compound] = &[
     c!("SO4^2-", "sulfate ion", ["sulfate", "sulphate"], Anion, Aqueous, "colorless", Soluble, t(-909.27, -744.53, 20.1, Nbs)),
     c!("HSO4-", "hydrogen sulfate ion", ["bisulfate"], Anion, Aqueous, "colorless", Soluble, t(-887.34, -755.91, 131.8, Nbs)),
     c!("SO3^2-", "sulfite ion", ["sulfite", "sulphite"], Anion, Aqueous, "colorless", Soluble, t(-635.5, -486.5, -29.0, Nbs)),
-    c!("S2O3^2-", "thiosulfate ion", ["thiosulfate"], Anion, Aqueous, "colorless", Soluble, t(-648.5, -522.5, 67.0, Nbs)),
+    c!("S2O3^2-", "thiosulfate ion", ["thiosulfate"], Anion, Aqueous, "colorless", Soluble, t(-652.3, -522.5, 67.0, Nbs)),
     c!("CO3^2-", "carbonate ion", ["carbonate"], Anion, Aqueous, "colorless", Soluble, t(-677.14, -527.81, -56.9, Nbs)),
     c!("HCO3-", "hydrogen carbonate ion", ["bicarbonate", "hydrogencarbonate"], Anion, Aqueous, "colorless", Soluble, t(-691.99, -586.77, 91.2, Nbs)),
     c!("PO4^3-", "phosphate ion", ["phosphate"], Anion, Aqueous, "colorless", Soluble, t(-1277.4, -1018.7, -222.0, Nbs)),

@@ -1,10 +1,10 @@
 //! Organic compounds: hydrocarbons, alcohols, carbohydrates, organic acids,
-//! halogenated methanes and a few other common organics. `hs(ΔH°f, S°)`
-//! rows take ΔH°f and S° from the CRC Handbook and compute ΔG°f.
+//! halogenated methanes and a few other common organics. `hs(ΔH°f, S°, source)`
+//! rows are those the source gives no ΔG°f for; it is computed (see `mod.rs`).
 //! Columns of `t(ΔH°f, ΔG°f, S°, source)`: kJ/mol, kJ/mol, J/(mol·K).
 
 use super::Solubility::{Insoluble, Miscible, SlightlySoluble, Soluble};
-use super::Source::{Crc, Nbs, OpenStax as Os};
+use super::Source::{Crc, Janaf, Nbs, OpenStax as Os};
 use super::{c, g, hs, t, Compound};
 
 #[rustfmt::skip]
@@ -25,7 +25,7 @@ pub(super) static ORGANIC: &[Compound] = &[
     c!("C6H6", "benzene", ["benzol"], Hydrocarbon, Liquid, "colorless", Insoluble, t(49.1, 124.50, 173.4, Os)),
     c!("C6H6", "benzene vapour", ["benzene vapor"], Hydrocarbon, Gas, "colorless", Insoluble, t(82.927, 129.66, 269.2, Os)),
     c!("C6H5CH3", "toluene", ["methylbenzene", "C7H8"], Hydrocarbon, Liquid, "colorless", Insoluble, hs(12.4, 221.0, Crc)),
-    c!("C10H8", "naphthalene", ["mothballs"], Hydrocarbon, Solid, "white", Insoluble, hs(78.5, 167.4, Crc)),
+    c!("C10H8", "naphthalene", ["mothballs"], Hydrocarbon, Solid, "white", Insoluble, t(78.5, 201.6, 167.4, Crc)),
     // Alcohols
     c!("CH3OH", "methanol", ["methyl alcohol", "wood alcohol", "CH4O"], Alcohol, Liquid, "colorless", Miscible, t(-239.2, -166.6, 126.8, Os)),
     c!("CH3OH", "methanol vapour", ["methanol vapor"], Alcohol, Gas, "colorless", Miscible, t(-201.0, -162.3, 239.9, Os)),
@@ -36,7 +36,7 @@ pub(super) static ORGANIC: &[Compound] = &[
     c!("C2H4(OH)2", "ethane-1,2-diol", ["ethylene glycol", "antifreeze"], Alcohol, Liquid, "colorless", Miscible, hs(-460.0, 163.2, Crc)),
     c!("C3H5(OH)3", "glycerol", ["glycerine", "glycerin", "propane-1,2,3-triol"], Alcohol, Liquid, "colorless", Miscible, hs(-668.5, 206.3, Crc)),
     // Carbohydrates
-    c!("C6H12O6", "glucose", ["dextrose", "grape sugar", "blood sugar", "D-glucose"], Carbohydrate, Solid, "white", g(90.9), t(-1273.3, -910.4, 212.1, Crc)),
+    c!("C6H12O6", "glucose", ["dextrose", "grape sugar", "blood sugar", "D-glucose"], Carbohydrate, Solid, "white", g(90.9), hs(-1273.3, 212.1, Crc)),
     c!("C12H22O11", "sucrose", ["table sugar", "sugar", "cane sugar", "saccharose"], Carbohydrate, Solid, "white", Soluble, hs(-2226.1, 360.2, Crc)),
     // Organic acids
     c!("CH3COOH", "acetic acid", ["ethanoic acid", "vinegar", "acetic acid solution", "HC2H3O2", "C2H4O2"], Acid, Aqueous, "colorless", Miscible, t(-485.76, -396.46, 178.7, Nbs)),
@@ -47,9 +47,9 @@ pub(super) static ORGANIC: &[Compound] = &[
     c!("CH3COCH3", "propanone", ["acetone", "dimethyl ketone"], Organic, Liquid, "colorless", Miscible, hs(-248.4, 199.8, Crc)),
     c!("CO(NH2)2", "urea", ["carbamide"], Organic, Solid, "white", Soluble, t(-333.51, -197.33, 104.60, Nbs)),
     c!("CS2", "carbon disulfide", ["carbon disulphide"], Organic, Liquid, "colorless", Insoluble, t(89.70, 65.27, 151.34, Os)),
-    c!("CH3Cl", "chloromethane", ["methyl chloride"], Organohalide, Gas, "colorless", SlightlySoluble, t(-81.9, -60.2, 234.6, Os)),
-    c!("CH2Cl2", "dichloromethane", ["methylene chloride"], Organohalide, Liquid, "colorless", SlightlySoluble, t(-124.2, -63.2, 177.8, Os)),
+    c!("CH3Cl", "chloromethane", ["methyl chloride"], Organohalide, Gas, "colorless", SlightlySoluble, t(-83.68, -60.15, 234.37, Janaf)),
+    c!("CH2Cl2", "dichloromethane", ["methylene chloride"], Organohalide, Liquid, "colorless", SlightlySoluble, hs(-124.2, 177.8, Crc)),
     c!("CHCl3", "trichloromethane", ["chloroform"], Organohalide, Liquid, "colorless", SlightlySoluble, t(-134.1, -73.7, 201.7, Os)),
-    c!("CCl4", "tetrachloromethane", ["carbon tetrachloride"], Organohalide, Liquid, "colorless", Insoluble, t(-128.2, -62.5, 214.4, Os)),
+    c!("CCl4", "tetrachloromethane", ["carbon tetrachloride"], Organohalide, Liquid, "colorless", Insoluble, t(-135.44, -65.21, 216.40, Nbs)),
     c!("C2H5Cl", "chloroethane", ["ethyl chloride"], Organohalide, Gas, "colorless", SlightlySoluble, t(-112.17, -60.39, 276.00, Os)),
 ];

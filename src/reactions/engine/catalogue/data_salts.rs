@@ -3,12 +3,13 @@
 //! are given where the sources tabulate them; salts that are normally met in
 //! solution but lack solid data are `Unavailable` (their dissolved form is
 //! still the ion sum). Columns of `t(ΔH°f, ΔG°f, S°, source)`: kJ/mol,
-//! kJ/mol, J/(mol·K).
+//! kJ/mol, J/(mol·K). `hs(ΔH°f, S°, source)` rows carry no usable tabulated
+//! ΔG°f; it is computed (see `mod.rs`).
 
 use super::Solubility::{Insoluble, ReactsWithWater, SlightlySoluble, Soluble};
-use super::Source::{Nbs, OpenStax as Os};
+use super::Source::{Crc, Nbs, OpenStax as Os};
 use super::ThermoData::{SumOfIons, Unavailable};
-use super::{c, g, t, Compound};
+use super::{c, g, hs, t, Compound};
 
 #[rustfmt::skip]
 pub(super) static HALIDES: &[Compound] = &[
@@ -17,10 +18,10 @@ pub(super) static HALIDES: &[Compound] = &[
     c!("KCl", "potassium chloride", ["sylvite", "muriate of potash"], Salt, Solid, "white", g(34.2), t(-436.747, -409.14, 82.59, Nbs)),
     c!("LiCl", "lithium chloride", [], Salt, Solid, "white", Soluble, t(-408.61, -384.37, 59.33, Nbs)),
     c!("MgCl2", "magnesium chloride", [], Salt, Solid, "white", Soluble, t(-641.32, -591.79, 89.62, Nbs)),
-    c!("CaCl2", "calcium chloride", [], Salt, Solid, "white", Soluble, t(-795.8, -748.1, 104.6, Nbs)),
+    c!("CaCl2", "calcium chloride", [], Salt, Solid, "white", Soluble, t(-795.4, -748.8, 108.4, Crc)),
     c!("SrCl2", "strontium chloride", [], Salt, Solid, "white", Soluble, t(-828.9, -781.1, 114.85, Nbs)),
     c!("BaCl2", "barium chloride", [], Salt, Solid, "white", Soluble, t(-858.6, -810.4, 123.68, Nbs)),
-    c!("AlCl3", "aluminium chloride", ["aluminum chloride"], Salt, Solid, "white", Soluble, t(-704.2, -628.8, 110.67, Os)),
+    c!("AlCl3", "aluminium chloride", ["aluminum chloride"], Salt, Solid, "white", Soluble, t(-704.2, -628.8, 109.3, Crc)),
     c!("FeCl2", "iron(II) chloride", ["ferrous chloride"], Salt, Solid, "pale green", Soluble, t(-341.79, -302.30, 117.95, Os)),
     c!("FeCl3", "iron(III) chloride", ["ferric chloride"], Salt, Solid, "dark brown", Soluble, t(-399.49, -334.00, 142.3, Os)),
     c!("CuCl2", "copper(II) chloride", ["cupric chloride"], Salt, Solid, "yellow-brown", Soluble, t(-220.1, -175.7, 108.07, Nbs)),
@@ -44,13 +45,15 @@ pub(super) static HALIDES: &[Compound] = &[
     c!("CaBr2", "calcium bromide", [], Salt, Solid, "white", Soluble, t(-682.8, -663.6, 130.0, Nbs)),
     c!("BaBr2", "barium bromide", [], Salt, Solid, "white", Soluble, t(-757.3, -736.8, 146.0, Nbs)),
     c!("ZnBr2", "zinc bromide", [], Salt, Solid, "white", Soluble, t(-328.65, -312.13, 138.5, Nbs)),
-    c!("AlBr3", "aluminium bromide", ["aluminum bromide"], Salt, Solid, "white", ReactsWithWater, t(-527.2, -488.5, 180.2, Nbs)),
+    c!("AlBr3", "aluminium bromide", ["aluminum bromide"], Salt, Solid, "white", ReactsWithWater, hs(-527.2, 180.2, Crc)),
     c!("AgBr", "silver bromide", [], Salt, Solid, "cream", Insoluble, t(-100.37, -96.90, 107.1, Nbs)),
     c!("PbBr2", "lead(II) bromide", [], Salt, Solid, "white", SlightlySoluble, t(-278.7, -261.92, 161.5, Nbs)),
     c!("NH4Br", "ammonium bromide", [], Salt, Solid, "white", Soluble, t(-270.8, -175.2, 113.0, Os)),
     // Iodides
-    c!("NaI", "sodium iodide", [], Salt, Solid, "white", Soluble, t(-287.78, -286.06, 98.53, Nbs)),
-    c!("KI", "potassium iodide", [], Salt, Solid, "white", Soluble, t(-327.900, -324.892, 106.32, Nbs)),
+    // The source's own ΔG°f (−286.06) is 1.5 kJ/mol off its ΔH°f − TΔS°f: ΔG°f is computed.
+    c!("NaI", "sodium iodide", [], Salt, Solid, "white", Soluble, hs(-287.78, 98.53, Nbs)),
+    // The source's own ΔG°f (−324.892) is 1.9 kJ/mol off its ΔH°f − TΔS°f: ΔG°f is computed.
+    c!("KI", "potassium iodide", [], Salt, Solid, "white", Soluble, hs(-327.900, 106.32, Nbs)),
     c!("LiI", "lithium iodide", [], Salt, Solid, "white", Soluble, t(-270.41, -270.29, 86.78, Nbs)),
     c!("MgI2", "magnesium iodide", [], Salt, Solid, "white", Soluble, t(-364.0, -358.2, 129.7, Nbs)),
     c!("CaI2", "calcium iodide", [], Salt, Solid, "white", Soluble, t(-533.5, -528.9, 142.0, Nbs)),
@@ -68,7 +71,7 @@ pub(super) static HALIDES: &[Compound] = &[
     c!("MgF2", "magnesium fluoride", [], Salt, Solid, "white", Insoluble, t(-1123.4, -1070.2, 57.24, Nbs)),
     c!("BaF2", "barium fluoride", [], Salt, Solid, "white", SlightlySoluble, t(-1207.1, -1156.8, 96.36, Nbs)),
     c!("PbF2", "lead(II) fluoride", [], Salt, Solid, "white", SlightlySoluble, t(-664.0, -617.1, 110.5, Nbs)),
-    c!("AlF3", "aluminium fluoride", ["aluminum fluoride"], Salt, Solid, "white", SlightlySoluble, t(-1510.4, -1425.0, 66.5, Os)),
+    c!("AlF3", "aluminium fluoride", ["aluminum fluoride"], Salt, Solid, "white", SlightlySoluble, t(-1510.4, -1431.1, 66.5, Crc)),
     // Sulfides
     c!("Na2S", "sodium sulfide", ["sodium sulphide"], Salt, Solid, "white", Soluble, t(-364.8, -349.8, 83.7, Nbs)),
     c!("FeS", "iron(II) sulfide", ["ferrous sulfide"], Salt, Solid, "black", Insoluble, t(-100.0, -100.4, 60.29, Os)),
@@ -80,7 +83,7 @@ pub(super) static HALIDES: &[Compound] = &[
     c!("HgS", "mercury(II) sulfide", ["cinnabar", "vermilion"], Salt, Solid, "red", Insoluble, t(-58.16, -50.6, 82.4, Os)),
     c!("CdS", "cadmium sulfide", [], Salt, Solid, "yellow", Insoluble, t(-161.9, -156.5, 64.9, Os)),
     c!("MnS", "manganese(II) sulfide", [], Salt, Solid, "pink", Insoluble, t(-214.2, -218.4, 78.2, Nbs)),
-    c!("Al2S3", "aluminium sulfide", ["aluminum sulfide"], Salt, Solid, "grey", ReactsWithWater, t(-724.0, -492.4, 116.9, Os)),
+    c!("Al2S3", "aluminium sulfide", ["aluminum sulfide"], Salt, Solid, "grey", ReactsWithWater, hs(-724.0, 116.9, Crc)),
 ];
 
 #[rustfmt::skip]
@@ -92,7 +95,7 @@ pub(super) static OXOSALTS: &[Compound] = &[
     c!("AgNO3", "silver nitrate", ["lunar caustic"], Salt, Solid, "white", Soluble, t(-124.39, -33.41, 140.92, Nbs)),
     c!("Mg(NO3)2", "magnesium nitrate", [], Salt, Solid, "white", Soluble, t(-790.65, -589.4, 164.0, Nbs)),
     c!("Ca(NO3)2", "calcium nitrate", [], Salt, Solid, "white", Soluble, t(-938.39, -743.07, 193.3, Nbs)),
-    c!("Sr(NO3)2", "strontium nitrate", [], Salt, Solid, "white", Soluble, Unavailable),
+    c!("Sr(NO3)2", "strontium nitrate", [], Salt, Solid, "white", Soluble, t(-978.2, -780.0, 194.6, Crc)),
     c!("Ba(NO3)2", "barium nitrate", [], Salt, Solid, "white", Soluble, t(-992.07, -796.59, 213.8, Nbs)),
     c!("Pb(NO3)2", "lead(II) nitrate", [], Salt, Solid, "white", Soluble, Unavailable),
     c!("Cu(NO3)2", "copper(II) nitrate", ["cupric nitrate"], Salt, Solid, "blue", Soluble, Unavailable),
@@ -110,7 +113,8 @@ pub(super) static OXOSALTS: &[Compound] = &[
     c!("KNO2", "potassium nitrite", [], Salt, Solid, "white", Soluble, t(-369.82, -306.55, 152.09, Nbs)),
     // Sulfates and sulfites
     c!("Na2SO4", "sodium sulfate", ["sodium sulphate", "thenardite"], Salt, Solid, "white", Soluble, t(-1387.08, -1270.16, 149.58, Nbs)),
-    c!("K2SO4", "potassium sulfate", ["potassium sulphate"], Salt, Solid, "white", Soluble, t(-1437.79, -1321.37, 175.56, Nbs)),
+    // The source's own ΔG°f (−1321.37) is 1.7 kJ/mol off its ΔH°f − TΔS°f: ΔG°f is computed.
+    c!("K2SO4", "potassium sulfate", ["potassium sulphate"], Salt, Solid, "white", Soluble, hs(-1437.79, 175.56, Nbs)),
     c!("Li2SO4", "lithium sulfate", [], Salt, Solid, "white", Soluble, t(-1436.49, -1321.70, 115.1, Nbs)),
     c!("MgSO4", "magnesium sulfate", ["magnesium sulphate", "Epsom salt", "Epsom salts"], Salt, Solid, "white", Soluble, t(-1284.9, -1170.6, 91.6, Nbs)),
     c!("CaSO4", "calcium sulfate", ["calcium sulphate", "anhydrite"], Salt, Solid, "white", g(0.21), t(-1434.11, -1321.79, 106.7, Nbs)),
@@ -132,10 +136,12 @@ pub(super) static OXOSALTS: &[Compound] = &[
     c!("Na2SO3", "sodium sulfite", ["sodium sulphite"], Salt, Solid, "white", Soluble, t(-1100.8, -1012.5, 145.94, Nbs)),
     c!("Na2S2O3", "sodium thiosulfate", ["hypo", "sodium thiosulphate"], Salt, Solid, "white", Soluble, Unavailable),
     // Carbonates and hydrogen carbonates
-    c!("Na2CO3", "sodium carbonate", ["washing soda", "soda ash"], Salt, Solid, "white", Soluble, t(-1130.68, -1044.44, 134.98, Nbs)),
-    c!("K2CO3", "potassium carbonate", ["potash", "pearl ash"], Salt, Solid, "white", Soluble, t(-1151.02, -1063.5, 155.52, Nbs)),
+    // The source's own ΔG°f (−1044.44) is 2.4 kJ/mol off its ΔH°f − TΔS°f: ΔG°f is computed.
+    c!("Na2CO3", "sodium carbonate", ["washing soda", "soda ash"], Salt, Solid, "white", Soluble, hs(-1130.68, 134.98, Nbs)),
+    // The source's own ΔG°f (−1063.5) is 1.9 kJ/mol off its ΔH°f − TΔS°f: ΔG°f is computed.
+    c!("K2CO3", "potassium carbonate", ["potash", "pearl ash"], Salt, Solid, "white", Soluble, hs(-1151.02, 155.52, Nbs)),
     c!("Li2CO3", "lithium carbonate", [], Salt, Solid, "white", SlightlySoluble, t(-1215.9, -1132.06, 90.37, Nbs)),
-    c!("CaCO3", "calcium carbonate", ["limestone", "chalk", "marble", "calcite"], Salt, Solid, "white", Insoluble, t(-1206.92, -1128.79, 92.9, Nbs)),
+    c!("CaCO3", "calcium carbonate", ["limestone", "chalk", "marble", "calcite"], Salt, Solid, "white", Insoluble, t(-1207.6, -1129.1, 91.7, Crc)),
     c!("MgCO3", "magnesium carbonate", ["magnesite"], Salt, Solid, "white", Insoluble, t(-1095.8, -1012.1, 65.7, Nbs)),
     c!("SrCO3", "strontium carbonate", ["strontianite"], Salt, Solid, "white", Insoluble, t(-1220.1, -1140.1, 97.1, Nbs)),
     c!("BaCO3", "barium carbonate", ["witherite"], Salt, Solid, "white", Insoluble, t(-1216.3, -1137.6, 112.1, Nbs)),
@@ -147,8 +153,10 @@ pub(super) static OXOSALTS: &[Compound] = &[
     c!("CuCO3", "copper(II) carbonate", ["copper carbonate", "cupric carbonate"], Salt, Solid, "green", Insoluble, Unavailable),
     c!("Cu2(OH)2CO3", "basic copper carbonate", ["malachite", "copper(II) carbonate hydroxide"], Salt, Solid, "green", Insoluble, t(-1051.4, -893.6, 186.2, Nbs)),
     c!("(NH4)2CO3", "ammonium carbonate", ["sal volatile", "baker's ammonia"], Salt, Solid, "white", Soluble, Unavailable),
-    c!("NaHCO3", "sodium hydrogen carbonate", ["sodium bicarbonate", "baking soda", "bicarbonate of soda"], Salt, Solid, "white", g(9.6), t(-950.81, -851.0, 101.7, Nbs)),
-    c!("KHCO3", "potassium hydrogen carbonate", ["potassium bicarbonate"], Salt, Solid, "white", Soluble, t(-963.2, -863.5, 115.5, Nbs)),
+    // The source's own ΔG°f (−851.0) is 1.9 kJ/mol off its ΔH°f − TΔS°f: ΔG°f is computed.
+    c!("NaHCO3", "sodium hydrogen carbonate", ["sodium bicarbonate", "baking soda", "bicarbonate of soda"], Salt, Solid, "white", g(9.6), hs(-950.81, 101.7, Nbs)),
+    // The source's own ΔG°f (−863.5) is 1.9 kJ/mol off its ΔH°f − TΔS°f: ΔG°f is computed.
+    c!("KHCO3", "potassium hydrogen carbonate", ["potassium bicarbonate"], Salt, Solid, "white", Soluble, hs(-963.2, 115.5, Nbs)),
     c!("Ca(HCO3)2", "calcium hydrogen carbonate", ["calcium bicarbonate"], Salt, Aqueous, "colorless", Soluble, SumOfIons),
     c!("NH4HCO3", "ammonium hydrogen carbonate", ["ammonium bicarbonate"], Salt, Solid, "white", Soluble, t(-849.4, -665.9, 120.9, Nbs)),
     // Phosphates

@@ -6,29 +6,16 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use super::super::elements::element;
+use super::super::elements::{element, molar_mass};
 use super::super::error::EngineError;
 use super::super::formula::{parse_formula, FormulaError, ParsedFormula};
+use super::formation::gibbs_of_formation;
 use super::ions::derive_ions;
 use super::{all_compounds, Compound, CompoundClass, Source, State, Thermo, ThermoData};
 
 pub(crate) static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(Catalogue::build);
 
 const MAX_QUERY_CHARS: usize = 200;
-const STANDARD_TEMPERATURE_K: f64 = 298.15;
-
-/// S° per atom of each element in its reference state (CODATA key values),
-/// used to compute ΔG°f from ΔH°f and S°.
-const REFERENCE_ENTROPY_PER_ATOM: [(&str, f64); 8] = [
-    ("C", 5.74),
-    ("H", 130.680 / 2.0),
-    ("N", 191.609 / 2.0),
-    ("O", 205.152 / 2.0),
-    ("S", 32.054),
-    ("Cl", 223.081 / 2.0),
-    ("Br", 152.21 / 2.0),
-    ("I", 116.14 / 2.0),
-];
 
 /// A dissolved ionic compound: `cation_count` cations + `anion_count` anions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,14 +60,6 @@ pub(crate) fn normalize_name(text: &str) -> String {
         .map(str::to_lowercase)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn molar_mass(parsed: &ParsedFormula) -> f64 {
-    parsed
-        .elements
-        .iter()
-        .map(|(symbol, &count)| element(symbol).map_or(0.0, |el| el.atomic_weight) * count as f64)
-        .sum()
 }
 
 fn split_state_suffix(text: &str) -> (&str, Option<State>) {
@@ -191,6 +170,7 @@ impl Catalogue {
                     entropy,
                     source,
                 } => computed_gibbs(&entry.parsed, enthalpy, entropy, source),
+                ThermoData::StandardElement => standard_element(entry),
                 ThermoData::SumOfIons => dissolved,
                 ThermoData::Unavailable => None,
             };
@@ -389,20 +369,30 @@ fn computed_gibbs(
     entropy: f64,
     source: Source,
 ) -> Option<Thermo> {
-    let mut elements_entropy = 0.0;
-    for (symbol, &count) in &parsed.elements {
-        let per_atom = REFERENCE_ENTROPY_PER_ATOM
-            .iter()
-            .find(|(s, _)| s == symbol)
-            .map(|&(_, value)| value)?;
-        elements_entropy += per_atom * count as f64;
-    }
-    let entropy_of_formation = entropy - elements_entropy;
     Some(Thermo {
         enthalpy,
-        gibbs: enthalpy - STANDARD_TEMPERATURE_K * entropy_of_formation / 1000.0,
+        gibbs: gibbs_of_formation(parsed, enthalpy, entropy)?,
         entropy,
         source,
         gibbs_computed: true,
+    })
+}
+
+/// An element's reference substance, from the element table; `None` when the row is not that
+/// substance in that state (a catalogue mistake the tests catch).
+fn standard_element(entry: &Entry) -> Option<Thermo> {
+    let mut symbols = entry.parsed.elements.keys();
+    let (Some(symbol), None) = (symbols.next(), symbols.next()) else {
+        return None;
+    };
+    let standard = element(symbol)?.standard_state.as_ref()?;
+    let matches =
+        standard.formula == entry.compound.formula && standard.state == entry.compound.state;
+    matches.then_some(Thermo {
+        enthalpy: 0.0,
+        gibbs: 0.0,
+        entropy: standard.entropy,
+        source: standard.source,
+        gibbs_computed: false,
     })
 }

@@ -3,34 +3,37 @@
 //! class, state, colour, water solubility and standard thermodynamic data.
 //!
 //! Data live in `data_*.rs` as static arrays; `index.rs` builds the lookup
-//! indexes once (behind a `LazyLock`). Molar masses are computed from the
-//! atomic weights in `elements.rs`, never stored.
-//!
-//! # Thermodynamic sources (`Source`)
-//!
-//! | code    | source |
-//! |---------|--------|
-//! | `OS2e`  | OpenStax *Chemistry 2e*, Appendix G, "Standard Thermodynamic Properties for Selected Substances" |
-//! | `NBS82` | Wagman et al., *The NBS Tables of Chemical Thermodynamic Properties*, J. Phys. Chem. Ref. Data 11, Suppl. 2 (1982), as reproduced in the CRC Handbook |
-//! | `CRC`   | CRC Handbook of Chemistry and Physics, "Standard Thermodynamic Properties of Chemical Substances" (organic liquids and solids) |
-//! | `ION_SUM` | a dissolved salt/acid/base: the sum of its tabulated ions (the NBS convention for strong electrolytes at infinite dilution) |
+//! indexes once (behind a `LazyLock`). Molar masses and the thermodynamics of
+//! elements in their standard states come from the element table in
+//! `elements.rs`, never stored twice.
 //!
 //! Values are ΔH°f (kJ/mol), ΔG°f (kJ/mol) and S° (J/(mol·K)) at 298.15 K and
-//! 1 bar. Where only ΔH°f and S° were taken from the source, ΔG°f is computed
-//! as ΔH°f − T·ΔS°f with CODATA element entropies and `gibbs_computed` is set.
+//! 1 bar, each row naming its published source (`Source`, see `sources.rs`).
+//! Where the source gives only ΔH°f and S°, or where its own ΔG°f disagrees
+//! with its ΔH°f and S° by more than 1 kJ/mol, the row is `hs(ΔH°f, S°)` and
+//! ΔG°f is computed as ΔH°f − T·ΔS°f from the element table (`formation.rs`),
+//! with `gibbs_computed` set. `tests.rs` holds every tabulated row to that
+//! relation; `cross_check/` compares the catalogue with the CRC table.
 
 mod data_elements;
 mod data_inorganic;
 mod data_ions;
 mod data_organic;
 mod data_salts;
+mod formation;
 mod index;
 mod ions;
 mod search;
 
+#[cfg(test)]
+mod cross_check;
+#[cfg(test)]
+mod tests;
+
 use serde::Serialize;
 
 pub use super::model::State;
+pub use super::sources::Source;
 pub(crate) use index::{Catalogue, Entry, IonPair, CATALOGUE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -91,29 +94,6 @@ impl Solubility {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Source {
-    #[serde(rename = "OS2e")]
-    OpenStax,
-    #[serde(rename = "NBS82")]
-    Nbs,
-    #[serde(rename = "CRC")]
-    Crc,
-    #[serde(rename = "ION_SUM")]
-    IonSum,
-}
-
-impl Source {
-    pub fn code(self) -> &'static str {
-        match self {
-            Source::OpenStax => "OS2e",
-            Source::Nbs => "NBS82",
-            Source::Crc => "CRC",
-            Source::IonSum => "ION_SUM",
-        }
-    }
-}
-
 /// Standard molar properties at 298.15 K.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Thermo {
@@ -136,6 +116,8 @@ pub enum ThermoData {
         entropy: f64,
         source: Source,
     },
+    /// An element in its standard state: ΔH°f = ΔG°f = 0, S° from the element table.
+    StandardElement,
     /// Exists only in solution: the sum of its ions.
     SumOfIons,
     Unavailable,
@@ -166,6 +148,12 @@ impl Compound {
     /// Resolved standard data (ion sums and computed ΔG°f included).
     pub fn standard_thermo(&self) -> Option<Thermo> {
         CATALOGUE.entry_of(self).and_then(|entry| entry.thermo)
+    }
+
+    /// The published table this row's thermodynamic values come from; `None` when the row
+    /// has none.
+    pub fn thermo_source(&self) -> Option<Source> {
+        self.standard_thermo().map(|thermo| thermo.source)
     }
 
     /// Stable identifier: formula plus state, e.g. `H2O(l)`.

@@ -1,0 +1,106 @@
+//! What an outcome means beyond its equation, as the API shows it: real amounts (limiting
+//! reactant, excess, theoretical yield) and spontaneity at the environment's temperature.
+//! The engine computes both; these are their GraphQL shapes.
+
+use async_graphql::SimpleObject;
+
+use super::types::MatterState;
+use crate::reactions::engine;
+
+/// The run's amounts through the balanced equation (100 % yield).
+#[derive(SimpleObject)]
+pub struct ReactionAmounts {
+    /// How many times the equation as written runs, mol.
+    extent_mol: f64,
+    /// Formula of the reactant that runs out first.
+    limiting_reactant: String,
+    reactants: Vec<ReactantAmount>,
+    products: Vec<ProductAmount>,
+}
+
+#[derive(SimpleObject)]
+pub struct ReactantAmount {
+    formula: String,
+    state: MatterState,
+    /// Null when no amount was given or the environment supplies it: taken to be in excess.
+    supplied_mol: Option<f64>,
+    consumed_mol: f64,
+    consumed_grams: f64,
+    /// What is left over (zero for the limiting reactant); null when in excess.
+    left_mol: Option<f64>,
+    left_grams: Option<f64>,
+    limiting: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct ProductAmount {
+    formula: String,
+    state: MatterState,
+    mol: f64,
+    /// Theoretical yield, g.
+    grams: f64,
+}
+
+impl From<engine::ReactionAmounts> for ReactionAmounts {
+    fn from(amounts: engine::ReactionAmounts) -> Self {
+        ReactionAmounts {
+            extent_mol: amounts.extent_mol,
+            limiting_reactant: amounts.limiting_reactant,
+            reactants: amounts
+                .reactants
+                .into_iter()
+                .map(|r| ReactantAmount {
+                    formula: r.formula,
+                    state: r.state.into(),
+                    supplied_mol: r.supplied_mol,
+                    consumed_mol: r.consumed_mol,
+                    consumed_grams: r.consumed_g,
+                    left_mol: r.left_mol,
+                    left_grams: r.left_g,
+                    limiting: r.limiting,
+                })
+                .collect(),
+            products: amounts
+                .products
+                .into_iter()
+                .map(|p| ProductAmount {
+                    formula: p.formula,
+                    state: p.state.into(),
+                    mol: p.mol,
+                    grams: p.grams,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// ΔG(T) ≈ ΔH° − TΔS° at the environment's temperature (ΔH°, ΔS° from 298.15 K data, taken as
+/// independent of temperature) and what follows from it.
+#[derive(SimpleObject)]
+pub struct Spontaneity {
+    /// The environment's temperature (see `Environment`).
+    temperature_k: f64,
+    gibbs_kj: f64,
+    spontaneous: bool,
+    /// K = exp(−ΔG/RT); null when beyond a double's range (see `log10EquilibriumConstant`).
+    equilibrium_constant: Option<f64>,
+    log10_equilibrium_constant: f64,
+    /// T = ΔH°/ΔS°, where ΔG changes sign; null when ΔH° and ΔS° differ in sign (never).
+    sign_change_temperature_k: Option<f64>,
+    /// True: spontaneous above `signChangeTemperatureK`; false: only below it.
+    spontaneous_above_sign_change: Option<bool>,
+}
+
+impl From<engine::Spontaneity> for Spontaneity {
+    fn from(found: engine::Spontaneity) -> Self {
+        Spontaneity {
+            temperature_k: found.temperature_k,
+            gibbs_kj: found.gibbs_kj,
+            spontaneous: found.spontaneous,
+            equilibrium_constant: found.equilibrium_constant,
+            log10_equilibrium_constant: found.log10_equilibrium_constant,
+            sign_change_temperature_k: found.sign_change_temperature_k,
+            spontaneous_above_sign_change: found.spontaneous_above_sign_change,
+        }
+    }
+}

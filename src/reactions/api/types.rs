@@ -1,0 +1,246 @@
+//! GraphQL enums and value types the chemistry sandbox's objects share: environments,
+//! reaction classes, states of matter, species and effects, each mapped from the engine's
+//! own type. No resolver logic lives here.
+
+use async_graphql::{Enum, SimpleObject};
+
+use crate::reactions::engine::{self, Effect};
+
+/// Where the mix happens. The temperature given with each is the one the outcome's ΔG,
+/// equilibrium constant and spontaneity are computed at.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Environment {
+    /// Air at 25 °C (298.15 K) and 1 atm.
+    #[default]
+    Normal,
+    /// A vacuum at 25 °C (298.15 K).
+    Vacuum,
+    /// Pure oxygen at 25 °C (298.15 K) and 1 atm.
+    PureOxygen,
+    /// Argon/nitrogen at 25 °C (298.15 K) and 1 atm.
+    InertGas,
+    /// Dilute aqueous acid at 25 °C (298.15 K).
+    Acidic,
+    /// Dilute aqueous alkali at 25 °C (298.15 K).
+    Basic,
+    /// A furnace: air at 800 °C (1073.15 K).
+    HighTemperature,
+}
+
+/// What a reactant's `amount` counts.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AmountUnit {
+    #[default]
+    Moles,
+    /// Converted to moles with the chemical's molar mass.
+    Grams,
+}
+
+impl Environment {
+    pub(super) fn engine(self) -> engine::Environment {
+        match self {
+            Environment::Normal => engine::Environment::Normal,
+            Environment::Vacuum => engine::Environment::Vacuum,
+            Environment::PureOxygen => engine::Environment::PureOxygen,
+            Environment::InertGas => engine::Environment::InertGas,
+            Environment::Acidic => engine::Environment::Acidic,
+            Environment::Basic => engine::Environment::Basic,
+            Environment::HighTemperature => engine::Environment::HighTemperature,
+        }
+    }
+
+    pub(super) fn as_str(self) -> &'static str {
+        self.engine().key()
+    }
+
+    pub(super) fn parse(stored: &str) -> Environment {
+        [
+            Environment::Vacuum,
+            Environment::PureOxygen,
+            Environment::InertGas,
+            Environment::Acidic,
+            Environment::Basic,
+            Environment::HighTemperature,
+        ]
+        .into_iter()
+        .find(|environment| environment.as_str() == stored)
+        .unwrap_or_default()
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "ReactionClass")]
+pub enum ReactionClassKind {
+    Combustion,
+    Neutralization,
+    SingleDisplacement,
+    DoubleDisplacement,
+    GasEvolution,
+    Synthesis,
+    Decomposition,
+    NoReaction,
+}
+
+impl From<engine::ReactionClass> for ReactionClassKind {
+    fn from(class: engine::ReactionClass) -> Self {
+        use engine::ReactionClass as C;
+        match class {
+            C::Combustion => ReactionClassKind::Combustion,
+            C::Neutralization => ReactionClassKind::Neutralization,
+            C::SingleDisplacement => ReactionClassKind::SingleDisplacement,
+            C::DoubleDisplacement => ReactionClassKind::DoubleDisplacement,
+            C::GasEvolution => ReactionClassKind::GasEvolution,
+            C::Synthesis => ReactionClassKind::Synthesis,
+            C::Decomposition => ReactionClassKind::Decomposition,
+            C::NoReaction => ReactionClassKind::NoReaction,
+        }
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "MatterState")]
+pub enum MatterState {
+    Solid,
+    Liquid,
+    Gas,
+    Aqueous,
+}
+
+impl From<engine::State> for MatterState {
+    fn from(state: engine::State) -> Self {
+        match state {
+            engine::State::Solid => MatterState::Solid,
+            engine::State::Liquid => MatterState::Liquid,
+            engine::State::Gas => MatterState::Gas,
+            engine::State::Aqueous => MatterState::Aqueous,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Species {
+    formula: String,
+    name: String,
+    state: MatterState,
+    coefficient: u32,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum EffectKind {
+    GasProduction,
+    Precipitate,
+    Fire,
+    Explosion,
+    LightEmission,
+    TemperatureChange,
+    ColorChange,
+    Foam,
+    Smoke,
+    StateChange,
+}
+
+/// Something a game can render; which parameters are set depends on `kind`.
+#[derive(SimpleObject)]
+#[graphql(name = "Effect")]
+pub struct EffectView {
+    kind: EffectKind,
+    /// GAS_PRODUCTION: the gas's formula.
+    gas: Option<String>,
+    /// PRECIPITATE, STATE_CHANGE: the compound's formula.
+    compound: Option<String>,
+    color: Option<String>,
+    /// 0 to 1.
+    intensity: Option<f64>,
+    /// TEMPERATURE_CHANGE.
+    delta_celsius: Option<f64>,
+    /// COLOR_CHANGE: the colour before.
+    from: Option<String>,
+    /// COLOR_CHANGE: the colour after; STATE_CHANGE: the new state.
+    to: Option<String>,
+}
+
+impl EffectView {
+    fn of(kind: EffectKind) -> Self {
+        EffectView {
+            kind,
+            gas: None,
+            compound: None,
+            color: None,
+            intensity: None,
+            delta_celsius: None,
+            from: None,
+            to: None,
+        }
+    }
+}
+
+impl From<&Effect> for EffectView {
+    fn from(effect: &Effect) -> Self {
+        let mut view = EffectView::of(EffectKind::GasProduction);
+        match effect {
+            Effect::GasProduction {
+                gas,
+                color,
+                intensity,
+            } => {
+                view.kind = EffectKind::GasProduction;
+                view.gas = Some(gas.clone());
+                view.color = Some(color.clone());
+                view.intensity = Some(*intensity);
+            }
+            Effect::Precipitate { compound, color } => {
+                view.kind = EffectKind::Precipitate;
+                view.compound = Some(compound.clone());
+                view.color = Some(color.clone());
+            }
+            Effect::Fire { color, intensity } => {
+                view.kind = EffectKind::Fire;
+                view.color = Some(color.clone());
+                view.intensity = Some(*intensity);
+            }
+            Effect::Explosion { intensity } => {
+                view.kind = EffectKind::Explosion;
+                view.intensity = Some(*intensity);
+            }
+            Effect::LightEmission { color, intensity } => {
+                view.kind = EffectKind::LightEmission;
+                view.color = Some(color.clone());
+                view.intensity = Some(*intensity);
+            }
+            Effect::TemperatureChange { delta_celsius } => {
+                view.kind = EffectKind::TemperatureChange;
+                view.delta_celsius = Some(*delta_celsius);
+            }
+            Effect::ColorChange { from, to } => {
+                view.kind = EffectKind::ColorChange;
+                view.from = Some(from.clone());
+                view.to = Some(to.clone());
+            }
+            Effect::Foam { intensity } => {
+                view.kind = EffectKind::Foam;
+                view.intensity = Some(*intensity);
+            }
+            Effect::Smoke { color } => {
+                view.kind = EffectKind::Smoke;
+                view.color = Some(color.clone());
+            }
+            Effect::StateChange { compound, to } => {
+                view.kind = EffectKind::StateChange;
+                view.compound = Some(compound.clone());
+                view.to = Some(to.word().to_string());
+            }
+        }
+        view
+    }
+}
+
+pub(super) fn species(list: &[engine::Species]) -> Vec<Species> {
+    list.iter()
+        .map(|species| Species {
+            formula: species.formula.clone(),
+            name: species.name.clone(),
+            state: species.state.into(),
+            coefficient: species.coefficient,
+        })
+        .collect()
+}
