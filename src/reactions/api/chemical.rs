@@ -39,6 +39,7 @@ impl From<engine::Source> for ThermoSource {
 /// A chemical of the built-in catalogue (with its position in a search result, for cursors).
 pub struct Chemical(pub(super) &'static Compound, pub(super) usize);
 
+/// A chemical of the built-in catalogue, with its physical and thermodynamic data.
 #[Object]
 impl Chemical {
     async fn formula(&self) -> &str {
@@ -108,6 +109,7 @@ impl Chemical {
         self.0.standard_thermo().map(|thermo| thermo.gibbs_computed)
     }
 
+    /// Its colour, as a word ("white", "colorless", ...).
     async fn color(&self) -> &str {
         self.0.color
     }
