@@ -78,8 +78,11 @@ impl BookmarkNode {
     }
 }
 
+/// A saved link. Private to its owner unless shared into a project, whose members may then
+/// read it (and its EDITORs change it).
 #[Object(name = "Bookmark")]
 impl BookmarkNode {
+    /// Opaque id of the bookmark.
     async fn id(&self) -> ID {
         encode_id(BOOKMARK_TYPE, self.bookmark.id)
     }
@@ -94,10 +97,12 @@ impl BookmarkNode {
         &self.bookmark.normalized_url
     }
 
+    /// At most 1,000 characters; the URL when none was given.
     async fn title(&self) -> &str {
         &self.bookmark.title
     }
 
+    /// Free text, at most 10,000 characters; empty when not set.
     async fn notes(&self) -> &str {
         &self.bookmark.notes
     }
@@ -112,14 +117,17 @@ impl BookmarkNode {
         &self.bookmark.folder
     }
 
+    /// Marked as a favourite by its owner.
     async fn favorite(&self) -> bool {
         self.bookmark.favorite
     }
 
+    /// When it was bookmarked (for imports: the date the file gave, when it gave one).
     async fn created_at(&self) -> DateTime<Utc> {
         self.bookmark.created_at
     }
 
+    /// When it last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.bookmark.updated_at
     }
@@ -155,6 +163,7 @@ impl BookmarkNode {
         Ok(project.map(|project| ProjectNode { project, access }))
     }
 
+    /// Who saved it; null once that account is deleted.
     async fn owner(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         Loaders::get::<UserLoader>(ctx)
             .load_one(self.bookmark.owner_id)
@@ -181,18 +190,24 @@ impl BookmarkNode {
 /// A tag with how many bookmarks carry it.
 #[derive(SimpleObject)]
 pub struct BookmarkTag {
+    /// The tag, lower-case.
     name: String,
+    /// How many of the listed bookmarks carry it.
     count: i64,
 }
 
 /// A folder of the tree, with the bookmarks directly in it and in it and below.
 #[derive(SimpleObject, Default)]
 pub struct BookmarkFolder {
+    /// This folder's own name.
     name: String,
     /// Names from the root down to this folder.
     path: Vec<String>,
+    /// Bookmarks directly in this folder.
     bookmark_count: i64,
+    /// Bookmarks in this folder and every folder below it.
     total_count: i64,
+    /// The folders directly inside this one.
     children: Vec<BookmarkFolder>,
 }
 
@@ -201,24 +216,31 @@ pub struct BookmarkFolder {
 pub struct SkippedBookmark {
     /// Zero-based position in the file.
     position: i32,
+    /// The URL as the file gave it.
     url: String,
+    /// The title as the file gave it.
     title: String,
+    /// Why it was not imported.
     reason: UrlProblem,
 }
 
 /// An import and its report. Background imports are RUNNING until their transaction ends.
 pub struct BookmarkImportNode(BookmarkImport);
 
+/// An import of a bookmarks file and its report. Visible to the user who imported it.
 #[Object(name = "BookmarkImport")]
 impl BookmarkImportNode {
+    /// Opaque id; pass it to `bookmarkImport` or `bookmarkImportProgress`.
     async fn id(&self) -> ID {
         encode_id(BOOKMARK_IMPORT_TYPE, self.0.id)
     }
 
+    /// The file format given to `importBookmarks`.
     async fn format(&self) -> Option<BookmarkFormat> {
         BookmarkFormat::parse(&self.0.format)
     }
 
+    /// Where the import stands.
     async fn status(&self) -> ImportStatus {
         ImportStatus::parse(&self.0.status)
     }
@@ -228,6 +250,7 @@ impl BookmarkImportNode {
         self.0.total
     }
 
+    /// Bookmarks written.
     async fn imported(&self) -> i32 {
         self.0.imported
     }
@@ -256,10 +279,12 @@ impl BookmarkImportNode {
         self.0.error.as_deref()
     }
 
+    /// When the import started.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When it completed or failed; null while RUNNING.
     async fn finished_at(&self) -> Option<DateTime<Utc>> {
         self.0.finished_at
     }
@@ -268,13 +293,19 @@ impl BookmarkImportNode {
 /// Where a background import stands.
 #[derive(SimpleObject)]
 pub struct BookmarkImportProgress {
+    /// The `BookmarkImport.id`.
     import_id: ID,
+    /// RUNNING until the last report, then COMPLETED or FAILED.
     status: ImportStatus,
+    /// Bookmarks the file holds.
     total: i32,
     /// Items of the file handled so far.
     processed: i32,
+    /// Bookmarks written so far.
     imported: i32,
+    /// Bookmarks already present, or repeated within the file, so far.
     duplicates: i32,
+    /// Bookmarks refused so far (see `BookmarkImport.skipped` for which and why).
     skipped: i32,
 }
 
@@ -295,33 +326,53 @@ impl From<&ImportProgress> for BookmarkImportProgress {
 /// An exported file.
 #[derive(SimpleObject)]
 pub struct BookmarkExport {
+    /// The format asked for.
     format: BookmarkFormat,
+    /// A file name to save it under, e.g. `bookmarks.html`.
     file_name: String,
+    /// The MIME type to save or serve it with.
     content_type: String,
+    /// Bookmarks in the file.
     count: i32,
+    /// The whole file, as text.
     content: String,
 }
 
+/// A new bookmark.
 #[derive(InputObject)]
 pub struct CreateBookmarkInput {
     /// http or https, at most 2,048 characters.
     url: String,
+    /// At most 1,000 characters; the URL when omitted or empty.
     title: Option<String>,
+    /// Free text, at most 10,000 characters.
     notes: Option<String>,
+    /// At most 50 tags of at most 64 characters; stored lower-case, without duplicates.
     tags: Option<Vec<String>>,
+    /// Folder names from the root, at most 32 levels of at most 255 characters; top level when
+    /// omitted.
     folder: Option<Vec<String>>,
+    /// False when omitted.
     favorite: Option<bool>,
     /// Share into this project (needs EDITOR there): its members can then read it.
     project_id: Option<ID>,
 }
 
+/// Changes to a bookmark; omitted fields stay.
 #[derive(InputObject)]
 pub struct UpdateBookmarkInput {
+    /// http or https, at most 2,048 characters; `CONFLICT` when another of the owner's
+    /// bookmarks has it.
     url: Option<String>,
+    /// At most 1,000 characters.
     title: Option<String>,
+    /// Free text, at most 10,000 characters.
     notes: Option<String>,
+    /// Replaces every tag: at most 50 of at most 64 characters.
     tags: Option<Vec<String>>,
+    /// Folder names from the root, at most 32 levels; empty for the top level.
     folder: Option<Vec<String>>,
+    /// Marks or unmarks it as a favourite.
     favorite: Option<bool>,
     /// Only the owner may share or unshare; null unshares.
     project_id: MaybeUndefined<ID>,
@@ -458,7 +509,11 @@ pub struct BookmarkQuery;
 impl BookmarkQuery {
     /// One bookmark: the viewer's own, or one shared into a project they belong to.
     #[graphql(guard = "SignedIn")]
-    async fn bookmark(&self, ctx: &Context<'_>, id: ID) -> AppResult<BookmarkNode> {
+    async fn bookmark(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The bookmark's id; `NOT_FOUND` when the viewer may not read it.")] id: ID,
+    ) -> AppResult<BookmarkNode> {
         let viewer = viewer(ctx)?;
         let bookmark_id = decode_id(BOOKMARK_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
@@ -475,12 +530,17 @@ impl BookmarkQuery {
     async fn bookmarks(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Words to search for, at most 500 characters (else `BAD_USER_INPUT`).")]
         query: Option<String>,
         #[graphql(desc = "Bookmarks carrying all of these tags.")] tags: Option<Vec<String>>,
         #[graphql(desc = "Bookmarks in this folder or below it.")] folder: Option<Vec<String>>,
+        #[graphql(desc = "true: only favourites; false: only the others; omitted: both.")]
         favorite: Option<bool>,
+        #[graphql(desc = "A project the viewer belongs to: list its shared bookmarks instead of the viewer's own.")]
         project_id: Option<ID>,
+        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
         first: Option<i32>,
+        #[graphql(desc = "Start after this `cursor` from an earlier page of the same listing.")]
         after: Option<String>,
     ) -> AppResult<Connection<String, BookmarkNode>> {
         let viewer = viewer(ctx)?;
@@ -540,8 +600,10 @@ impl BookmarkQuery {
     async fn bookmark_tags(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A project the viewer belongs to: list its shared bookmarks instead of the viewer's own.")]
         project_id: Option<ID>,
-        #[graphql(default = 100)] first: i32,
+        #[graphql(default = 100, desc = "How many tags, 0 to 1000 (else `BAD_USER_INPUT`).")]
+        first: i32,
     ) -> AppResult<Vec<BookmarkTag>> {
         if !(0..=MAX_TAG_LIST).contains(&first) {
             return Err(bad_input(
@@ -566,6 +628,7 @@ impl BookmarkQuery {
     async fn bookmark_folders(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A project the viewer belongs to: list its shared bookmarks instead of the viewer's own.")]
         project_id: Option<ID>,
     ) -> AppResult<Vec<BookmarkFolder>> {
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
@@ -580,8 +643,9 @@ impl BookmarkQuery {
     async fn related_bookmarks(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The bookmark to find relatives of; `NOT_FOUND` when not readable.")]
         id: ID,
-        first: Option<i32>,
+        #[graphql(desc = "How many, 0 to 100; 10 by default.")] first: Option<i32>,
     ) -> AppResult<Vec<BookmarkNode>> {
         let viewer = viewer(ctx)?;
         let bookmark_id = decode_id(BOOKMARK_TYPE, "id", &id)?;
@@ -598,7 +662,11 @@ impl BookmarkQuery {
 
     /// One of the viewer's imports and its report.
     #[graphql(guard = "SignedIn")]
-    async fn bookmark_import(&self, ctx: &Context<'_>, id: ID) -> AppResult<BookmarkImportNode> {
+    async fn bookmark_import(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `BookmarkImport.id`; `NOT_FOUND` unless it is one of yours.")] id: ID,
+    ) -> AppResult<BookmarkImportNode> {
         let viewer = viewer(ctx)?;
         let import_id = decode_id(BOOKMARK_IMPORT_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
@@ -611,7 +679,7 @@ impl BookmarkQuery {
     async fn export_bookmarks(
         &self,
         ctx: &Context<'_>,
-        format: BookmarkFormat,
+        #[graphql(desc = "The file format to write.")] format: BookmarkFormat,
     ) -> AppResult<BookmarkExport> {
         let viewer = viewer(ctx)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
@@ -674,7 +742,7 @@ impl BookmarkMutation {
     async fn create_bookmark(
         &self,
         ctx: &Context<'_>,
-        input: CreateBookmarkInput,
+        #[graphql(desc = "The URL and what to file it with.")] input: CreateBookmarkInput,
     ) -> AppResult<BookmarkNode> {
         let viewer = viewer(ctx)?;
         let url = parse_url(&input.url)?;
@@ -725,8 +793,8 @@ impl BookmarkMutation {
     async fn update_bookmark(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateBookmarkInput,
+        #[graphql(desc = "The bookmark to change; `NOT_FOUND` when not readable.")] id: ID,
+        #[graphql(desc = "The fields to change.")] input: UpdateBookmarkInput,
     ) -> AppResult<BookmarkNode> {
         let viewer = viewer(ctx)?;
         let bookmark_id = decode_id(BOOKMARK_TYPE, "id", &id)?;
@@ -790,7 +858,11 @@ impl BookmarkMutation {
     /// Deletes a bookmark (its owner, or an EDITOR of the project it is shared into); returns
     /// its id.
     #[graphql(guard = "SignedIn")]
-    async fn delete_bookmark(&self, ctx: &Context<'_>, id: ID) -> AppResult<ID> {
+    async fn delete_bookmark(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The bookmark to delete; `NOT_FOUND` when not readable.")] id: ID,
+    ) -> AppResult<ID> {
         let viewer = viewer(ctx)?;
         let bookmark_id = decode_id(BOOKMARK_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
@@ -813,8 +885,11 @@ impl BookmarkMutation {
     async fn import_bookmarks(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The file, at most 10 MiB and 50,000 bookmarks by default (`BOOKMARK_IMPORT_MAX_BYTES`, `BOOKMARK_IMPORT_MAX_ITEMS`)."
+        )]
         file: Upload,
-        format: BookmarkFormat,
+        #[graphql(desc = "The file's format.")] format: BookmarkFormat,
     ) -> AppResult<BookmarkImportNode> {
         let viewer = viewer(ctx)?;
         let state = AppState::from_ctx(ctx);
@@ -880,7 +955,7 @@ impl BookmarkSubscription {
     async fn bookmark_import_progress(
         &self,
         ctx: &Context<'_>,
-        import_id: ID,
+        #[graphql(desc = "The `BookmarkImport.id` from `importBookmarks`.")] import_id: ID,
     ) -> async_graphql::Result<BoxStream<'static, BookmarkImportProgress>> {
         let viewer = viewer(ctx)?;
         let import_id = decode_id(BOOKMARK_IMPORT_TYPE, "importId", &import_id)?;

@@ -189,11 +189,14 @@ pub fn imported_folder(folder: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Where a bookmark import stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(name = "BookmarkImportStatus")]
 pub enum ImportStatus {
+    /// Still writing; progress comes through `bookmarkImportProgress`.
     Running,
+    /// Done: every bookmark of the file was imported, found duplicate or skipped.
     Completed,
     /// Nothing was written; `error` says why.
     Failed,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::netscape;
 
+/// A bookmarks file format, for import and export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
 #[graphql(name = "BookmarkFileFormat")]
 pub enum BookmarkFormat {
