@@ -13,7 +13,7 @@ use crate::{
     db::{DbPool, StatementCounter},
     events::EventBus,
     graphql::persisted::PersistedDocuments,
-    limits::RateLimiter,
+    limits::limiter::RateLimiter,
     telemetry::Metrics,
 };
 

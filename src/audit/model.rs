@@ -7,7 +7,10 @@ use uuid::Uuid;
 use crate::db::schema::audit_log;
 
 /// A security-relevant event. Stored by name, so the order here is free to change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum AuditEventKind {
     /// Someone signed in (after the second factor, with MFA on).
     LoginSucceeded,
@@ -39,57 +42,28 @@ pub enum AuditEventKind {
     ProjectMemberRemoved,
 }
 
-const ALL_KINDS: [(AuditEventKind, &str); 14] = [
-    (AuditEventKind::LoginSucceeded, "LOGIN_SUCCEEDED"),
-    (AuditEventKind::LoginFailed, "LOGIN_FAILED"),
-    (AuditEventKind::AccountLocked, "ACCOUNT_LOCKED"),
-    (AuditEventKind::MfaEnrolled, "MFA_ENROLLED"),
-    (AuditEventKind::MfaDisabled, "MFA_DISABLED"),
-    (AuditEventKind::RecoveryCodeUsed, "RECOVERY_CODE_USED"),
-    (AuditEventKind::SessionRevoked, "SESSION_REVOKED"),
-    (AuditEventKind::ApiKeyCreated, "API_KEY_CREATED"),
-    (AuditEventKind::ApiKeyRevoked, "API_KEY_REVOKED"),
-    (
-        AuditEventKind::PlatformAdminGranted,
-        "PLATFORM_ADMIN_GRANTED",
-    ),
-    (
-        AuditEventKind::PlatformAdminRevoked,
-        "PLATFORM_ADMIN_REVOKED",
-    ),
-    (AuditEventKind::ProjectMemberAdded, "PROJECT_MEMBER_ADDED"),
-    (
-        AuditEventKind::ProjectMemberRoleChanged,
-        "PROJECT_MEMBER_ROLE_CHANGED",
-    ),
-    (
-        AuditEventKind::ProjectMemberRemoved,
-        "PROJECT_MEMBER_REMOVED",
-    ),
-];
-
-impl AuditEventKind {
-    pub fn as_str(self) -> &'static str {
-        ALL_KINDS
-            .iter()
-            .find(|(kind, _)| *kind == self)
-            .map(|(_, name)| *name)
-            .expect("ALL_KINDS lists every kind")
-    }
-
-    pub fn parse(stored: &str) -> Option<AuditEventKind> {
-        ALL_KINDS
-            .iter()
-            .find(|(_, name)| *name == stored)
-            .map(|(kind, _)| *kind)
-    }
-}
+crate::stored_as_text!(AuditEventKind {
+    LoginSucceeded => "LOGIN_SUCCEEDED",
+    LoginFailed => "LOGIN_FAILED",
+    AccountLocked => "ACCOUNT_LOCKED",
+    MfaEnrolled => "MFA_ENROLLED",
+    MfaDisabled => "MFA_DISABLED",
+    RecoveryCodeUsed => "RECOVERY_CODE_USED",
+    SessionRevoked => "SESSION_REVOKED",
+    ApiKeyCreated => "API_KEY_CREATED",
+    ApiKeyRevoked => "API_KEY_REVOKED",
+    PlatformAdminGranted => "PLATFORM_ADMIN_GRANTED",
+    PlatformAdminRevoked => "PLATFORM_ADMIN_REVOKED",
+    ProjectMemberAdded => "PROJECT_MEMBER_ADDED",
+    ProjectMemberRoleChanged => "PROJECT_MEMBER_ROLE_CHANGED",
+    ProjectMemberRemoved => "PROJECT_MEMBER_REMOVED",
+});
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]
 pub struct AuditRecord {
     pub id: i64,
-    pub kind: String,
+    pub kind: AuditEventKind,
     pub actor_id: Option<Uuid>,
     pub target_user_id: Option<Uuid>,
     pub target: Option<String>,
@@ -136,12 +110,41 @@ impl AuditEntry {
 mod tests {
     use super::*;
 
+    const ALL_KINDS: [(AuditEventKind, &str); 14] = [
+        (AuditEventKind::LoginSucceeded, "LOGIN_SUCCEEDED"),
+        (AuditEventKind::LoginFailed, "LOGIN_FAILED"),
+        (AuditEventKind::AccountLocked, "ACCOUNT_LOCKED"),
+        (AuditEventKind::MfaEnrolled, "MFA_ENROLLED"),
+        (AuditEventKind::MfaDisabled, "MFA_DISABLED"),
+        (AuditEventKind::RecoveryCodeUsed, "RECOVERY_CODE_USED"),
+        (AuditEventKind::SessionRevoked, "SESSION_REVOKED"),
+        (AuditEventKind::ApiKeyCreated, "API_KEY_CREATED"),
+        (AuditEventKind::ApiKeyRevoked, "API_KEY_REVOKED"),
+        (
+            AuditEventKind::PlatformAdminGranted,
+            "PLATFORM_ADMIN_GRANTED",
+        ),
+        (
+            AuditEventKind::PlatformAdminRevoked,
+            "PLATFORM_ADMIN_REVOKED",
+        ),
+        (AuditEventKind::ProjectMemberAdded, "PROJECT_MEMBER_ADDED"),
+        (
+            AuditEventKind::ProjectMemberRoleChanged,
+            "PROJECT_MEMBER_ROLE_CHANGED",
+        ),
+        (
+            AuditEventKind::ProjectMemberRemoved,
+            "PROJECT_MEMBER_REMOVED",
+        ),
+    ];
+
     #[test]
     fn every_kind_round_trips_through_its_stored_name() {
         for (kind, name) in ALL_KINDS {
-            assert_eq!(kind.as_str(), name);
-            assert_eq!(AuditEventKind::parse(name), Some(kind));
+            assert_eq!(kind.stored_name(), name);
+            assert_eq!(AuditEventKind::from_stored_name(name), Some(kind));
         }
-        assert_eq!(AuditEventKind::parse("SOMETHING_ELSE"), None);
+        assert_eq!(AuditEventKind::from_stored_name("SOMETHING_ELSE"), None);
     }
 }

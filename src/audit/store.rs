@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::model::{AuditEntry, AuditEventKind, AuditRecord},
-    auth::viewer::ClientInfo,
+    auth::client::ClientInfo,
     db::schema::audit_log,
     error::AppResult,
 };
@@ -20,7 +20,7 @@ pub async fn record(
 ) -> AppResult<()> {
     diesel::insert_into(audit_log::table)
         .values((
-            audit_log::kind.eq(entry.kind.as_str()),
+            audit_log::kind.eq(entry.kind),
             audit_log::actor_id.eq(entry.actor_id),
             audit_log::target_user_id.eq(entry.target_user_id),
             audit_log::target.eq(entry.target),
@@ -55,8 +55,7 @@ pub async fn list(
         .limit(limit + 1)
         .into_boxed();
     if let Some(kinds) = &filter.kinds {
-        let names: Vec<&str> = kinds.iter().map(|kind| kind.as_str()).collect();
-        query = query.filter(audit_log::kind.eq_any(names));
+        query = query.filter(audit_log::kind.eq_any(kinds.clone()));
     }
     if let Some(user_id) = filter.user_id {
         query = query.filter(

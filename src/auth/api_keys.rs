@@ -3,16 +3,24 @@
 //! apart. Management queries live here beside the lookup the viewer runs on every request.
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use diesel::prelude::*;
+use diesel::{
+    deserialize::{self, FromSql},
+    pg::{Pg, PgValue},
+    prelude::*,
+    serialize::{self, Output, ToSql},
+    sql_types::{Array, Text},
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rand::RngCore;
 use uuid::Uuid;
 
 use crate::{
-    auth::tokens::{generate_opaque_token, hash_opaque_token},
+    auth::{
+        account::User,
+        tokens::{generate_opaque_token, hash_opaque_token},
+    },
     db::schema::{api_keys, users},
     error::AppResult,
-    users::model::User,
 };
 
 pub const API_KEY_PREFIX: &str = "ck_";
@@ -20,7 +28,20 @@ pub const API_KEY_PREFIX: &str = "ck_";
 const LAST_USED_RESOLUTION: ChronoDuration = ChronoDuration::minutes(1);
 
 /// What a key may do. Enforced once per operation by `authz::require_operation`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    async_graphql::Enum,
+    serde::Serialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[diesel(sql_type = Text)]
 pub enum ApiScope {
     /// Queries and subscriptions.
     Read,
@@ -33,24 +54,38 @@ pub enum ApiScope {
     Schema,
 }
 
-impl ApiScope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApiScope::Read => "READ",
-            ApiScope::Write => "WRITE",
-            ApiScope::Execute => "EXECUTE",
-            ApiScope::Schema => "SCHEMA",
-        }
-    }
+crate::stored_as_text!(ApiScope {
+    Read => "READ",
+    Write => "WRITE",
+    Execute => "EXECUTE",
+    Schema => "SCHEMA",
+});
 
-    pub fn parse(stored: &str) -> Option<ApiScope> {
-        Some(match stored {
-            "READ" => ApiScope::Read,
-            "WRITE" => ApiScope::Write,
-            "EXECUTE" => ApiScope::Execute,
-            "SCHEMA" => ApiScope::Schema,
-            _ => return None,
-        })
+/// A key's scopes as its row holds them (a text array). Unlike a single stored enum, a name this
+/// build does not know (written by a newer version) is dropped when read: it grants nothing,
+/// and the key keeps the scopes this build understands.
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[serde(transparent)]
+#[diesel(sql_type = Array<Text>)]
+pub struct StoredScopes(pub Vec<ApiScope>);
+
+impl ToSql<Array<Text>, Pg> for StoredScopes {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <Vec<ApiScope> as ToSql<Array<Text>, Pg>>::to_sql(&self.0, out)
+    }
+}
+
+impl FromSql<Array<Text>, Pg> for StoredScopes {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        let names = <Vec<String> as FromSql<Array<Text>, Pg>>::from_sql(value)?;
+        Ok(StoredScopes(
+            names
+                .iter()
+                .filter_map(|name| ApiScope::from_stored_name(name))
+                .collect(),
+        ))
     }
 }
 
@@ -61,7 +96,7 @@ pub struct ApiKey {
     pub user_id: Uuid,
     pub name: String,
     pub prefix: String,
-    pub scopes: Vec<String>,
+    pub scopes: StoredScopes,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -71,10 +106,7 @@ pub struct ApiKey {
 impl ApiKey {
     /// Stored scopes; an unknown one (written by a newer version) grants nothing.
     pub fn scopes(&self) -> Vec<ApiScope> {
-        self.scopes
-            .iter()
-            .filter_map(|scope| ApiScope::parse(scope))
-            .collect()
+        self.scopes.0.clone()
     }
 }
 
@@ -104,7 +136,6 @@ pub async fn insert_api_key(
     key: NewApiKey<'_>,
     generated: &GeneratedApiKey,
 ) -> AppResult<ApiKey> {
-    let scopes: Vec<&str> = key.scopes.iter().map(|scope| scope.as_str()).collect();
     Ok(diesel::insert_into(api_keys::table)
         .values((
             api_keys::id.eq(Uuid::now_v7()),
@@ -112,7 +143,7 @@ pub async fn insert_api_key(
             api_keys::name.eq(key.name),
             api_keys::prefix.eq(&generated.prefix),
             api_keys::secret_hash.eq(hash_opaque_token(&generated.secret)),
-            api_keys::scopes.eq(scopes),
+            api_keys::scopes.eq(StoredScopes(key.scopes.to_vec())),
             api_keys::expires_at.eq(key.expires_at),
         ))
         .returning(ApiKey::as_returning())

@@ -2,8 +2,10 @@
 //! the per-account login lock, the request's `Viewer`, and `authz`, the one permission table.
 //! Nothing outside `authz` decides access.
 
+pub mod account;
 pub mod api_keys;
 pub mod authz;
+pub mod client;
 pub mod login_throttle;
 pub mod passwords;
 pub mod project_roles;

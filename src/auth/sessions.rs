@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use crate::{
     auth::{
+        account::User,
+        client::ClientInfo,
         tokens::{generate_refresh_token, hash_opaque_token},
-        viewer::ClientInfo,
     },
     db::schema::{refresh_tokens, sessions, users},
     error::AppResult,
-    users::model::User,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -27,7 +27,7 @@ pub struct Session {
     pub last_used_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
-    pub revoked_reason: Option<String>,
+    pub revoked_reason: Option<RevokeReason>,
 }
 
 #[derive(Debug, Insertable)]
@@ -51,7 +51,8 @@ pub struct RefreshToken {
 }
 
 /// Why a session was ended; stored for the user's session list and the audit trail.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum RevokeReason {
     Logout,
     PasswordChanged,
@@ -59,16 +60,12 @@ pub enum RevokeReason {
     RevokedByUser,
 }
 
-impl RevokeReason {
-    fn as_str(self) -> &'static str {
-        match self {
-            RevokeReason::Logout => "logout",
-            RevokeReason::PasswordChanged => "password_changed",
-            RevokeReason::RefreshTokenReuse => "refresh_token_reuse",
-            RevokeReason::RevokedByUser => "revoked_by_user",
-        }
-    }
-}
+crate::stored_as_text!(RevokeReason {
+    Logout => "logout",
+    PasswordChanged => "password_changed",
+    RefreshTokenReuse => "refresh_token_reuse",
+    RevokedByUser => "revoked_by_user",
+});
 
 /// Session activity is recorded at most this often, so authenticated reads stay read-only.
 const LAST_USED_RESOLUTION: ChronoDuration = ChronoDuration::minutes(1);
@@ -181,7 +178,7 @@ pub async fn revoke_session(
     )
     .set((
         sessions::revoked_at.eq(diesel::dsl::now),
-        sessions::revoked_reason.eq(reason.as_str()),
+        sessions::revoked_reason.eq(reason),
     ))
     .execute(connection)
     .await?;
@@ -232,7 +229,7 @@ pub async fn revoke_own_session(
     )
     .set((
         sessions::revoked_at.eq(diesel::dsl::now),
-        sessions::revoked_reason.eq(reason.as_str()),
+        sessions::revoked_reason.eq(reason),
     ))
     .execute(connection)
     .await?;
@@ -254,7 +251,7 @@ pub async fn revoke_other_sessions(
     )
     .set((
         sessions::revoked_at.eq(diesel::dsl::now),
-        sessions::revoked_reason.eq(reason.as_str()),
+        sessions::revoked_reason.eq(reason),
     ))
     .execute(connection)
     .await?;

@@ -2,15 +2,17 @@
 
 use uuid::Uuid;
 
+// Kept reachable here too: the viewer and its client are resolved together from one request.
+pub use crate::auth::client::ClientInfo;
 use crate::{
     auth::{
+        account::User,
         api_keys::{self, ApiScope, API_KEY_PREFIX},
         sessions,
         tokens::TokenKeys,
     },
     db::DbPool,
     error::{unauthenticated, AppError, AppResult},
-    users::model::User,
 };
 
 #[derive(Debug, Clone)]
@@ -58,20 +60,6 @@ impl Viewer {
             Viewer::User(user) => Ok(user),
             Viewer::Anonymous => Err(unauthenticated()),
         }
-    }
-}
-
-/// Where a request came from; recorded on the sessions it creates and in the audit log.
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    pub ip_address: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl ClientInfo {
-    /// The client of the GraphQL request being resolved (unknown when the transport gave none).
-    pub fn from_ctx(ctx: &async_graphql::Context<'_>) -> ClientInfo {
-        ctx.data_opt::<ClientInfo>().cloned().unwrap_or_default()
     }
 }
 

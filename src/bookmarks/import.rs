@@ -5,7 +5,7 @@
 use std::{collections::HashSet, io::Read};
 
 use chrono::Utc;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use tokio::sync::broadcast::{error::RecvError, Receiver};
 use uuid::Uuid;
 
@@ -16,14 +16,16 @@ use crate::{
             cut_text, imported_folder, imported_tags, BookmarkImport, ImportProgress, ImportStatus,
             NewBookmark, NewBookmarkImport, SkippedItem, MAX_NOTES_CHARS, MAX_TITLE_CHARS,
         },
+        record::FileBookmark,
         store::{self, ImportOutcome},
-        transfer::{self, BookmarkFormat, FileBookmark},
+        transfer::{self, BookmarkFormat},
         url::BookmarkUrl,
     },
     config::BookmarkPolicy,
-    db::DbPool,
-    error::{bad_input, not_found, AppError, AppResult},
+    error::{bad_input, not_found, AppResult},
     events::{bus::BusMessage, BusEvent, EventBus, Topic},
+    state::AppState,
+    work,
 };
 
 /// A background import takes its lock within milliseconds of being recorded; one still RUNNING
@@ -34,19 +36,32 @@ const IMPORT_RECHECK: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// An import as it stands, with an abandoned RUNNING one settled as FAILED.
 pub async fn current_import(
-    connection: &mut AsyncPgConnection,
+    state: &AppState,
     viewer: &AuthenticatedUser,
     import_id: Uuid,
 ) -> AppResult<BookmarkImport> {
-    let import = store::find_import(connection, import_id)
+    let mut connection = state.pool.get().await?;
+    let import = store::find_import(&mut connection, import_id)
         .await?
         .filter(|import| import.owner_id == viewer.user_id())
         .ok_or_else(|| not_found("bookmark import"))?;
-    store::fail_if_abandoned(
-        connection,
-        import,
-        chrono::Duration::seconds(ABANDONED_IMPORT_GRACE_SECONDS),
-    )
+    drop(connection);
+    settle_if_abandoned(state, import).await
+}
+
+/// Marks `import` FAILED when it is RUNNING but its instance stopped mid-way; the check that
+/// no transaction holds its lock any more needs a transaction of its own.
+async fn settle_if_abandoned(
+    state: &AppState,
+    import: BookmarkImport,
+) -> AppResult<BookmarkImport> {
+    let grace = chrono::Duration::seconds(ABANDONED_IMPORT_GRACE_SECONDS);
+    if !import.may_be_abandoned(grace) {
+        return Ok(import);
+    }
+    work::run(state, async |change| {
+        store::fail_if_abandoned(&mut change.db, import, grace).await
+    })
     .await
 }
 
@@ -67,8 +82,8 @@ impl PreparedImport {
         NewBookmarkImport {
             id: Uuid::now_v7(),
             owner_id,
-            format: format.as_str().to_string(),
-            status: status.as_str().to_string(),
+            format,
+            status,
             total: self.total as i32,
             processed: 0,
             imported: 0,
@@ -170,62 +185,58 @@ async fn insert_batches(
 }
 
 /// Runs a large import in one transaction, publishing progress after each batch; the final
-/// report is written in the same transaction (or, when it fails, FAILED afterwards).
+/// report is written in the same transaction (or, when it fails, FAILED afterwards). Progress
+/// goes out while the transaction is open, as it is about the import itself; publishing only
+/// queues the event, so no network wait happens under the import's lock.
 pub async fn run_background_import(
-    pool: DbPool,
-    events: EventBus,
-    policy: BookmarkPolicy,
+    state: AppState,
     import: BookmarkImport,
     prepared: PreparedImport,
 ) {
+    let policy = state.settings.bookmarks;
     let mut progress = ImportProgress::of(&import);
     let set_aside = prepared.total - prepared.rows.len();
-    let result: AppResult<BookmarkImport> = async {
-        let mut connection = pool.get().await?;
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                store::hold_import_lock(connection, import.id).await?;
-                let announce = |done: usize| {
-                    let mut update = progress.clone();
-                    update.processed = (set_aside + done) as i32;
-                    announce_progress(&events, &update);
-                };
-                let imported = insert_batches(connection, &prepared.rows, policy, announce).await?;
-                let duplicates = prepared.total - prepared.skipped.len() - imported;
-                store::finish_import(
-                    connection,
-                    import.id,
-                    ImportStatus::Completed.as_str(),
-                    ImportOutcome {
-                        processed: prepared.total as i32,
-                        imported: imported as i32,
-                        duplicates: duplicates as i32,
-                        skipped: &import.skipped,
-                        error: None,
-                    },
-                )
-                .await
-            })
-            .await
-    }
+    let result = work::run(&state, async |change| {
+        store::hold_import_lock(&mut change.db, import.id).await?;
+        let announce = |done: usize| {
+            let mut update = progress.clone();
+            update.processed = (set_aside + done) as i32;
+            announce_progress(&state.events, &update);
+        };
+        let imported = insert_batches(&mut change.db, &prepared.rows, policy, announce).await?;
+        let duplicates = prepared.total - prepared.skipped.len() - imported;
+        store::finish_import(
+            &mut change.db,
+            import.id,
+            ImportStatus::Completed,
+            ImportOutcome {
+                processed: prepared.total as i32,
+                imported: imported as i32,
+                duplicates: duplicates as i32,
+                skipped: &import.skipped,
+                error: None,
+            },
+        )
+        .await
+    })
     .await;
     let finished = match result {
         Ok(finished) => finished,
         Err(error) => {
             tracing::error!(import_id = %import.id, error = ?error, "background bookmark import failed");
-            match mark_failed(&pool, &import).await {
+            match mark_failed(&state, &import).await {
                 Ok(failed) => failed,
                 Err(_) => {
                     progress.status = ImportStatus::Failed;
-                    announce_progress(&events, &progress);
+                    announce_progress(&state.events, &progress);
                     return;
                 }
             }
         }
     };
-    announce_progress(&events, &ImportProgress::of(&finished));
+    announce_progress(&state.events, &ImportProgress::of(&finished));
     let settled = async {
-        let mut connection = pool.get().await?;
+        let mut connection = state.pool.get().await?;
         store::settle_after_bulk_import(&mut connection).await
     };
     if let Err(error) = settled.await {
@@ -233,26 +244,28 @@ pub async fn run_background_import(
     }
 }
 
-async fn mark_failed(pool: &DbPool, import: &BookmarkImport) -> AppResult<BookmarkImport> {
-    let mut connection = pool.get().await?;
-    store::finish_import(
-        &mut connection,
-        import.id,
-        ImportStatus::Failed.as_str(),
-        ImportOutcome {
-            processed: 0,
-            imported: 0,
-            duplicates: 0,
-            skipped: &import.skipped,
-            error: Some("the import could not be written; nothing was imported"),
-        },
-    )
+async fn mark_failed(state: &AppState, import: &BookmarkImport) -> AppResult<BookmarkImport> {
+    work::run(state, async |change| {
+        store::finish_import(
+            &mut change.db,
+            import.id,
+            ImportStatus::Failed,
+            ImportOutcome {
+                processed: 0,
+                imported: 0,
+                duplicates: 0,
+                skipped: &import.skipped,
+                error: Some("the import could not be written; nothing was imported"),
+            },
+        )
+        .await
+    })
     .await
 }
 
 /// Follows one import: its state when subscribed, then each published update until final.
 pub struct ImportWatch {
-    pool: DbPool,
+    state: AppState,
     import_id: Uuid,
     receiver: Receiver<BusMessage>,
     current: Option<ImportProgress>,
@@ -260,9 +273,9 @@ pub struct ImportWatch {
 }
 
 impl ImportWatch {
-    pub fn new(pool: DbPool, import: &BookmarkImport, receiver: Receiver<BusMessage>) -> Self {
+    pub fn new(state: AppState, import: &BookmarkImport, receiver: Receiver<BusMessage>) -> Self {
         ImportWatch {
-            pool,
+            state,
             import_id: import.id,
             receiver,
             current: Some(ImportProgress::of(import)),
@@ -312,40 +325,34 @@ impl ImportWatch {
     }
 
     async fn reread(&self) -> Option<ImportProgress> {
-        let mut connection = self.pool.get().await.ok()?;
+        let mut connection = self.state.pool.get().await.ok()?;
         let row = store::find_import(&mut connection, self.import_id)
             .await
             .ok()??;
-        let row = store::fail_if_abandoned(
-            &mut connection,
-            row,
-            chrono::Duration::seconds(ABANDONED_IMPORT_GRACE_SECONDS),
-        )
-        .await
-        .ok()?;
+        drop(connection);
+        let row = settle_if_abandoned(&self.state, row).await.ok()?;
         Some(ImportProgress::of(&row))
     }
 }
 
 /// Writes a small import in one transaction and records its report.
 pub async fn import_now(
-    connection: &mut AsyncPgConnection,
+    state: &AppState,
     prepared: &PreparedImport,
     owner_id: Uuid,
     format: BookmarkFormat,
-    policy: BookmarkPolicy,
 ) -> AppResult<BookmarkImport> {
-    connection
-        .transaction::<_, AppError, _>(async |connection| {
-            let imported = insert_batches(connection, &prepared.rows, policy, |_| ()).await?;
-            let mut row = prepared.import_row(owner_id, format, ImportStatus::Completed);
-            row.imported = imported as i32;
-            row.duplicates = (prepared.total - prepared.skipped.len() - imported) as i32;
-            row.processed = prepared.total as i32;
-            row.finished_at = Some(Utc::now());
-            store::insert_import(connection, &row).await
-        })
-        .await
+    let policy = state.settings.bookmarks;
+    work::run(state, async |change| {
+        let imported = insert_batches(&mut change.db, &prepared.rows, policy, |_| ()).await?;
+        let mut row = prepared.import_row(owner_id, format, ImportStatus::Completed);
+        row.imported = imported as i32;
+        row.duplicates = (prepared.total - prepared.skipped.len() - imported) as i32;
+        row.processed = prepared.total as i32;
+        row.finished_at = Some(Utc::now());
+        store::insert_import(&mut change.db, &row).await
+    })
+    .await
 }
 
 /// Tells the import's followers on every instance how far it got.

@@ -5,6 +5,7 @@ pub mod api;
 pub mod import;
 pub mod model;
 pub mod netscape;
+pub mod record;
 pub mod store;
 pub mod transfer;
 pub mod url;

@@ -7,10 +7,17 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    bookmarks::url::{BookmarkUrl, UrlProblem},
+    bookmarks::{
+        transfer::BookmarkFormat,
+        url::{BookmarkUrl, UrlProblem},
+    },
     db::schema::{bookmark_imports, bookmarks},
     error::{bad_input, AppResult},
 };
+
+/// GraphQL type names in bookmark and import ids.
+pub const BOOKMARK_TYPE: &str = "Bookmark";
+pub const BOOKMARK_IMPORT_TYPE: &str = "BookmarkImport";
 
 /// Limits on what one bookmark holds; longer titles and notes are refused on create and update,
 /// cut on import (a browser file is not the user's typing).
@@ -190,9 +197,21 @@ pub fn imported_folder(folder: &[String]) -> Vec<String> {
 }
 
 /// Where a bookmark import stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(name = "BookmarkImportStatus")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ImportStatus {
     /// Still writing; progress comes through `bookmarkImportProgress`.
     Running,
@@ -202,23 +221,13 @@ pub enum ImportStatus {
     Failed,
 }
 
+crate::stored_as_text!(ImportStatus {
+    Running => "RUNNING",
+    Completed => "COMPLETED",
+    Failed => "FAILED",
+});
+
 impl ImportStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImportStatus::Running => "RUNNING",
-            ImportStatus::Completed => "COMPLETED",
-            ImportStatus::Failed => "FAILED",
-        }
-    }
-
-    pub fn parse(stored: &str) -> ImportStatus {
-        match stored {
-            "COMPLETED" => ImportStatus::Completed,
-            "FAILED" => ImportStatus::Failed,
-            _ => ImportStatus::Running,
-        }
-    }
-
     pub fn is_final(self) -> bool {
         self != ImportStatus::Running
     }
@@ -239,8 +248,8 @@ pub struct SkippedItem {
 pub struct BookmarkImport {
     pub id: Uuid,
     pub owner_id: Uuid,
-    pub format: String,
-    pub status: String,
+    pub format: BookmarkFormat,
+    pub status: ImportStatus,
     pub total: i32,
     pub processed: i32,
     pub imported: i32,
@@ -251,13 +260,21 @@ pub struct BookmarkImport {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+impl BookmarkImport {
+    /// RUNNING and older than `grace`: its instance may have stopped mid-way (a fresh import may
+    /// not have taken its lock yet). Only the import's lock can tell for sure.
+    pub fn may_be_abandoned(&self, grace: chrono::Duration) -> bool {
+        self.status == ImportStatus::Running && self.created_at <= Utc::now() - grace
+    }
+}
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = bookmark_imports)]
 pub struct NewBookmarkImport {
     pub id: Uuid,
     pub owner_id: Uuid,
-    pub format: String,
-    pub status: String,
+    pub format: BookmarkFormat,
+    pub status: ImportStatus,
     pub total: i32,
     pub processed: i32,
     pub imported: i32,
@@ -285,7 +302,7 @@ impl ImportProgress {
         ImportProgress {
             import_id: row.id,
             owner_id: row.owner_id,
-            status: ImportStatus::parse(&row.status),
+            status: row.status,
             total: row.total,
             processed: row.processed,
             imported: row.imported,

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::transfer::FileBookmark;
+use super::record::FileBookmark;
 
 const DOCTYPE: &str = "<!DOCTYPE NETSCAPE-Bookmark-file-1>";
 

@@ -7,12 +7,15 @@ use diesel::{
     prelude::*,
     sql_types::{Array, Bool, Double, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid},
 };
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    bookmarks::model::{Bookmark, BookmarkChanges, BookmarkImport, NewBookmark, NewBookmarkImport},
+    auth::authz::ProjectRole,
+    bookmarks::model::{
+        Bookmark, BookmarkChanges, BookmarkImport, ImportStatus, NewBookmark, NewBookmarkImport,
+    },
     db::schema::{bookmark_imports, bookmarks, project_members},
     error::AppResult,
 };
@@ -97,7 +100,7 @@ pub async fn find_with_viewer_role(
     connection: &mut AsyncPgConnection,
     bookmark_id: Uuid,
     viewer_id: Uuid,
-) -> AppResult<Option<(Bookmark, Option<String>)>> {
+) -> AppResult<Option<(Bookmark, Option<ProjectRole>)>> {
     Ok(bookmarks::table
         .left_join(
             project_members::table.on(project_members::project_id
@@ -527,7 +530,7 @@ pub struct ImportOutcome<'a> {
 pub async fn finish_import(
     connection: &mut AsyncPgConnection,
     import_id: Uuid,
-    status: &str,
+    status: ImportStatus,
     outcome: ImportOutcome<'_>,
 ) -> AppResult<BookmarkImport> {
     Ok(diesel::update(bookmark_imports::table.find(import_id))
@@ -574,47 +577,45 @@ pub async fn hold_import_lock(
 
 /// Marks a RUNNING import FAILED when no transaction holds its lock any more (its instance
 /// stopped mid-import, so its transaction rolled back) and it is older than `grace` (a fresh
-/// import may not have taken its lock yet). Returns the row as it now stands.
+/// import may not have taken its lock yet). Returns the row as it now stands. Must run inside a
+/// transaction: the lock it tries is held until that transaction ends.
 pub async fn fail_if_abandoned(
     connection: &mut AsyncPgConnection,
     import: BookmarkImport,
     grace: chrono::Duration,
 ) -> AppResult<BookmarkImport> {
-    if import.status != "RUNNING" || import.created_at > Utc::now() - grace {
+    if !import.may_be_abandoned(grace) {
         return Ok(import);
     }
-    connection
-        .transaction::<_, crate::error::AppError, _>(async |connection| {
-            let free = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS acquired")
-                .bind::<Int8, _>(import_lock_key(import.id))
-                .get_result::<Acquired>(connection)
-                .await?
-                .acquired;
-            if !free {
-                return Ok(import);
-            }
-            let current = find_import(connection, import.id).await?;
-            match current {
-                Some(current) if current.status == "RUNNING" => finish_import(
-                    connection,
-                    import.id,
-                    "FAILED",
-                    ImportOutcome {
-                        processed: 0,
-                        imported: 0,
-                        duplicates: 0,
-                        skipped: &current.skipped,
-                        error: Some(
-                            "the import was interrupted (its server stopped); nothing was imported",
-                        ),
-                    },
-                )
-                .await,
-                Some(current) => Ok(current),
-                None => Ok(import),
-            }
-        })
-        .await
+    let free = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS acquired")
+        .bind::<Int8, _>(import_lock_key(import.id))
+        .get_result::<Acquired>(connection)
+        .await?
+        .acquired;
+    if !free {
+        return Ok(import);
+    }
+    match find_import(connection, import.id).await? {
+        Some(current) if current.status == ImportStatus::Running => {
+            finish_import(
+                connection,
+                import.id,
+                ImportStatus::Failed,
+                ImportOutcome {
+                    processed: 0,
+                    imported: 0,
+                    duplicates: 0,
+                    skipped: &current.skipped,
+                    error: Some(
+                        "the import was interrupted (its server stopped); nothing was imported",
+                    ),
+                },
+            )
+            .await
+        }
+        Some(current) => Ok(current),
+        None => Ok(import),
+    }
 }
 
 pub async fn find_import(

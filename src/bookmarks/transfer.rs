@@ -1,15 +1,15 @@
-//! Bookmark files in and out: the formats, the record a file holds per bookmark, and the JSON
-//! format (an array of `{url, title, tags, folder, notes, createdAt}`). Pure: bytes in, records
-//! out; deciding which records become bookmarks is the api's job.
+//! Bookmark files in and out: the formats, and the JSON format (an array of `{url, title, tags,
+//! folder, notes, createdAt}`); `netscape` holds the HTML one. Pure: bytes in, records out;
+//! deciding which records become bookmarks is the api's job.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
-use super::netscape;
+use super::{netscape, record::FileBookmark};
 
 /// A bookmarks file format, for import and export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, diesel::AsExpression, diesel::FromSqlRow,
+)]
 #[graphql(name = "BookmarkFileFormat")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum BookmarkFormat {
     /// `<!DOCTYPE NETSCAPE-Bookmark-file-1>`, what Chrome, Firefox, Safari and Edge export.
     NetscapeHtml,
@@ -17,22 +17,13 @@ pub enum BookmarkFormat {
     Json,
 }
 
+// Imports record the format of their file.
+crate::stored_as_text!(BookmarkFormat {
+    NetscapeHtml => "NETSCAPE_HTML",
+    Json => "JSON",
+});
+
 impl BookmarkFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookmarkFormat::NetscapeHtml => "NETSCAPE_HTML",
-            BookmarkFormat::Json => "JSON",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<BookmarkFormat> {
-        match stored {
-            "NETSCAPE_HTML" => Some(BookmarkFormat::NetscapeHtml),
-            "JSON" => Some(BookmarkFormat::Json),
-            _ => None,
-        }
-    }
-
     pub fn content_type(self) -> &'static str {
         match self {
             BookmarkFormat::NetscapeHtml => "text/html; charset=utf-8",
@@ -46,45 +37,6 @@ impl BookmarkFormat {
             BookmarkFormat::Json => "bookmarks.json",
         }
     }
-}
-
-/// One bookmark as a file holds it, before any validation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FileBookmark {
-    pub url: String,
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    #[serde(default, deserialize_with = "folder_path")]
-    pub folder: Vec<String>,
-    #[serde(default)]
-    pub notes: String,
-    #[serde(default)]
-    pub created_at: Option<DateTime<Utc>>,
-}
-
-/// A folder is a list of names from the root; a `"A/B"` string is accepted too, as other tools
-/// write it.
-fn folder_path<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Folder {
-        Path(Vec<String>),
-        Joined(String),
-        None(()),
-    }
-    Ok(match Folder::deserialize(deserializer)? {
-        Folder::Path(path) => path,
-        Folder::Joined(joined) => joined
-            .split('/')
-            .map(str::trim)
-            .filter(|name| !name.is_empty())
-            .map(str::to_string)
-            .collect(),
-        Folder::None(()) => Vec::new(),
-    })
 }
 
 /// Reads a whole file; any structural problem refuses the file with a message saying where.
@@ -129,6 +81,8 @@ pub fn write_file(format: BookmarkFormat, bookmarks: &[FileBookmark]) -> String 
 
 #[cfg(test)]
 mod tests {
+    use chrono::Utc;
+
     use super::*;
 
     #[test]

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{config::PersistedQuerySettings, limits::RedisLink};
+use crate::{config::PersistedQuerySettings, limits::link::RedisLink};
 
 /// Why a request's persisted-query extension could not give a document.
 #[derive(Debug, Clone, PartialEq, Eq)]

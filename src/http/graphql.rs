@@ -13,11 +13,15 @@ use axum::{
 use serde_json::{json, Value};
 
 use super::{
+    caller::{client_info, request_id},
     hardening::{RATE_LIMIT_LIMIT, RATE_LIMIT_REMAINING, RATE_LIMIT_RESET},
-    ws, HttpState, REQUEST_ID_HEADER,
+    ws, HttpState,
 };
 use crate::{
-    auth::viewer::{resolve_viewer, ClientInfo, Viewer},
+    auth::{
+        client::ClientInfo,
+        viewer::{resolve_viewer, Viewer},
+    },
     error::{AppError, REQUEST_ID},
     graphql::{
         loaders::Loaders,
@@ -274,24 +278,6 @@ fn not_acceptable() -> Response {
         format!("acceptable response types: {GRAPHQL_RESPONSE_JSON}, {APPLICATION_JSON}\n"),
     )
         .into_response()
-}
-
-pub fn client_info(headers: &HeaderMap, peer: SocketAddr) -> ClientInfo {
-    ClientInfo {
-        ip_address: Some(peer.ip().to_string()),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|value| value.to_str().ok())
-            .map(|agent| agent.chars().take(512).collect()),
-    }
-}
-
-pub fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get(REQUEST_ID_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("-")
-        .to_string()
 }
 
 /// Who is asking, resolved once per HTTP request (a batch shares it).

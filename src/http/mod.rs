@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, and the tower layers every request passes through
 //! (request id → trace span → security headers / CORS → body limit → timeout → metrics).
 
+mod caller;
 mod graphql;
 mod hardening;
 mod health;

@@ -28,14 +28,11 @@ use futures_util::{future, stream::SplitSink, Future, SinkExt, Stream, StreamExt
 use tokio::sync::{watch, Notify};
 
 use super::{
-    graphql::{client_info, request_id},
+    caller::{client_info, request_id},
     HttpState,
 };
 use crate::{
-    auth::{
-        tokens::TokenKeys,
-        viewer::{resolve_viewer, ClientInfo},
-    },
+    auth::{client::ClientInfo, tokens::TokenKeys, viewer::resolve_viewer},
     db::DbPool,
     error::REQUEST_ID,
     graphql::loaders::Loaders,

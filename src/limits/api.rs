@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{points_bucket, OperationCharge};
 use crate::{
-    auth::viewer::{ClientInfo, Viewer},
+    auth::{client::ClientInfo, viewer::Viewer},
     state::AppState,
 };
 

@@ -19,7 +19,7 @@ pub use limiter::{Charge, RateLimiter, WindowLimit};
 pub use link::RedisLink;
 
 use crate::{
-    auth::viewer::{ClientInfo, Viewer},
+    auth::{client::ClientInfo, viewer::Viewer},
     config::{RateLimitSettings, Settings},
     error::{AppError, AppResult},
     state::AppState,

@@ -109,7 +109,7 @@ fn describe_connections(
         bookmarks::api::BookmarkNode,
         pipelines::views::{PipelineView, RunView},
         projects::views::{ProjectEventNode, ProjectNode},
-        reactions::api::{Chemical, DiscoveryNode, ReactionOutcomeNode},
+        reactions::api::{Chemical, DiscoveryNode, ReactionOutcomeView},
         security::api::SessionNode,
         tasks::views::TaskNode,
         users::model::User,
@@ -127,7 +127,7 @@ fn describe_connections(
         .override_output_type_description::<Connection<String, RunView>>(PAGE)
         .override_output_type_description::<Connection<String, ProjectNode>>(PAGE)
         .override_output_type_description::<Connection<String, ProjectEventNode>>(PAGE)
-        .override_output_type_description::<Connection<String, ReactionOutcomeNode>>(PAGE)
+        .override_output_type_description::<Connection<String, ReactionOutcomeView>>(PAGE)
         .override_output_type_description::<Connection<String, SessionNode>>(PAGE)
         .override_output_type_description::<Connection<String, TaskNode>>(PAGE)
         .override_output_type_description::<Connection<String, User>>(PAGE)

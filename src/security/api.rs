@@ -1,12 +1,11 @@
 //! GraphQL surface of account security: TOTP enrollment (`enrollTotp`, `confirmTotp`,
 //! `disableTotp`), the MFA sign-in step (`verifyMfa`), sessions (`mySessions`,
 //! `revokeSession`) and API keys (`createApiKey`, `apiKeys`, `revokeApiKey`). Credentials are
-//! managed with a session only (`authz::require_session`); each mutation is one transaction
+//! managed with a session only (`authz::require_session`); each mutation is one unit of work
 //! with its audit row.
 
 use async_graphql::{connection::Connection, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
 use serde_json::json;
 
 use crate::{
@@ -17,14 +16,14 @@ use crate::{
     auth::{
         api_keys::{self, ApiKey, ApiKeyCursor, ApiScope, NewApiKey},
         authz::{self, SessionOnly, SignedIn},
+        client::ClientInfo,
         login_throttle::{self, locked_error},
         passwords::verify_password,
         sessions::{self, RevokeReason, Session, SessionCursor},
         tokens::hash_opaque_token,
         totp::{self, SecretSealer},
-        viewer::ClientInfo,
     },
-    error::{bad_input, conflict, not_found, AppError, AppResult},
+    error::{bad_input, conflict, not_found, AppResult},
     graphql::{
         ids::{decode_id, encode_id},
         pagination::{connection_from_rows, page_request},
@@ -34,7 +33,8 @@ use crate::{
         store,
     },
     state::AppState,
-    users::api::AuthPayload,
+    users::payload::AuthPayload,
+    work,
 };
 
 pub const API_KEY_TYPE: &str = "ApiKey";
@@ -263,20 +263,18 @@ impl SecurityMutation {
         let secret = totp::generate_secret();
         let sealed =
             SecretSealer::new(&policy.totp_encryption_key).seal(user_id.as_bytes(), &secret);
-        let mut connection = state.pool.get().await?;
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                if store::lock_totp(connection, user_id)
-                    .await?
-                    .is_some_and(|credential| credential.is_confirmed())
-                {
-                    return Err(conflict(
-                        "MFA is already on; disable it with disableTotp before enrolling again",
-                    ));
-                }
-                store::put_pending_totp(connection, user_id, sealed).await
-            })
-            .await?;
+        work::run(state, async |change| {
+            if store::lock_totp(&mut change.db, user_id)
+                .await?
+                .is_some_and(|credential| credential.is_confirmed())
+            {
+                return Err(conflict(
+                    "MFA is already on; disable it with disableTotp before enrolling again",
+                ));
+            }
+            store::put_pending_totp(&mut change.db, user_id, sealed).await
+        })
+        .await?;
         Ok(TotpEnrollment {
             secret: totp::base32_encode(&secret),
             otpauth_uri: totp::otpauth_uri(&policy.totp_issuer, &viewer.user.email, &secret),
@@ -304,39 +302,36 @@ impl SecurityMutation {
             .filter_map(|code| totp::normalize_recovery_code(code))
             .map(|code| hash_opaque_token(&code))
             .collect();
-        let mut connection = state.pool.get().await?;
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let credential = store::lock_totp(connection, user_id).await?;
-                let credential = match credential {
-                    None => {
-                        return Err(conflict(
-                            "no TOTP enrollment is pending; call enrollTotp first",
-                        ))
-                    }
-                    Some(credential) if credential.is_confirmed() => {
-                        return Err(conflict("MFA is already on"))
-                    }
-                    Some(credential) => credential,
-                };
-                let secret = sealer
-                    .open(user_id.as_bytes(), &credential.secret_encrypted)
-                    .ok_or_else(|| {
-                        conflict("the pending enrollment is unreadable; call enrollTotp again")
-                    })?;
-                let step = totp::verify(&secret, &code, Utc::now().timestamp(), None).ok_or_else(
-                    || bad_input("code", "the code is incorrect; check the app's clock"),
-                )?;
-                store::confirm_totp(connection, user_id, step).await?;
-                store::replace_recovery_codes(connection, user_id, &code_hashes).await?;
-                audit_store::record(
-                    connection,
-                    &client,
-                    AuditEntry::by_user(AuditEventKind::MfaEnrolled, user_id),
-                )
-                .await
-            })
-            .await?;
+        work::run(state, async |change| {
+            let credential = store::lock_totp(&mut change.db, user_id).await?;
+            let credential = match credential {
+                None => {
+                    return Err(conflict(
+                        "no TOTP enrollment is pending; call enrollTotp first",
+                    ))
+                }
+                Some(credential) if credential.is_confirmed() => {
+                    return Err(conflict("MFA is already on"))
+                }
+                Some(credential) => credential,
+            };
+            let secret = sealer
+                .open(user_id.as_bytes(), &credential.secret_encrypted)
+                .ok_or_else(|| {
+                    conflict("the pending enrollment is unreadable; call enrollTotp again")
+                })?;
+            let step = totp::verify(&secret, &code, Utc::now().timestamp(), None)
+                .ok_or_else(|| bad_input("code", "the code is incorrect; check the app's clock"))?;
+            store::confirm_totp(&mut change.db, user_id, step).await?;
+            store::replace_recovery_codes(&mut change.db, user_id, &code_hashes).await?;
+            audit_store::record(
+                &mut change.db,
+                &client,
+                AuditEntry::by_user(AuditEventKind::MfaEnrolled, user_id),
+            )
+            .await
+        })
+        .await?;
         Ok(TotpConfirmation { recovery_codes })
     }
 
@@ -359,44 +354,42 @@ impl SecurityMutation {
         let client = ClientInfo::from_ctx(ctx);
         let user_id = viewer.user_id();
         let email = &viewer.user.email;
-        let mut connection = state.pool.get().await?;
         // A wrong code is committed as a failure (it counts towards the account lock, so a
         // stolen session and password cannot guess codes without end), then reported.
-        let refusal = connection
-            .transaction::<_, AppError, _>(async |connection| {
-                if let Some(until) = login_throttle::locked_until(connection, email).await? {
-                    return Err(locked_error(until));
-                }
-                if !store::has_confirmed_totp(connection, user_id).await? {
-                    return Err(conflict("MFA is not on"));
-                }
-                if login::check_second_factor(connection, state, &client, user_id, &code)
-                    .await?
-                    .is_none()
-                {
-                    let locked = login::record_failed_attempt(
-                        connection,
-                        state,
-                        &client,
-                        email,
-                        Some(user_id),
-                        "wrong_mfa_code",
-                    )
-                    .await?;
-                    return Ok(Some(locked.map(locked_error).unwrap_or_else(|| {
-                        bad_input("code", "the code is incorrect or was already used")
-                    })));
-                }
-                store::delete_totp(connection, user_id).await?;
-                audit_store::record(
-                    connection,
+        let refusal = work::run(state, async |change| {
+            if let Some(until) = login_throttle::locked_until(&mut change.db, email).await? {
+                return Err(locked_error(until));
+            }
+            if !store::has_confirmed_totp(&mut change.db, user_id).await? {
+                return Err(conflict("MFA is not on"));
+            }
+            if login::check_second_factor(&mut change.db, state, &client, user_id, &code)
+                .await?
+                .is_none()
+            {
+                let locked = login::record_failed_attempt(
+                    &mut change.db,
+                    state,
                     &client,
-                    AuditEntry::by_user(AuditEventKind::MfaDisabled, user_id),
+                    email,
+                    Some(user_id),
+                    "wrong_mfa_code",
                 )
                 .await?;
-                Ok(None)
-            })
+                return Ok(Some(locked.map(locked_error).unwrap_or_else(|| {
+                    bad_input("code", "the code is incorrect or was already used")
+                })));
+            }
+            store::delete_totp(&mut change.db, user_id).await?;
+            audit_store::record(
+                &mut change.db,
+                &client,
+                AuditEntry::by_user(AuditEventKind::MfaDisabled, user_id),
+            )
             .await?;
+            Ok(None)
+        })
+        .await?;
         match refusal {
             Some(error) => Err(error),
             None => Ok(true),
@@ -436,24 +429,22 @@ impl SecurityMutation {
         let state = AppState::from_ctx(ctx);
         let client = ClientInfo::from_ctx(ctx);
         let user_id = viewer.user_id();
-        let mut connection = state.pool.get().await?;
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let revoked = sessions::revoke_own_session(
-                    connection,
-                    user_id,
-                    session_id,
-                    RevokeReason::RevokedByUser,
-                )
-                .await?;
-                if !revoked {
-                    return Err(not_found("session"));
-                }
-                let entry = AuditEntry::by_user(AuditEventKind::SessionRevoked, user_id)
-                    .on_target(id.to_string());
-                audit_store::record(connection, &client, entry).await
-            })
+        work::run(state, async |change| {
+            let revoked = sessions::revoke_own_session(
+                &mut change.db,
+                user_id,
+                session_id,
+                RevokeReason::RevokedByUser,
+            )
             .await?;
+            if !revoked {
+                return Err(not_found("session"));
+            }
+            let entry = AuditEntry::by_user(AuditEventKind::SessionRevoked, user_id)
+                .on_target(id.to_string());
+            audit_store::record(&mut change.db, &client, entry).await
+        })
+        .await?;
         Ok(true)
     }
 
@@ -493,27 +484,27 @@ impl SecurityMutation {
         let client = ClientInfo::from_ctx(ctx);
         let user_id = viewer.user_id();
         let generated = api_keys::generate_api_key();
-        let mut connection = state.pool.get().await?;
-        let api_key = connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let key = api_keys::insert_api_key(
-                    connection,
-                    NewApiKey {
-                        user_id,
-                        name: &name,
-                        scopes: &scopes,
-                        expires_at,
-                    },
-                    &generated,
-                )
-                .await?;
-                let entry = AuditEntry::by_user(AuditEventKind::ApiKeyCreated, user_id)
-                    .on_target(encode_id(API_KEY_TYPE, key.id).0)
-                    .with_details(json!({ "name": key.name, "scopes": key.scopes, "expiresAt": key.expires_at }));
-                audit_store::record(connection, &client, entry).await?;
-                Ok(key)
-            })
+        let api_key = work::run(state, async |change| {
+            let key = api_keys::insert_api_key(
+                &mut change.db,
+                NewApiKey {
+                    user_id,
+                    name: &name,
+                    scopes: &scopes,
+                    expires_at,
+                },
+                &generated,
+            )
             .await?;
+            let entry = AuditEntry::by_user(AuditEventKind::ApiKeyCreated, user_id)
+                .on_target(encode_id(API_KEY_TYPE, key.id).0)
+                .with_details(
+                    json!({ "name": key.name, "scopes": key.scopes, "expiresAt": key.expires_at }),
+                );
+            audit_store::record(&mut change.db, &client, entry).await?;
+            Ok(key)
+        })
+        .await?;
         Ok(CreatedApiKey {
             api_key,
             secret: generated.secret,
@@ -533,17 +524,15 @@ impl SecurityMutation {
         let state = AppState::from_ctx(ctx);
         let client = ClientInfo::from_ctx(ctx);
         let user_id = viewer.user_id();
-        let mut connection = state.pool.get().await?;
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let key = api_keys::revoke_api_key(connection, user_id, key_id)
-                    .await?
-                    .ok_or_else(|| not_found("API key"))?;
-                let entry = AuditEntry::by_user(AuditEventKind::ApiKeyRevoked, user_id)
-                    .on_target(id.to_string());
-                audit_store::record(connection, &client, entry).await?;
-                Ok(key)
-            })
-            .await
+        work::run(state, async |change| {
+            let key = api_keys::revoke_api_key(&mut change.db, user_id, key_id)
+                .await?
+                .ok_or_else(|| not_found("API key"))?;
+            let entry = AuditEntry::by_user(AuditEventKind::ApiKeyRevoked, user_id)
+                .on_target(id.to_string());
+            audit_store::record(&mut change.db, &client, entry).await?;
+            Ok(key)
+        })
+        .await
     }
 }

@@ -3,7 +3,7 @@
 //! Every outcome leaves an audit row, committed even when the answer is an error.
 
 use chrono::{DateTime, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -13,22 +13,23 @@ use crate::{
         store as audit_store,
     },
     auth::{
+        client::ClientInfo,
         login_throttle::{self, locked_error},
         passwords::{verify_password, DECOY_HASH},
         sessions::{self, Session},
         tokens::{generate_opaque_token, hash_opaque_token},
         totp::{self, SecretSealer},
-        viewer::ClientInfo,
     },
     error::{internal, AppError, AppResult},
     graphql::ids::encode_id,
     security::store,
     state::AppState,
     users::{
-        api::{auth_payload, AuthPayload, LoginPayload},
         model::{Email, User},
+        payload::{auth_payload, AuthPayload, LoginPayload},
         store as user_store,
     },
+    work,
 };
 
 pub const SESSION_TYPE: &str = "Session";
@@ -60,52 +61,49 @@ pub async fn sign_in_with_password(
         .map(|user| user.password_hash.clone())
         .unwrap_or_else(|| DECOY_HASH.clone());
     let password_matches = verify_password(password, stored_hash).await?;
-    let mut connection = state.pool.get().await?;
     let user = match user {
         Some(user) if password_matches => user,
         user => {
             let user_id = user.map(|user| user.id);
-            let locked = connection
-                .transaction::<_, AppError, _>(async |connection| {
-                    record_failed_attempt(
-                        connection,
-                        state,
-                        client,
-                        email.as_str(),
-                        user_id,
-                        "wrong_password",
-                    )
-                    .await
-                })
-                .await?;
+            let locked = work::run(state, async |change| {
+                record_failed_attempt(
+                    &mut change.db,
+                    state,
+                    client,
+                    email.as_str(),
+                    user_id,
+                    "wrong_password",
+                )
+                .await
+            })
+            .await?;
             return Err(locked.map(locked_error).unwrap_or_else(invalid_credentials));
         }
     };
     let settings = &state.settings;
-    let payload = connection
-        .transaction::<_, AppError, _>(async |connection| {
-            if store::has_confirmed_totp(connection, user.id).await? {
-                let challenge = generate_opaque_token("mfa_");
-                let expires_at = Utc::now() + settings.account_security.mfa_challenge_ttl;
-                store::insert_challenge(
-                    connection,
-                    user.id,
-                    &hash_opaque_token(&challenge),
-                    expires_at,
-                )
-                .await?;
-                return Ok(LoginPayload::awaiting_second_factor(challenge, expires_at));
-            }
-            let (session, refresh_token) =
-                start_signed_in_session(connection, state, client, &user, None).await?;
-            Ok(LoginPayload::signed_in(auth_payload(
-                state,
-                user.clone(),
-                session.id,
-                refresh_token,
-            )?))
-        })
-        .await?;
+    let payload = work::run(state, async |change| {
+        if store::has_confirmed_totp(&mut change.db, user.id).await? {
+            let challenge = generate_opaque_token("mfa_");
+            let expires_at = Utc::now() + settings.account_security.mfa_challenge_ttl;
+            store::insert_challenge(
+                &mut change.db,
+                user.id,
+                &hash_opaque_token(&challenge),
+                expires_at,
+            )
+            .await?;
+            return Ok(LoginPayload::awaiting_second_factor(challenge, expires_at));
+        }
+        let (session, refresh_token) =
+            start_signed_in_session(&mut change.db, state, client, &user, None).await?;
+        Ok(LoginPayload::signed_in(auth_payload(
+            state,
+            user.clone(),
+            session.id,
+            refresh_token,
+        )?))
+    })
+    .await?;
     Ok(payload)
 }
 
@@ -141,20 +139,12 @@ pub async fn record_failed_attempt(
     Ok(locked)
 }
 
-/// Which second factor proved the sign-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which second factor proved the sign-in; named in the audit row's details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SecondFactor {
     Totp,
     RecoveryCode,
-}
-
-impl SecondFactor {
-    fn as_str(self) -> &'static str {
-        match self {
-            SecondFactor::Totp => "totp",
-            SecondFactor::RecoveryCode => "recovery_code",
-        }
-    }
 }
 
 /// Checks `code` as the user's current TOTP code (not used before) or an unused recovery code,
@@ -217,7 +207,7 @@ async fn start_signed_in_session(
     .await?;
     let entry = AuditEntry::by_user(AuditEventKind::LoginSucceeded, user.id)
         .on_target(encode_id(SESSION_TYPE, session.id).0)
-        .with_details(json!({ "mfa": second_factor.map(SecondFactor::as_str) }));
+        .with_details(json!({ "mfa": second_factor }));
     audit_store::record(connection, client, entry).await?;
     Ok((session, refresh_token))
 }
@@ -244,51 +234,49 @@ pub async fn complete_mfa_sign_in(
     code: &str,
 ) -> AppResult<AuthPayload> {
     let max_attempts = state.settings.account_security.mfa_challenge_max_attempts;
-    let mut connection = state.pool.get().await?;
-    let attempt = connection
-        .transaction::<_, AppError, _>(async |connection| {
-            let Some((challenge, user)) =
-                store::lock_challenge(connection, &hash_opaque_token(challenge)).await?
-            else {
-                return Ok(MfaAttempt::ChallengeClosed);
-            };
-            if !challenge.is_open(max_attempts) {
-                return Ok(MfaAttempt::ChallengeClosed);
+    let attempt = work::run(state, async |change| {
+        let Some((challenge, user)) =
+            store::lock_challenge(&mut change.db, &hash_opaque_token(challenge)).await?
+        else {
+            return Ok(MfaAttempt::ChallengeClosed);
+        };
+        if !challenge.is_open(max_attempts) {
+            return Ok(MfaAttempt::ChallengeClosed);
+        }
+        if let Some(until) = login_throttle::locked_until(&mut change.db, &user.email).await? {
+            return Ok(MfaAttempt::Locked(until));
+        }
+        match check_second_factor(&mut change.db, state, client, user.id, code).await? {
+            Some(factor) => {
+                store::close_challenge(&mut change.db, challenge.id).await?;
+                let (session, refresh_token) =
+                    start_signed_in_session(&mut change.db, state, client, &user, Some(factor))
+                        .await?;
+                Ok(MfaAttempt::SignedIn {
+                    user: Box::new(user),
+                    session_id: session.id,
+                    refresh_token,
+                })
             }
-            if let Some(until) = login_throttle::locked_until(connection, &user.email).await? {
-                return Ok(MfaAttempt::Locked(until));
-            }
-            match check_second_factor(connection, state, client, user.id, code).await? {
-                Some(factor) => {
-                    store::close_challenge(connection, challenge.id).await?;
-                    let (session, refresh_token) =
-                        start_signed_in_session(connection, state, client, &user, Some(factor))
-                            .await?;
-                    Ok(MfaAttempt::SignedIn {
-                        user: Box::new(user),
-                        session_id: session.id,
-                        refresh_token,
-                    })
+            None => {
+                store::count_challenge_failure(&mut change.db, challenge.id).await?;
+                let locked_until = record_failed_attempt(
+                    &mut change.db,
+                    state,
+                    client,
+                    &user.email,
+                    Some(user.id),
+                    "wrong_mfa_code",
+                )
+                .await?;
+                if locked_until.is_some() {
+                    store::close_challenge(&mut change.db, challenge.id).await?;
                 }
-                None => {
-                    store::count_challenge_failure(connection, challenge.id).await?;
-                    let locked_until = record_failed_attempt(
-                        connection,
-                        state,
-                        client,
-                        &user.email,
-                        Some(user.id),
-                        "wrong_mfa_code",
-                    )
-                    .await?;
-                    if locked_until.is_some() {
-                        store::close_challenge(connection, challenge.id).await?;
-                    }
-                    Ok(MfaAttempt::WrongCode { locked_until })
-                }
+                Ok(MfaAttempt::WrongCode { locked_until })
             }
-        })
-        .await?;
+        }
+    })
+    .await?;
     match attempt {
         MfaAttempt::SignedIn {
             user,

@@ -1,10 +1,8 @@
 //! GraphQL surface of accounts: registration, login, refresh-token rotation, profile, password
-//! and platform administration. Each mutation is one transaction.
+//! and platform administration. Each mutation is one unit of work (`work::run`).
 
-use async_graphql::{connection::Connection, Context, InputObject, Object, SimpleObject, ID};
+use async_graphql::{connection::Connection, Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
-use uuid::Uuid;
 
 use crate::{
     audit::{
@@ -13,11 +11,11 @@ use crate::{
     },
     auth::{
         authz::{self, PlatformGuard, PlatformPermission, SessionOnly, SignedIn},
+        client::ClientInfo,
         passwords::{check_password_policy, hash_password, verify_password},
         sessions::{self, RevokeReason, Rotation},
-        viewer::ClientInfo,
     },
-    error::{bad_input, conflict, internal, not_found, AppError, AppResult},
+    error::{bad_input, conflict, not_found, AppError, AppResult},
     graphql::{
         ids::{decode_id, encode_id},
         loaders::Loaders,
@@ -28,12 +26,12 @@ use crate::{
     state::AppState,
     users::{
         loaders::UserLoader,
-        model::{DisplayName, Email, User, UserChanges},
+        model::{DisplayName, Email, User, UserChanges, USER_TYPE},
+        payload::{auth_payload, AuthPayload, LoginPayload},
         store::{self, UserCursor},
     },
+    work,
 };
-
-pub use crate::users::model::USER_TYPE;
 
 /// A person with an account, as members, assignees, authors and discoverers show them.
 /// `node(id:)` finds a user only for themselves, people sharing a project, and platform admins.
@@ -67,67 +65,6 @@ impl User {
     /// When the profile or admin flag last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.updated_at
-    }
-}
-
-/// Tokens for a new or refreshed session.
-#[derive(SimpleObject)]
-pub struct AuthPayload {
-    /// Send as `Authorization: Bearer <accessToken>`; valid until `expiresAt`.
-    access_token: String,
-    /// Single use: exchange it with `refreshSession` for a new pair. Reusing an old one ends
-    /// the session.
-    refresh_token: String,
-    /// When the access token expires (15 minutes after issue by default,
-    /// `ACCESS_TOKEN_TTL_SECONDS`); refresh before then.
-    expires_at: DateTime<Utc>,
-    /// The signed-in user.
-    user: User,
-}
-
-/// The answer to `login`: the tokens of a new session, or, for an account with MFA, no tokens
-/// but `mfaRequired` and a challenge to complete with `verifyMfa`.
-#[derive(SimpleObject)]
-pub struct LoginPayload {
-    /// Null when `mfaRequired`.
-    access_token: Option<String>,
-    /// Single use, for `refreshSession`; null when `mfaRequired`.
-    refresh_token: Option<String>,
-    /// When the access token expires; null when `mfaRequired`.
-    expires_at: Option<DateTime<Utc>>,
-    /// The signed-in user; null when `mfaRequired`.
-    user: Option<User>,
-    /// True when the password was right and a second factor is needed: call `verifyMfa`.
-    mfa_required: bool,
-    /// Pass to `verifyMfa` with a code; short-lived and good for a few attempts.
-    mfa_challenge: Option<String>,
-    /// When the challenge stops working; null unless `mfaRequired`.
-    mfa_challenge_expires_at: Option<DateTime<Utc>>,
-}
-
-impl LoginPayload {
-    pub fn signed_in(payload: AuthPayload) -> Self {
-        LoginPayload {
-            access_token: Some(payload.access_token),
-            refresh_token: Some(payload.refresh_token),
-            expires_at: Some(payload.expires_at),
-            user: Some(payload.user),
-            mfa_required: false,
-            mfa_challenge: None,
-            mfa_challenge_expires_at: None,
-        }
-    }
-
-    pub fn awaiting_second_factor(challenge: String, expires_at: DateTime<Utc>) -> Self {
-        LoginPayload {
-            access_token: None,
-            refresh_token: None,
-            expires_at: None,
-            user: None,
-            mfa_required: true,
-            mfa_challenge: Some(challenge),
-            mfa_challenge_expires_at: Some(expires_at),
-        }
     }
 }
 
@@ -166,24 +103,6 @@ pub struct ChangePasswordInput {
     current_password: String,
     /// At least 10 characters, not a common password, not containing the email's local part.
     new_password: String,
-}
-
-pub fn auth_payload(
-    state: &AppState,
-    user: User,
-    session_id: Uuid,
-    refresh_token: String,
-) -> AppResult<AuthPayload> {
-    let access = state
-        .keys
-        .issue_access_token(user.id, session_id)
-        .map_err(internal)?;
-    Ok(AuthPayload {
-        access_token: access.token,
-        refresh_token,
-        expires_at: access.expires_at,
-        user,
-    })
 }
 
 #[derive(Default)]
@@ -258,21 +177,19 @@ impl UserMutation {
         let state = AppState::from_ctx(ctx);
         let client = ClientInfo::from_ctx(ctx);
         let session_ttl = state.settings.refresh_session_ttl;
-        let mut connection = state.pool.get().await?;
-        let (user, session, refresh_token) = connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let user = store::insert_user(
-                    connection,
-                    &email,
-                    password_hash,
-                    display_name.into_inner(),
-                )
-                .await?;
-                let (session, refresh_token) =
-                    sessions::start_session(connection, user.id, &client, session_ttl).await?;
-                Ok((user, session, refresh_token))
-            })
+        let (user, session, refresh_token) = work::run(state, async |change| {
+            let user = store::insert_user(
+                &mut change.db,
+                &email,
+                password_hash,
+                display_name.into_inner(),
+            )
             .await?;
+            let (session, refresh_token) =
+                sessions::start_session(&mut change.db, user.id, &client, session_ttl).await?;
+            Ok((user, session, refresh_token))
+        })
+        .await?;
         tracing::info!(user_id = %user.id, "user registered");
         auth_payload(state, user, session.id, refresh_token)
     }
@@ -305,13 +222,11 @@ impl UserMutation {
         #[graphql(desc = "The `refreshToken` of the latest `AuthPayload`.")] refresh_token: String,
     ) -> AppResult<AuthPayload> {
         let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
         // The reuse case commits its revocation, then reports the failure.
-        let rotation = connection
-            .transaction::<_, AppError, _>(async |connection| {
-                sessions::rotate_refresh_token(connection, &refresh_token).await
-            })
-            .await?;
+        let rotation = work::run(state, async |change| {
+            sessions::rotate_refresh_token(&mut change.db, &refresh_token).await
+        })
+        .await?;
         match rotation {
             Rotation::Rotated {
                 session_id,
@@ -335,12 +250,10 @@ impl UserMutation {
     async fn logout(&self, ctx: &Context<'_>) -> AppResult<bool> {
         let (_, session_id) = authz::require_session(authz::viewer(ctx))?;
         let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                sessions::revoke_session(connection, session_id, RevokeReason::Logout).await
-            })
-            .await?;
+        work::run(state, async |change| {
+            sessions::revoke_session(&mut change.db, session_id, RevokeReason::Logout).await
+        })
+        .await?;
         Ok(true)
     }
 
@@ -364,13 +277,11 @@ impl UserMutation {
             return Ok(viewer.user.clone());
         }
         let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
         let user_id = viewer.user_id();
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                store::update_user(connection, user_id, &changes).await
-            })
-            .await
+        work::run(state, async |change| {
+            store::update_user(&mut change.db, user_id, &changes).await
+        })
+        .await
     }
 
     /// Changes the password after checking the current one; every other session is ended.
@@ -394,21 +305,19 @@ impl UserMutation {
             ..UserChanges::default()
         };
         let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
         let user_id = viewer.user_id();
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let user = store::update_user(connection, user_id, &changes).await?;
-                sessions::revoke_other_sessions(
-                    connection,
-                    user_id,
-                    session_id,
-                    RevokeReason::PasswordChanged,
-                )
-                .await?;
-                Ok(user)
-            })
-            .await
+        work::run(state, async |change| {
+            let user = store::update_user(&mut change.db, user_id, &changes).await?;
+            sessions::revoke_other_sessions(
+                &mut change.db,
+                user_id,
+                session_id,
+                RevokeReason::PasswordChanged,
+            )
+            .await?;
+            Ok(user)
+        })
+        .await
     }
 
     /// Grants or removes platform administration. The platform always keeps at least one admin
@@ -424,37 +333,35 @@ impl UserMutation {
         let actor_id = authz::require_user(authz::viewer(ctx))?.user_id();
         let client = ClientInfo::from_ctx(ctx);
         let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
-        connection
-            .transaction::<_, AppError, _>(async |connection| {
-                let admins = store::lock_admin_ids(connection).await?;
-                let target = store::find_by_id(connection, target_id)
-                    .await?
-                    .ok_or_else(|| not_found("user"))?;
-                if !is_admin && admins == [target_id] {
-                    return Err(conflict(
-                        "the last platform admin cannot be removed; make another user admin first",
-                    ));
-                }
-                if target.is_admin == is_admin {
-                    return Ok(target);
-                }
-                let changes = UserChanges {
-                    is_admin: Some(is_admin),
-                    ..UserChanges::default()
-                };
-                let kind = if is_admin {
-                    AuditEventKind::PlatformAdminGranted
-                } else {
-                    AuditEventKind::PlatformAdminRevoked
-                };
-                let entry = AuditEntry {
-                    target_user_id: Some(target_id),
-                    ..AuditEntry::by_user(kind, actor_id)
-                };
-                audit_store::record(connection, &client, entry).await?;
-                store::update_user(connection, target_id, &changes).await
-            })
-            .await
+        work::run(state, async |change| {
+            let admins = store::lock_admin_ids(&mut change.db).await?;
+            let target = store::find_by_id(&mut change.db, target_id)
+                .await?
+                .ok_or_else(|| not_found("user"))?;
+            if !is_admin && admins == [target_id] {
+                return Err(conflict(
+                    "the last platform admin cannot be removed; make another user admin first",
+                ));
+            }
+            if target.is_admin == is_admin {
+                return Ok(target);
+            }
+            let changes = UserChanges {
+                is_admin: Some(is_admin),
+                ..UserChanges::default()
+            };
+            let kind = if is_admin {
+                AuditEventKind::PlatformAdminGranted
+            } else {
+                AuditEventKind::PlatformAdminRevoked
+            };
+            let entry = AuditEntry {
+                target_user_id: Some(target_id),
+                ..AuditEntry::by_user(kind, actor_id)
+            };
+            audit_store::record(&mut change.db, &client, entry).await?;
+            store::update_user(&mut change.db, target_id, &changes).await
+        })
+        .await
     }
 }

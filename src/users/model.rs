@@ -1,10 +1,12 @@
 //! User rows and the validated values that may become one. `Email` and `DisplayName` can only
 //! be built by parsing, so an unvalidated address never reaches the store.
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+/// The row itself is core (every credential resolves to it); this feature adds what may
+/// become one and the GraphQL type.
+pub use crate::auth::account::User;
 use crate::{
     db::schema::users,
     error::{bad_input, AppResult},
@@ -12,19 +14,6 @@ use crate::{
 
 /// The type name in `User` ids.
 pub const USER_TYPE: &str = "User";
-
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
-pub struct User {
-    pub id: Uuid,
-    pub email: String,
-    #[diesel(column_name = password_hash)]
-    pub password_hash: String,
-    pub display_name: String,
-    pub is_admin: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]

@@ -23,6 +23,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+// Defined beside the `createTasks` sink that fills it; part of what a run returns.
+pub use super::operators::TaskToCreate;
 use super::{
     catalogue::{self, ComponentKind},
     csv,
@@ -66,14 +68,6 @@ pub enum ExecutionEvent {
         rows_in: u64,
         error: String,
     },
-}
-
-/// A task the `createTasks` sink asks the caller to create.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskToCreate {
-    pub node_id: String,
-    pub title: String,
-    pub description: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

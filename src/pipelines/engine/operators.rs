@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 
 use super::{
     csv,
-    execute::TaskToCreate,
     expression::Expression,
     graph::Node,
     rows::{compare_values, key_of, key_text, FieldType, Row},
@@ -40,6 +39,14 @@ pub(super) enum Operator {
     RunOutput(StoredRows),
     CsvExport(CsvExport),
     CreateTasks(TaskRequests),
+}
+
+/// A task the `createTasks` sink asks the caller to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskToCreate {
+    pub node_id: String,
+    pub title: String,
+    pub description: String,
 }
 
 /// What a sink holds when its input ends.

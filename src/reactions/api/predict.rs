@@ -14,7 +14,7 @@ use super::types::{AmountUnit, Environment};
 use super::viewer;
 use crate::{
     auth::authz::SignedIn,
-    error::{bad_input, internal, AppResult},
+    error::{bad_input, internal, AppError, AppResult},
     events::{BusEvent, Topic},
     limits::{self, NamedLimit},
     reactions::{
