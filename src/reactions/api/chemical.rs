@@ -42,14 +42,17 @@ pub struct Chemical(pub(super) &'static Compound, pub(super) usize);
 /// A chemical of the built-in catalogue, with its physical and thermodynamic data.
 #[Object]
 impl Chemical {
+    /// Its formula as the catalogue writes it, e.g. `NaCl`; `chemical(formula:)` finds it by it.
     async fn formula(&self) -> &str {
         self.0.formula
     }
 
+    /// Its common name, e.g. "sodium chloride".
     async fn name(&self) -> &str {
         self.0.name
     }
 
+    /// Other names it is found by, e.g. "table salt"; may be empty.
     async fn synonyms(&self) -> &[&'static str] {
         self.0.synonyms
     }
