@@ -145,7 +145,9 @@ fn check(missing: &mut Vec<String>, element: &Value, label: String) {
     }
     let reason = text(&element["deprecationReason"]);
     if !reason.contains("Use ") {
-        let name = label.split_once(' ').map_or(label.as_str(), |(_, name)| name);
+        let name = label
+            .split_once(' ')
+            .map_or(label.as_str(), |(_, name)| name);
         missing.push(format!(
             "deprecation {name}: the reason must name the replacement (\"Use x instead\")"
         ));

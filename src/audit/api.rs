@@ -92,10 +92,8 @@ impl AuditQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
-        first: Option<i32>,
-        #[graphql(desc = "Older events than this `cursor` from an earlier page.")]
-        after: Option<String>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Older events than this `cursor`.")] after: Option<String>,
         #[graphql(desc = "Narrow the list; omitted: every event.")] filter: Option<AuditLogFilter>,
     ) -> AppResult<Connection<String, AuditRecord>> {
         let (limit, before_id): (i64, Option<i64>) = page_request(first, after.as_deref())?;

@@ -115,7 +115,8 @@ fn describe_connections(
         users::model::User,
     };
     const PAGE: &str = "Relay cursor pagination: pass `pageInfo.endCursor` as `after` for the \
-                        next page, at most 100 items per page.";
+                        next page, at most 100 items per page. A `first` outside 0 to 100 or an \
+                        `after` this API did not return is `BAD_USER_INPUT`.";
     builder
         .override_output_type_description::<Connection<String, ApiKey>>(PAGE)
         .override_output_type_description::<Connection<String, AuditRecord>>(PAGE)

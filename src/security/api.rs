@@ -194,8 +194,7 @@ impl SecurityQuery {
     async fn my_sessions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
     ) -> AppResult<Connection<String, SessionNode>> {
         let viewer = authz::require_user(authz::viewer(ctx))?;
@@ -226,8 +225,7 @@ impl SecurityQuery {
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
     ) -> AppResult<Connection<String, ApiKey>> {
         let viewer = authz::require_user(authz::viewer(ctx))?;
@@ -343,8 +341,7 @@ impl SecurityMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The account's password (else `BAD_USER_INPUT`).")] password: String,
-        #[graphql(desc = "A current code from the app, or an unused recovery code.")]
-        code: String,
+        #[graphql(desc = "A current code from the app, or an unused recovery code.")] code: String,
     ) -> AppResult<bool> {
         let (viewer, _) = authz::require_session(authz::viewer(ctx))?;
         if !verify_password(password, viewer.user.password_hash.clone()).await? {
@@ -404,8 +401,7 @@ impl SecurityMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "`LoginPayload.mfaChallenge` from `login`.")] challenge: String,
-        #[graphql(desc = "A current code from the app, or an unused recovery code.")]
-        code: String,
+        #[graphql(desc = "A current code from the app, or an unused recovery code.")] code: String,
     ) -> AppResult<AuthPayload> {
         login::complete_mfa_sign_in(
             AppState::from_ctx(ctx),

@@ -130,8 +130,7 @@ impl UserQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
         #[graphql(desc = "Text to look for in emails and display names, case-insensitively.")]
         search: Option<String>,
@@ -201,7 +200,8 @@ impl UserMutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Email and password; wrong ones are `UNAUTHENTICATED`.")] input: LoginInput,
+        #[graphql(desc = "Email and password; wrong ones are `UNAUTHENTICATED`.")]
+        input: LoginInput,
     ) -> AppResult<LoginPayload> {
         limits::check(ctx, NamedLimit::Login).await?;
         login::sign_in_with_password(

@@ -70,10 +70,11 @@ impl BookmarkQuery {
         #[graphql(desc = "Bookmarks in this folder or below it.")] folder: Option<Vec<String>>,
         #[graphql(desc = "true: only favourites; false: only the others; omitted: both.")]
         favorite: Option<bool>,
-        #[graphql(desc = "A project the viewer belongs to: list its shared bookmarks instead of the viewer's own.")]
+        #[graphql(
+            desc = "A project the viewer belongs to: list its shared bookmarks instead of the viewer's own."
+        )]
         project_id: Option<ID>,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page of the same listing.")]
         after: Option<String>,
     ) -> AppResult<Connection<String, BookmarkNode>> {
@@ -134,9 +135,14 @@ impl BookmarkQuery {
     async fn bookmark_tags(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "A project the viewer belongs to: list its shared bookmarks instead of the viewer's own.")]
+        #[graphql(
+            desc = "A project the viewer belongs to: list its shared bookmarks instead of the viewer's own."
+        )]
         project_id: Option<ID>,
-        #[graphql(default = 100, desc = "How many tags, 0 to 1000 (else `BAD_USER_INPUT`).")]
+        #[graphql(
+            default = 100,
+            desc = "How many tags, 0 to 1000 (else `BAD_USER_INPUT`)."
+        )]
         first: i32,
     ) -> AppResult<Vec<BookmarkTag>> {
         if !(0..=MAX_TAG_LIST).contains(&first) {
@@ -162,7 +168,9 @@ impl BookmarkQuery {
     async fn bookmark_folders(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "A project the viewer belongs to: list its shared bookmarks instead of the viewer's own.")]
+        #[graphql(
+            desc = "A project the viewer belongs to: list its shared bookmarks instead of the viewer's own."
+        )]
         project_id: Option<ID>,
     ) -> AppResult<Vec<BookmarkFolder>> {
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;

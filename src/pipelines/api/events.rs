@@ -31,7 +31,9 @@ impl PipelineSubscription {
         ctx: &Context<'_>,
         #[graphql(desc = "The pipeline to follow; `NOT_FOUND` when the viewer may not see it.")]
         pipeline_id: ID,
-        #[graphql(desc = "Replay everything after this event `cursor`; omitted: live events only.")]
+        #[graphql(
+            desc = "Replay everything after this event `cursor`; omitted: live events only."
+        )]
         after: Option<String>,
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<PipelineEventView>>> {
         let viewer = authz::signed_in(ctx)?.clone();

@@ -279,8 +279,7 @@ impl PipelineGraphMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The pipeline whose graph to replace.")] pipeline_id: ID,
         #[graphql(desc = "The `version` the caller last read.")] expected_version: i32,
-        #[graphql(desc = "Every node of the new graph; nodes left out are removed.")]
-        nodes: Vec<PipelineGraphNodeInput>,
+        #[graphql(desc = "All nodes; absent ones are removed.")] nodes: Vec<PipelineGraphNodeInput>,
         #[graphql(desc = "Every link of the new graph, naming nodes by their `key`.")]
         connections: Vec<PipelineGraphConnectionInput>,
     ) -> AppResult<PipelineView> {

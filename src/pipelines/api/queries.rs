@@ -50,8 +50,7 @@ impl PipelineQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The project whose pipelines to list.")] project_id: ID,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
     ) -> AppResult<Connection<String, PipelineView>> {
         let viewer = authz::signed_in(ctx)?;

@@ -166,8 +166,7 @@ impl RunView {
     async fn output(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
     ) -> AppResult<Connection<String, Json<Value>>> {
         let limit = page_size(first)?;
@@ -365,8 +364,7 @@ impl RunQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The pipeline whose runs to list.")] pipeline_id: ID,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
     ) -> AppResult<Connection<String, RunView>> {
         let viewer = authz::signed_in(ctx)?;

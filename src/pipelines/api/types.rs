@@ -97,8 +97,7 @@ impl PipelineView {
     async fn runs(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
     ) -> AppResult<Connection<String, RunView>> {
         runs::list_runs(ctx, self.pipeline.id, self.access, first, after).await

@@ -47,8 +47,10 @@ impl ProjectQuery {
     async fn projects(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size: 0 to 100, default 20.")] first: Option<i32>,
-        #[graphql(desc = "Start after this `cursor` from an earlier page's edge or `pageInfo.endCursor`.")]
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Start after this `cursor` from an earlier page's edge or `pageInfo.endCursor`."
+        )]
         after: Option<String>,
         #[graphql(desc = "Narrow the list; omitted: every project the viewer can see.")]
         filter: Option<ProjectFilterInput>,

@@ -100,8 +100,10 @@ impl ProjectNode {
     async fn tasks(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")] first: Option<i32>,
-        #[graphql(desc = "Start after this `cursor` from an earlier page of the same order and filter.")]
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Start after this `cursor` from an earlier page of the same order and filter."
+        )]
         after: Option<String>,
         #[graphql(desc = "Only tasks matching every given condition; omitted: all tasks.")]
         filter: Option<crate::tasks::connection::TaskFilterInput>,
@@ -141,7 +143,7 @@ impl ProjectNode {
     async fn activity(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")] first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Older events than this event `cursor` (else `BAD_USER_INPUT`).")]
         after: Option<String>,
     ) -> AppResult<Connection<String, ProjectEventNode>> {

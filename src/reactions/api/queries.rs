@@ -44,8 +44,7 @@ impl ReactionQuery {
     async fn chemicals(
         &self,
         #[graphql(desc = "Text to look for in names, synonyms and formulas.")] search: String,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page of the same search.")]
         after: Option<String>,
     ) -> AppResult<Connection<String, Chemical>> {
@@ -72,7 +71,8 @@ impl ReactionQuery {
     #[graphql(guard = "SignedIn")]
     async fn chemical(
         &self,
-        #[graphql(desc = "A formula (\"NaCl\"), name (\"table salt\") or synonym.")] formula: String,
+        #[graphql(desc = "A formula (\"NaCl\"), name (\"table salt\") or synonym.")]
+        formula: String,
     ) -> Option<Chemical> {
         engine::lookup_chemical(&formula)
             .ok()
@@ -108,10 +108,8 @@ impl ReactionQuery {
     async fn my_reactions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
-        first: Option<i32>,
-        #[graphql(desc = "Older runs than this `cursor` from an earlier page.")]
-        after: Option<String>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Older runs than this `cursor`.")] after: Option<String>,
     ) -> AppResult<Connection<String, ReactionOutcomeView>> {
         let viewer = viewer(ctx)?;
         let limit = page_size(first)?;
@@ -164,8 +162,7 @@ impl ReactionQuery {
     async fn discoveries(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size: 0 to 100, default 20 (else `BAD_USER_INPUT`).")]
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Older discoveries than this `cursor` from an earlier page.")]
         after: Option<String>,
     ) -> AppResult<Connection<String, DiscoveryNode>> {
