@@ -13,8 +13,8 @@ use crate::{
     graphql::ids::decode_id,
     pipelines::{
         model::{
-            parse_coordinate, parse_label, NodeChanges, PipelineChanges, PipelineConnection,
-            PipelineNode, NODE_TYPE, PIPELINE_TYPE,
+            parse_coordinate, parse_label, NodeChanges, Pipeline, PipelineChanges,
+            PipelineConnection, PipelineNode, NODE_TYPE, PIPELINE_TYPE,
         },
         store,
         views::PipelineView,
@@ -23,6 +23,7 @@ use crate::{
         Activity, PipelineGraphSaved, PipelineNodeChanged, PipelineNodeRemoved, PipelineWireChanged,
     },
     state::AppState,
+    work::ProjectChange,
 };
 
 use super::{
@@ -72,16 +73,7 @@ impl PipelineGraphMutation {
                     .await?
                     .pop()
                     .ok_or_else(|| internal(anyhow::anyhow!("insert returned no node")))?;
-                let recorded = node.clone();
-                let pipeline =
-                    finish_edit(change, &pipeline, &PipelineChanges::default(), |after| {
-                        Activity::PipelineNodeAdded(PipelineNodeChanged {
-                            after,
-                            node: recorded,
-                        })
-                    })
-                    .await?;
-                Ok(edit_payload(pipeline, change.access, Some(node), None))
+                finish_node_edit(change, &pipeline, node, Activity::PipelineNodeAdded).await
             },
         )
         .await
@@ -129,16 +121,7 @@ impl PipelineGraphMutation {
                 } else {
                     store::update_node(&mut change.db, node_id, &changes).await?
                 };
-                let recorded = node.clone();
-                let pipeline =
-                    finish_edit(change, &pipeline, &PipelineChanges::default(), |after| {
-                        Activity::PipelineNodeUpdated(PipelineNodeChanged {
-                            after,
-                            node: recorded,
-                        })
-                    })
-                    .await?;
-                Ok(edit_payload(pipeline, change.access, Some(node), None))
+                finish_node_edit(change, &pipeline, node, Activity::PipelineNodeUpdated).await
             },
         )
         .await
@@ -216,16 +199,7 @@ impl PipelineGraphMutation {
                 .await?
                 .pop()
                 .ok_or_else(|| internal(anyhow::anyhow!("insert returned no connection")))?;
-                let recorded = wire.clone();
-                let pipeline =
-                    finish_edit(change, &pipeline, &PipelineChanges::default(), |after| {
-                        Activity::PipelineNodesConnected(PipelineWireChanged {
-                            after,
-                            connection: recorded,
-                        })
-                    })
-                    .await?;
-                Ok(edit_payload(pipeline, change.access, None, Some(wire)))
+                finish_wire_edit(change, &pipeline, wire, Activity::PipelineNodesConnected).await
             },
         )
         .await
@@ -254,16 +228,7 @@ impl PipelineGraphMutation {
                 )
                 .await?
                 .ok_or_else(|| not_found("connection"))?;
-                let recorded = wire.clone();
-                let pipeline =
-                    finish_edit(change, &pipeline, &PipelineChanges::default(), |after| {
-                        Activity::PipelineNodesDisconnected(PipelineWireChanged {
-                            after,
-                            connection: recorded,
-                        })
-                    })
-                    .await?;
-                Ok(edit_payload(pipeline, change.access, None, Some(wire)))
+                finish_wire_edit(change, &pipeline, wire, Activity::PipelineNodesDisconnected).await
             },
         )
         .await
@@ -391,4 +356,41 @@ fn graph_wires(
         });
     }
     Ok(wires)
+}
+
+/// Closes a node edit: records `variant` with the node and answers with the edit payload.
+async fn finish_node_edit(
+    change: &mut ProjectChange,
+    pipeline: &Pipeline,
+    node: PipelineNode,
+    variant: fn(PipelineNodeChanged) -> Activity,
+) -> AppResult<PipelineEditPayload> {
+    let recorded = node.clone();
+    let pipeline = finish_edit(change, pipeline, &PipelineChanges::default(), |after| {
+        variant(PipelineNodeChanged {
+            after,
+            node: recorded,
+        })
+    })
+    .await?;
+    Ok(edit_payload(pipeline, change.access, Some(node), None))
+}
+
+/// Closes a connection edit: records `variant` with the connection and answers with the edit
+/// payload.
+async fn finish_wire_edit(
+    change: &mut ProjectChange,
+    pipeline: &Pipeline,
+    wire: PipelineConnection,
+    variant: fn(PipelineWireChanged) -> Activity,
+) -> AppResult<PipelineEditPayload> {
+    let recorded = wire.clone();
+    let pipeline = finish_edit(change, pipeline, &PipelineChanges::default(), |after| {
+        variant(PipelineWireChanged {
+            after,
+            connection: recorded,
+        })
+    })
+    .await?;
+    Ok(edit_payload(pipeline, change.access, None, Some(wire)))
 }

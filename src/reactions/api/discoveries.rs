@@ -1,5 +1,5 @@
 //! World-first discoveries: the `Discovery` object and the live feed of new ones from every
-//! instance (published by the prediction mutation after its transaction commits).
+//! instance (published by the prediction mutation once its unit of work commits).
 
 use async_graphql::{Context, Object, Subscription, ID};
 use chrono::{DateTime, Utc};

@@ -1,6 +1,6 @@
 //! `predictReaction`: runs the engine on a mix (or takes the stored outcome of an identical
 //! earlier mix), consults the external model for mixtures no rule covers, records the run and
-//! claims world firsts in one transaction, and publishes the firsts after it commits.
+//! claims world firsts in one unit of work, which publishes the firsts after it commits.
 
 use async_graphql::{Context, InputObject, Object};
 use chrono::Utc;
@@ -196,7 +196,7 @@ impl ReactionMutation {
             None => {
                 let prediction = engine::assess_reaction(&engine_input).map_err(engine_error)?;
                 // Asked about mixtures the rules cannot decide, when REACTION_PREDICTOR_URL is set;
-                // the player waits on the model, with no connection or transaction held.
+                // the player waits on the model, with no connection checked out.
                 let consult = ctx
                     .data_opt::<Arc<ExternalPredictor>>()
                     .map(Arc::as_ref)

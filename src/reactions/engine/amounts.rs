@@ -138,7 +138,7 @@ fn supplied_moles(cat: &Catalogue, supplied: &[ReactantInput]) -> HashMap<String
 }
 
 fn grams_per_mol(formula: &str) -> f64 {
-    parse_formula(formula).map_or(0.0, |parsed| molar_mass(&parsed))
+    parse_formula(formula).map_or(0.0, |parsed| molar_mass(&parsed.elements))
 }
 
 fn significant(value: f64) -> f64 {

@@ -15,10 +15,9 @@
 //! would put SrSO4 1.2 kJ/mol off its own ΔH°f − TΔS°f).
 
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
-use super::formula::ParsedFormula;
 use super::model::State;
 use super::sources::Source;
 
@@ -283,10 +282,9 @@ pub fn element(symbol: &str) -> Option<&'static Element> {
     BY_SYMBOL.get(symbol).copied()
 }
 
-/// g/mol of a parsed formula, from the atomic weights above.
-pub(crate) fn molar_mass(parsed: &ParsedFormula) -> f64 {
-    parsed
-        .elements
+/// g/mol of a composition (symbol to count), from the atomic weights above.
+pub(crate) fn molar_mass(composition: &BTreeMap<&'static str, i64>) -> f64 {
+    composition
         .iter()
         .map(|(symbol, &count)| element(symbol).map_or(0.0, |el| el.atomic_weight) * count as f64)
         .sum()

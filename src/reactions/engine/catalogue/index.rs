@@ -119,7 +119,7 @@ impl Catalogue {
         }
         self.entries.push(Entry {
             compound,
-            molar_mass: molar_mass(&parsed),
+            molar_mass: molar_mass(&parsed.elements),
             parsed,
             ions: None,
             thermo: None,
