@@ -35,7 +35,7 @@ use crate::{
 };
 
 /// Everything a client can read. Most fields need a signed-in viewer (`Authorization: Bearer
-/// <access token>` or an API key with the READ scope) and answer `UNAUTHENTICATED` without one.
+/// <access token>`, or an API key of any scope) and answer `UNAUTHENTICATED` without one.
 /// Every operation costs points from the viewer's budget (see `rateLimit`).
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -54,7 +54,8 @@ pub struct QueryRoot(
 
 /// Everything a client can change. Each mutation commits as one transaction; errors carry a
 /// stable `extensions.code` (`BAD_USER_INPUT`, `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`,
-/// `CONFLICT`, `RATE_LIMITED`, `INTERNAL`). API keys need the WRITE scope.
+/// `CONFLICT`, `RATE_LIMITED`, `INTERNAL`). API keys need the WRITE scope (EXECUTE allows only
+/// `runPipeline` and `cancelPipelineRun`), else `FORBIDDEN`.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     UserMutation,
@@ -68,9 +69,10 @@ pub struct MutationRoot(
     RunMutation,
 );
 
-/// Live streams over WebSocket (`graphql-transport-ws`; credentials in `connection_init`).
-/// A stream the subscriber loses access to ends with `FORBIDDEN`; a subscriber too slow to keep
-/// up is dropped with `SUBSCRIBER_TOO_SLOW`.
+/// Live streams over WebSocket on `/graphql` (`graphql-transport-ws`, or legacy `graphql-ws`),
+/// with the token as `authorization` in the `connection_init` payload. A stream the subscriber
+/// loses access to ends with `FORBIDDEN`; a `projectEvents` subscriber too slow to keep up ends
+/// with `SUBSCRIBER_TOO_SLOW` (resume with `after`).
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(
     SystemSubscription,

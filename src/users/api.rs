@@ -62,7 +62,7 @@ impl User {
         self.created_at
     }
 
-    /// When the profile or admin flag last changed.
+    /// When the account last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.updated_at
     }

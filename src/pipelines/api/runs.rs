@@ -53,7 +53,7 @@ pub struct RunNodeView {
     status: RunStatus,
     /// Rows it read from its inputs.
     rows_in: u64,
-    /// Rows it wrote to its outputs (for sinks: rows it consumed).
+    /// Rows it wrote to its outputs.
     rows_out: u64,
     /// Wall time it took, in milliseconds.
     duration_ms: u64,
@@ -120,7 +120,7 @@ impl RunView {
         self.run.queued_at
     }
 
-    /// When a worker last started it; null while QUEUED.
+    /// When a worker first started it; null until then.
     async fn started_at(&self) -> Option<DateTime<Utc>> {
         self.run.started_at
     }
