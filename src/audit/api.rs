@@ -18,12 +18,16 @@ use crate::{
     users::model::{User, USER_TYPE},
 };
 
+/// One security-relevant event: sign-ins, credential changes, admin grants, membership
+/// changes. Readable by platform admins through `auditLog`.
 #[Object(name = "AuditEvent")]
 impl AuditRecord {
+    /// Opaque id; ids grow with time.
     async fn id(&self) -> ID {
         ID(self.id.to_string())
     }
 
+    /// What happened.
     async fn kind(&self) -> AuditEventKind {
         self.kind
     }
@@ -44,10 +48,12 @@ impl AuditRecord {
         self.target.as_deref()
     }
 
+    /// The client's address, as the server saw it; null when not known.
     async fn ip_address(&self) -> Option<&str> {
         self.ip_address.as_deref()
     }
 
+    /// The client's `User-Agent` header; null when not sent.
     async fn user_agent(&self) -> Option<&str> {
         self.user_agent.as_deref()
     }
@@ -57,11 +63,13 @@ impl AuditRecord {
         Json(&self.details)
     }
 
+    /// When it happened.
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.occurred_at
     }
 }
 
+/// Which audit events `auditLog` lists; every given condition must hold.
 #[derive(InputObject, Default)]
 pub struct AuditLogFilter {
     /// Only these kinds.
@@ -79,14 +87,14 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// Security events, newest first. Platform administrators only.
+    /// Security events, newest first. Platform administrators only (`FORBIDDEN` otherwise).
     #[graphql(guard = "PlatformGuard(PlatformPermission::ReadAuditLog)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        filter: Option<AuditLogFilter>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Older events than this `cursor`.")] after: Option<String>,
+        #[graphql(desc = "Narrow the list; omitted: every event.")] filter: Option<AuditLogFilter>,
     ) -> AppResult<Connection<String, AuditRecord>> {
         let (limit, before_id): (i64, Option<i64>) = page_request(first, after.as_deref())?;
         let filter = filter.unwrap_or_default();

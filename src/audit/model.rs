@@ -12,19 +12,33 @@ use crate::db::schema::audit_log;
 )]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum AuditEventKind {
+    /// Someone signed in (after the second factor, with MFA on).
     LoginSucceeded,
+    /// A sign-in failed; `details.reason` says why, `target` names the email tried.
     LoginFailed,
+    /// Too many failures locked the account for a while.
     AccountLocked,
+    /// MFA was turned on (`confirmTotp`).
     MfaEnrolled,
+    /// MFA was turned off (`disableTotp`).
     MfaDisabled,
+    /// A recovery code stood in for the authenticator app.
     RecoveryCodeUsed,
+    /// A session was ended by `revokeSession`.
     SessionRevoked,
+    /// An API key was created.
     ApiKeyCreated,
+    /// An API key was revoked.
     ApiKeyRevoked,
+    /// A user was made platform admin.
     PlatformAdminGranted,
+    /// A user's platform admin rights were removed.
     PlatformAdminRevoked,
+    /// Someone was added to a project (`target` is the project).
     ProjectMemberAdded,
+    /// A project member's role changed, ownership transfers included.
     ProjectMemberRoleChanged,
+    /// Someone left or was removed from a project.
     ProjectMemberRemoved,
 }
 

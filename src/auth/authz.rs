@@ -50,10 +50,15 @@ impl PlatformPermission {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ProjectRole {
+    /// Reads the project: tasks, pipelines, runs, activity, shared bookmarks.
     Viewer,
+    /// A viewer who may also run and cancel pipelines.
     Executor,
+    /// May also create, change and delete tasks, edit pipelines and share bookmarks.
     Editor,
+    /// May also rename, archive and unarchive the project and manage members up to EDITOR.
     Admin,
+    /// The one owner: may also delete the project, transfer ownership and manage admins.
     Owner,
 }
 

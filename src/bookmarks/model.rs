@@ -196,6 +196,7 @@ pub fn imported_folder(folder: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Where a bookmark import stands.
 #[derive(
     Debug,
     Clone,
@@ -212,7 +213,9 @@ pub fn imported_folder(folder: &[String]) -> Vec<String> {
 #[graphql(name = "BookmarkImportStatus")]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ImportStatus {
+    /// Still writing; progress comes through `bookmarkImportProgress`.
     Running,
+    /// Done: every bookmark of the file was imported, found duplicate or skipped.
     Completed,
     /// Nothing was written; `error` says why.
     Failed,

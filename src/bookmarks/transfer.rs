@@ -4,6 +4,7 @@
 
 use super::{netscape, record::FileBookmark};
 
+/// A bookmarks file format, for import and export.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, diesel::AsExpression, diesel::FromSqlRow,
 )]

@@ -19,7 +19,9 @@ const TRACKING_PREFIX: &str = "utm_";
 pub enum UrlProblem {
     /// Not http or https (`javascript:`, `data:`, `file:`, `chrome:`, `about:` …).
     UnsafeScheme,
+    /// Not a URL that can be parsed.
     MalformedUrl,
+    /// Longer than 2,048 characters.
     TooLong,
 }
 

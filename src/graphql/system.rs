@@ -18,7 +18,11 @@ impl SystemSubscription {
     async fn server_time(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 1000)] interval_ms: i32,
+        #[graphql(
+            default = 1000,
+            desc = "Milliseconds between ticks, 100 to 60000 (else `BAD_USER_INPUT`)."
+        )]
+        interval_ms: i32,
     ) -> async_graphql::Result<impl Stream<Item = DateTime<Utc>>> {
         authz::require_user(authz::viewer(ctx))?;
         if !(100..=60_000).contains(&interval_ms) {

@@ -74,6 +74,7 @@ impl PipelineChanges {
     }
 }
 
+/// A pipeline's lifecycle, set with `updatePipeline`.
 #[derive(
     Debug,
     Clone,
@@ -89,8 +90,11 @@ impl PipelineChanges {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum PipelineStatus {
+    /// Being built; the status of a new pipeline. It can be run.
     Draft,
+    /// In use.
     Active,
+    /// Kept for reference; `runPipeline` refuses it.
     Archived,
 }
 
@@ -171,6 +175,7 @@ pub fn engine_graph(nodes: &[PipelineNode], connections: &[PipelineConnection]) 
     }
 }
 
+/// Where a run (or one node of it) stands.
 #[derive(
     Debug,
     Clone,
@@ -186,11 +191,17 @@ pub fn engine_graph(nodes: &[PipelineNode], connections: &[PipelineConnection]) 
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum RunStatus {
+    /// Waiting for a worker.
     Queued,
+    /// A worker is executing it.
     Running,
+    /// Finished without error.
     Succeeded,
+    /// Stopped by an error (see `error`), or its workers died more than `PIPELINE_MAX_ATTEMPTS` times.
     Failed,
+    /// Stopped by `cancelPipelineRun`.
     Cancelled,
+    /// Stopped after the run time limit (`PIPELINE_RUN_TIMEOUT_SECONDS`).
     TimedOut,
 }
 
@@ -258,6 +269,7 @@ pub struct NodeResult {
     pub error: Option<String>,
 }
 
+/// What a run progress event reports.
 #[derive(
     Debug,
     Clone,
@@ -273,9 +285,13 @@ pub struct NodeResult {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum RunEventKind {
+    /// A worker started the run (again after a worker died: see `attempt`).
     RunStarted,
+    /// A node started.
     NodeStarted,
+    /// A node finished, with its row counts and status.
     NodeFinished,
+    /// The run reached its final status; the last event of the stream.
     RunFinished,
 }
 

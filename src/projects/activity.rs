@@ -16,27 +16,47 @@ use crate::{
     work::LoggedActivity,
 };
 
-/// What happened. Stored as text; the GraphQL enum mirrors it.
+/// What happened in a project, as `ProjectEvent.kind`. Stored as text; the GraphQL enum
+/// mirrors it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ActivityKind {
+    /// A task was created; `task` is the new task.
     TaskCreated,
+    /// A task's fields changed; `task` is the task after, `changedFields` names the fields.
     TaskUpdated,
+    /// A task moved to another place or column; `task` is the task after.
     TaskMoved,
+    /// A task was deleted; `task` is the task as it was.
     TaskDeleted,
+    /// Someone joined; `member` is the new membership.
     MemberAdded,
+    /// A member's role changed (also by ownership transfer); `member` is the membership after.
     MemberRoleChanged,
+    /// A member was removed or left; `member` is the membership that ended.
     MemberRemoved,
+    /// The project's name, description or archived state changed (unarchiving included);
+    /// `project` is the project after.
     ProjectUpdated,
+    /// The project was archived; `project` is the project after.
     ProjectArchived,
+    /// A pipeline was created in the project.
     PipelineCreated,
+    /// A pipeline's name, description or status changed.
     PipelineUpdated,
+    /// A pipeline was deleted.
     PipelineDeleted,
+    /// A node was added to a pipeline's graph.
     PipelineNodeAdded,
+    /// A pipeline node's label, position or config changed.
     PipelineNodeUpdated,
+    /// A node was removed from a pipeline's graph.
     PipelineNodeRemoved,
+    /// Two pipeline ports were linked.
     PipelineNodesConnected,
+    /// A link between two pipeline ports was removed.
     PipelineNodesDisconnected,
+    /// A pipeline's whole graph was replaced by `savePipelineGraph`.
     PipelineGraphSaved,
 }
 

@@ -6,7 +6,10 @@ mod node;
 use std::sync::Arc;
 
 use anyhow::Context;
-use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use async_graphql::{
+    connection::Connection, Json, MergedObject, MergedSubscription, Schema, SchemaBuilder, ID,
+};
+use serde_json::Value;
 
 use crate::{
     audit::api::AuditQuery,
@@ -31,6 +34,9 @@ use crate::{
     users::api::{UserMutation, UserQuery},
 };
 
+/// Everything a client can read. Most fields need a signed-in viewer (`Authorization: Bearer
+/// <access token>`, or an API key of any scope) and answer `UNAUTHENTICATED` without one.
+/// Every operation costs points from the viewer's budget (see `rateLimit`).
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     UserQuery,
@@ -46,6 +52,10 @@ pub struct QueryRoot(
     RunQuery,
 );
 
+/// Everything a client can change. Each mutation commits as one transaction; errors carry a
+/// stable `extensions.code` (`BAD_USER_INPUT`, `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`,
+/// `CONFLICT`, `RATE_LIMITED`, `INTERNAL`). API keys need the WRITE scope (EXECUTE allows only
+/// `runPipeline` and `cancelPipelineRun`), else `FORBIDDEN`.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     UserMutation,
@@ -59,6 +69,10 @@ pub struct MutationRoot(
     RunMutation,
 );
 
+/// Live streams over WebSocket on `/graphql` (`graphql-transport-ws`, or legacy `graphql-ws`),
+/// with the token as `authorization` in the `connection_init` payload. A stream the subscriber
+/// loses access to ends with `FORBIDDEN`; a `projectEvents` subscriber too slow to keep up ends
+/// with `SUBSCRIBER_TOO_SLOW` (resume with `after`).
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(
     SystemSubscription,
@@ -72,15 +86,54 @@ pub struct SubscriptionRoot(
 pub type CatalystSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(
+    describe_connections(Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot::default(),
+    ))
+    .override_output_type_description::<ID>(
+        "An opaque identifier: pass it back exactly as received. Global ids name their type, so \
+         an id of one type where another is expected is `BAD_USER_INPUT`.",
     )
     .extension(OperationObserver)
     // Depth, complexity, aliases and the rest are checked by `limits` with their names.
     .extension(CredentialScopes)
     .extension(RequestLimits)
+}
+
+/// async-graphql's connection types carry no description of their own.
+fn describe_connections(
+    builder: SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>,
+) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    use crate::{
+        audit::model::AuditRecord,
+        auth::api_keys::ApiKey,
+        bookmarks::api::BookmarkNode,
+        pipelines::views::{PipelineView, RunView},
+        projects::views::{ProjectEventNode, ProjectNode},
+        reactions::api::{Chemical, DiscoveryNode, ReactionOutcomeView},
+        security::api::SessionNode,
+        tasks::views::TaskNode,
+        users::model::User,
+    };
+    const PAGE: &str = "Relay cursor pagination: pass `pageInfo.endCursor` as `after` for the \
+                        next page, at most 100 items per page. A `first` outside 0 to 100 or an \
+                        `after` this API did not return is `BAD_USER_INPUT`.";
+    builder
+        .override_output_type_description::<Connection<String, ApiKey>>(PAGE)
+        .override_output_type_description::<Connection<String, AuditRecord>>(PAGE)
+        .override_output_type_description::<Connection<String, BookmarkNode>>(PAGE)
+        .override_output_type_description::<Connection<String, Chemical>>(PAGE)
+        .override_output_type_description::<Connection<String, DiscoveryNode>>(PAGE)
+        .override_output_type_description::<Connection<String, Json<Value>>>(PAGE)
+        .override_output_type_description::<Connection<String, PipelineView>>(PAGE)
+        .override_output_type_description::<Connection<String, RunView>>(PAGE)
+        .override_output_type_description::<Connection<String, ProjectNode>>(PAGE)
+        .override_output_type_description::<Connection<String, ProjectEventNode>>(PAGE)
+        .override_output_type_description::<Connection<String, ReactionOutcomeView>>(PAGE)
+        .override_output_type_description::<Connection<String, SessionNode>>(PAGE)
+        .override_output_type_description::<Connection<String, TaskNode>>(PAGE)
+        .override_output_type_description::<Connection<String, User>>(PAGE)
 }
 
 /// The schema served by `state`, with the services its features need beyond the state (the

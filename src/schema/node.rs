@@ -22,8 +22,13 @@ use crate::{
     },
 };
 
+/// Any object with a global id, fetchable again through `node(id:)`.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID"))]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "Opaque global id, naming the object's type; pass it to `node(id:)`."
+))]
 pub enum Node {
     User(User),
     Project(ProjectNode),
@@ -36,7 +41,12 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Fetches any object by its global id; null when it does not exist or is not visible.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Node>> {
+    /// Signed-in callers only (`UNAUTHENTICATED`); a malformed id is `BAD_USER_INPUT`.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id of a `User`, `Project` or `Task`.")] id: ID,
+    ) -> AppResult<Option<Node>> {
         let viewer = authz::signed_in(ctx)?;
         let (type_name, uuid) = decode_any_id("id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;

@@ -49,6 +49,7 @@ pub struct TotpEnrollment {
     otpauth_uri: String,
 }
 
+/// What `confirmTotp` answers once MFA is on.
 #[derive(SimpleObject)]
 pub struct TotpConfirmation {
     /// Ten single-use codes that stand in for the app when it is lost. Shown only now.
@@ -61,8 +62,10 @@ pub struct SessionNode {
     current: bool,
 }
 
+/// One signed-in device: a login and the refresh tokens that continue it.
 #[Object(name = "Session")]
 impl SessionNode {
+    /// Opaque id; pass it to `revokeSession`.
     async fn id(&self) -> ID {
         encode_id(SESSION_TYPE, self.session.id)
     }
@@ -72,10 +75,12 @@ impl SessionNode {
         self.session.user_agent.as_deref()
     }
 
+    /// The address the device signed in from, as the server saw it.
     async fn ip_address(&self) -> Option<&str> {
         self.session.ip_address.as_deref()
     }
 
+    /// When the device signed in.
     async fn created_at(&self) -> DateTime<Utc> {
         self.session.created_at
     }
@@ -85,6 +90,7 @@ impl SessionNode {
         self.session.last_used_at
     }
 
+    /// When the session ends unless refreshed before.
     async fn expires_at(&self) -> DateTime<Utc> {
         self.session.expires_at
     }
@@ -95,12 +101,16 @@ impl SessionNode {
     }
 }
 
+/// A long-lived credential for scripts and tools, owned by one user and limited to its scopes.
+/// Its secret is shown only once, by `createApiKey`.
 #[Object(name = "ApiKey")]
 impl ApiKey {
+    /// Opaque id; pass it to `revokeApiKey`.
     async fn id(&self) -> ID {
         encode_id(API_KEY_TYPE, self.id)
     }
 
+    /// The owner's label for it, 1 to 80 characters.
     async fn name(&self) -> &str {
         &self.name
     }
@@ -110,15 +120,18 @@ impl ApiKey {
         &self.prefix
     }
 
+    /// What the key may do.
     #[graphql(name = "scopes")]
     async fn granted_scopes(&self) -> Vec<ApiScope> {
         self.scopes()
     }
 
+    /// When the key was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }
 
+    /// When the key stops working.
     async fn expires_at(&self) -> DateTime<Utc> {
         self.expires_at
     }
@@ -128,13 +141,16 @@ impl ApiKey {
         self.last_used_at
     }
 
+    /// When the key was revoked; null while it is not.
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.revoked_at
     }
 }
 
+/// A new API key with its secret.
 #[derive(SimpleObject)]
 pub struct CreatedApiKey {
+    /// The key as `apiKeys` will list it.
     api_key: ApiKey,
     /// Send as `Authorization: Bearer <secret>`. Shown only now: it is stored hashed.
     secret: String,
@@ -178,8 +194,8 @@ impl SecurityQuery {
     async fn my_sessions(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
     ) -> AppResult<Connection<String, SessionNode>> {
         let viewer = authz::require_user(authz::viewer(ctx))?;
         let (limit, after_position): (i64, Option<SessionCursor>) =
@@ -209,8 +225,8 @@ impl SecurityQuery {
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
     ) -> AppResult<Connection<String, ApiKey>> {
         let viewer = authz::require_user(authz::viewer(ctx))?;
         let (limit, after_position): (i64, Option<ApiKeyCursor>) =
@@ -235,6 +251,7 @@ pub struct SecurityMutation;
 impl SecurityMutation {
     /// Starts TOTP enrollment with a new secret (replacing an unconfirmed one). MFA is not on
     /// until `confirmTotp` succeeds.
+    /// Signed in with a session only: `UNAUTHENTICATED` without one, `FORBIDDEN` with an API key.
     #[graphql(guard = "SessionOnly")]
     async fn enroll_totp(&self, ctx: &Context<'_>) -> AppResult<TotpEnrollment> {
         let (viewer, _) = authz::require_session(authz::viewer(ctx))?;
@@ -263,8 +280,15 @@ impl SecurityMutation {
     }
 
     /// Turns MFA on with the first code from the app; returns the recovery codes, once.
+    /// `CONFLICT` when MFA is already on or no enrollment is pending.
+    /// Signed in with a session only: `UNAUTHENTICATED` without one, `FORBIDDEN` with an API key.
     #[graphql(guard = "SessionOnly")]
-    async fn confirm_totp(&self, ctx: &Context<'_>, code: String) -> AppResult<TotpConfirmation> {
+    async fn confirm_totp(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The 6-digit code the app shows now (else `BAD_USER_INPUT`).")]
+        code: String,
+    ) -> AppResult<TotpConfirmation> {
         let (viewer, _) = authz::require_session(authz::viewer(ctx))?;
         let state = AppState::from_ctx(ctx);
         let client = ClientInfo::from_ctx(ctx);
@@ -309,13 +333,15 @@ impl SecurityMutation {
         Ok(TotpConfirmation { recovery_codes })
     }
 
-    /// Turns MFA off; needs the password and a current code (or a recovery code).
+    /// Turns MFA off; needs the password and a current code (or a recovery code). `CONFLICT`
+    /// when MFA is not on.
+    /// Signed in with a session only: `UNAUTHENTICATED` without one, `FORBIDDEN` with an API key.
     #[graphql(guard = "SessionOnly")]
     async fn disable_totp(
         &self,
         ctx: &Context<'_>,
-        password: String,
-        code: String,
+        #[graphql(desc = "The account's password (else `BAD_USER_INPUT`).")] password: String,
+        #[graphql(desc = "A current code from the app, or an unused recovery code.")] code: String,
     ) -> AppResult<bool> {
         let (viewer, _) = authz::require_session(authz::viewer(ctx))?;
         if !verify_password(password, viewer.user.password_hash.clone()).await? {
@@ -368,12 +394,14 @@ impl SecurityMutation {
     }
 
     /// Completes a `login` that answered `mfaRequired`: the challenge and a code from the app
-    /// (or a recovery code, which then is spent). Returns the session's tokens.
+    /// (or a recovery code, which then is spent). Returns the session's tokens. A wrong code or
+    /// a closed challenge is `UNAUTHENTICATED`; too many failures lock the account
+    /// (`RATE_LIMITED`).
     async fn verify_mfa(
         &self,
         ctx: &Context<'_>,
-        challenge: String,
-        code: String,
+        #[graphql(desc = "`LoginPayload.mfaChallenge` from `login`.")] challenge: String,
+        #[graphql(desc = "A current code from the app, or an unused recovery code.")] code: String,
     ) -> AppResult<AuthPayload> {
         login::complete_mfa_sign_in(
             AppState::from_ctx(ctx),
@@ -385,8 +413,13 @@ impl SecurityMutation {
     }
 
     /// Ends one of your sessions: its refresh token and its access tokens stop working.
+    /// Signed in with a session only: `UNAUTHENTICATED` without one, `FORBIDDEN` with an API key.
     #[graphql(guard = "SessionOnly")]
-    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+    async fn revoke_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `Session.id`; `NOT_FOUND` unless it is one of yours.")] id: ID,
+    ) -> AppResult<bool> {
         let (viewer, _) = authz::require_session(authz::viewer(ctx))?;
         let session_id = decode_id(SESSION_TYPE, "id", &id)?;
         let state = AppState::from_ctx(ctx);
@@ -413,12 +446,16 @@ impl SecurityMutation {
 
     /// Creates an API key. Its secret is in the answer and nowhere else, ever. Without
     /// `expiresAt` the key lasts the longest lifetime the server allows.
+    /// Signed in with a session only: `UNAUTHENTICATED` without one, `FORBIDDEN` with an API key.
     #[graphql(guard = "SessionOnly")]
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
-        name: String,
-        scopes: Vec<ApiScope>,
+        #[graphql(desc = "A label, 1 to 80 characters, no control characters.")] name: String,
+        #[graphql(desc = "At least one scope; duplicates are dropped.")] scopes: Vec<ApiScope>,
+        #[graphql(
+            desc = "In the future and within `API_KEY_MAX_LIFETIME_DAYS` (365 by default) from now."
+        )]
         expires_at: Option<DateTime<Utc>>,
     ) -> AppResult<CreatedApiKey> {
         let (viewer, _) = authz::require_session(authz::viewer(ctx))?;
@@ -471,8 +508,13 @@ impl SecurityMutation {
     }
 
     /// Revokes one of your API keys; requests with it fail from now on.
+    /// Signed in with a session only: `UNAUTHENTICATED` without one, `FORBIDDEN` with an API key.
     #[graphql(guard = "SessionOnly")]
-    async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> AppResult<ApiKey> {
+    async fn revoke_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `ApiKey.id`; `NOT_FOUND` unless it is one of yours.")] id: ID,
+    ) -> AppResult<ApiKey> {
         let (viewer, _) = authz::require_session(authz::viewer(ctx))?;
         let key_id = decode_id(API_KEY_TYPE, "id", &id)?;
         let state = AppState::from_ctx(ctx);

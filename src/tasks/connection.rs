@@ -23,10 +23,15 @@ use crate::{
     users::{loaders::UserLoader, model::USER_TYPE},
 };
 
+/// Which tasks `project.tasks` lists; every given condition must hold.
 #[derive(InputObject, Default)]
 pub struct TaskFilterInput {
+    /// Only tasks in this status.
     status: Option<TaskStatus>,
+    /// Only tasks assigned to this user (a `User` id, else `BAD_USER_INPUT`).
     assignee_id: Option<ID>,
+    /// Only tasks with this label, normalized like task labels (lower case, hyphens for spaces,
+    /// at most 50 characters).
     label: Option<String>,
     /// Matches title or description, case-insensitively.
     search: Option<String>,

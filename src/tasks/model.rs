@@ -92,6 +92,7 @@ impl TaskChanges {
     }
 }
 
+/// Where a task stands: its column on the board, in this order.
 #[derive(
     Debug,
     Clone,
@@ -108,9 +109,13 @@ impl TaskChanges {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum TaskStatus {
+    /// Not started.
     Todo,
+    /// Being worked on.
     InProgress,
+    /// Waiting on something else.
     Blocked,
+    /// Finished.
     Done,
 }
 
@@ -133,6 +138,7 @@ impl TaskStatus {
     }
 }
 
+/// How urgent a task is, least urgent first.
 #[derive(
     Debug,
     Clone,
@@ -149,9 +155,13 @@ impl TaskStatus {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum TaskPriority {
+    /// Can wait.
     Low,
+    /// The default.
     Medium,
+    /// Soon.
     High,
+    /// Before anything else.
     Urgent,
 }
 

@@ -227,7 +227,9 @@ pub enum TaskOrder {
     /// Board order: by status column (TODO, IN_PROGRESS, BLOCKED, DONE), then position.
     #[default]
     Position,
+    /// Oldest first.
     CreatedAt,
+    /// Least recently changed first.
     UpdatedAt,
     /// Soonest due first; tasks without a due date last.
     DueAt,

@@ -33,16 +33,21 @@ use crate::{
     work,
 };
 
+/// A person with an account, as members, assignees, authors and discoverers show them.
+/// `node(id:)` finds a user only for themselves, people sharing a project, and platform admins.
 #[Object(name = "User")]
 impl User {
+    /// Opaque global id; also accepted by `node(id:)`.
     pub async fn id(&self) -> ID {
         encode_id(USER_TYPE, self.id)
     }
 
+    /// The address they sign in with, trimmed and lower-cased.
     async fn email(&self) -> &str {
         &self.email
     }
 
+    /// The name shown to others, 1 to 80 characters.
     async fn display_name(&self) -> &str {
         &self.display_name
     }
@@ -52,37 +57,51 @@ impl User {
         self.is_admin
     }
 
+    /// When the account was registered.
     async fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }
 
+    /// When the account last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.updated_at
     }
 }
 
+/// A new account.
 #[derive(InputObject)]
 pub struct RegisterInput {
+    /// A valid address of at most 254 characters, stored lower-cased; `CONFLICT` when an
+    /// account already has it.
     email: String,
     /// At least 10 characters, not a common password, not containing the email's local part.
     password: String,
+    /// The name shown to others: 1 to 80 printable characters after trimming.
     display_name: String,
 }
 
+/// Credentials to sign in with.
 #[derive(InputObject)]
 pub struct LoginInput {
+    /// The account's email, in any case.
     email: String,
+    /// The account's password.
     password: String,
 }
 
+/// Changes to the viewer's own profile; omitted fields stay.
 #[derive(InputObject)]
 pub struct UpdateProfileInput {
+    /// 1 to 80 printable characters after trimming.
     display_name: Option<String>,
 }
 
+/// The current password and its replacement.
 #[derive(InputObject)]
 pub struct ChangePasswordInput {
+    /// Checked first (else `BAD_USER_INPUT`).
     current_password: String,
+    /// At least 10 characters, not a common password, not containing the email's local part.
     new_password: String,
 }
 
@@ -111,8 +130,9 @@ impl UserQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
+        #[graphql(desc = "Text to look for in emails and display names, case-insensitively.")]
         search: Option<String>,
     ) -> AppResult<Connection<String, User>> {
         let limit = page_size(first)?;
@@ -138,8 +158,16 @@ pub struct UserMutation;
 
 #[Object]
 impl UserMutation {
-    /// Creates an account and signs it in. The first account becomes the platform admin.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> AppResult<AuthPayload> {
+    /// Creates an account and signs it in. The first account becomes the platform admin. No
+    /// sign-in needed; `RATE_LIMITED` past 5 a minute per address
+    /// (`RATE_LIMIT_REGISTER_PER_MINUTE`); `BAD_USER_INPUT` for invalid fields or a weak
+    /// password; `CONFLICT` when the email is taken.
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new account's email, password and display name.")]
+        input: RegisterInput,
+    ) -> AppResult<AuthPayload> {
         limits::check(ctx, NamedLimit::Register).await?;
         let email = Email::parse("email", &input.email)?;
         let display_name = DisplayName::parse("displayName", &input.display_name)?;
@@ -169,7 +197,12 @@ impl UserMutation {
     /// answer, in about the same time. Too many failures lock the account for a while
     /// (`RATE_LIMITED` with `retryAfterSeconds`). With MFA on, the answer is a challenge for
     /// `verifyMfa` instead of tokens.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> AppResult<LoginPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Email and password; wrong ones are `UNAUTHENTICATED`.")]
+        input: LoginInput,
+    ) -> AppResult<LoginPayload> {
         limits::check(ctx, NamedLimit::Login).await?;
         login::sign_in_with_password(
             AppState::from_ctx(ctx),
@@ -181,11 +214,12 @@ impl UserMutation {
     }
 
     /// Exchanges a refresh token for a new access token and a new refresh token. The presented
-    /// token dies; presenting it again ends the whole session.
+    /// token dies; presenting it again ends the whole session. An invalid, expired, revoked or
+    /// reused token is `UNAUTHENTICATED`. No access token needed.
     async fn refresh_session(
         &self,
         ctx: &Context<'_>,
-        refresh_token: String,
+        #[graphql(desc = "The `refreshToken` of the latest `AuthPayload`.")] refresh_token: String,
     ) -> AppResult<AuthPayload> {
         let state = AppState::from_ctx(ctx);
         // The reuse case commits its revocation, then reports the failure.
@@ -223,11 +257,13 @@ impl UserMutation {
         Ok(true)
     }
 
+    /// Changes the viewer's own display name (`UNAUTHENTICATED` when signed out;
+    /// `BAD_USER_INPUT` for an invalid name).
     #[graphql(guard = "SignedIn")]
     async fn update_profile(
         &self,
         ctx: &Context<'_>,
-        input: UpdateProfileInput,
+        #[graphql(desc = "The fields to change.")] input: UpdateProfileInput,
     ) -> AppResult<User> {
         let viewer = authz::require_user(authz::viewer(ctx))?;
         let changes = UserChanges {
@@ -249,11 +285,12 @@ impl UserMutation {
     }
 
     /// Changes the password after checking the current one; every other session is ended.
+    /// Signed in with a session only (API keys get `FORBIDDEN`).
     #[graphql(guard = "SessionOnly")]
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        input: ChangePasswordInput,
+        #[graphql(desc = "The current and the new password.")] input: ChangePasswordInput,
     ) -> AppResult<User> {
         let (viewer, session_id) = authz::require_session(authz::viewer(ctx))?;
         if !verify_password(input.current_password, viewer.user.password_hash.clone()).await? {
@@ -283,13 +320,14 @@ impl UserMutation {
         .await
     }
 
-    /// Grants or removes platform administration. The platform always keeps at least one admin.
+    /// Grants or removes platform administration. The platform always keeps at least one admin
+    /// (`CONFLICT`). Platform admins only (`FORBIDDEN`); `NOT_FOUND` for an unknown user.
     #[graphql(guard = "PlatformGuard(PlatformPermission::SetPlatformAdmin)")]
     async fn set_platform_admin(
         &self,
         ctx: &Context<'_>,
-        user_id: ID,
-        is_admin: bool,
+        #[graphql(desc = "The user to change.")] user_id: ID,
+        #[graphql(desc = "true to grant, false to remove.")] is_admin: bool,
     ) -> AppResult<User> {
         let target_id = decode_id(USER_TYPE, "userId", &user_id)?;
         let actor_id = authz::require_user(authz::viewer(ctx))?.user_id();

@@ -20,7 +20,10 @@ pub struct AuthPayload {
     /// Single use: exchange it with `refreshSession` for a new pair. Reusing an old one ends
     /// the session.
     refresh_token: String,
+    /// When the access token expires (15 minutes after issue by default,
+    /// `ACCESS_TOKEN_TTL_SECONDS`); refresh before then.
     expires_at: DateTime<Utc>,
+    /// The signed-in user.
     user: User,
 }
 
@@ -30,13 +33,17 @@ pub struct AuthPayload {
 pub struct LoginPayload {
     /// Null when `mfaRequired`.
     access_token: Option<String>,
+    /// Single use, for `refreshSession`; null when `mfaRequired`.
     refresh_token: Option<String>,
+    /// When the access token expires; null when `mfaRequired`.
     expires_at: Option<DateTime<Utc>>,
+    /// The signed-in user; null when `mfaRequired`.
     user: Option<User>,
     /// True when the password was right and a second factor is needed: call `verifyMfa`.
     mfa_required: bool,
     /// Pass to `verifyMfa` with a code; short-lived and good for a few attempts.
     mfa_challenge: Option<String>,
+    /// When the challenge stops working; null unless `mfaRequired`.
     mfa_challenge_expires_at: Option<DateTime<Utc>>,
 }
 

@@ -11,5 +11,7 @@ mod queries;
 mod subscriptions;
 
 pub use mutations::BookmarkMutation;
+// Named by the schema assembly, which describes its connection.
+pub use nodes::BookmarkNode;
 pub use queries::BookmarkQuery;
 pub use subscriptions::BookmarkSubscription;

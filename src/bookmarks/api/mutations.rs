@@ -25,26 +25,41 @@ use crate::{
     work,
 };
 
+/// A new bookmark.
 #[derive(InputObject)]
 pub struct CreateBookmarkInput {
     /// http or https, at most 2,048 characters.
     url: String,
+    /// At most 1,000 characters; the URL when omitted or empty.
     title: Option<String>,
+    /// Free text, at most 10,000 characters.
     notes: Option<String>,
+    /// At most 50 tags of at most 64 characters; stored lower-case, without duplicates.
     tags: Option<Vec<String>>,
+    /// Folder names from the root, at most 32 levels of at most 255 characters; top level when
+    /// omitted.
     folder: Option<Vec<String>>,
+    /// False when omitted.
     favorite: Option<bool>,
     /// Share into this project (needs EDITOR there): its members can then read it.
     project_id: Option<ID>,
 }
 
+/// Changes to a bookmark; omitted fields stay.
 #[derive(InputObject)]
 pub struct UpdateBookmarkInput {
+    /// http or https, at most 2,048 characters; `CONFLICT` when another of the owner's
+    /// bookmarks has it.
     url: Option<String>,
+    /// At most 1,000 characters.
     title: Option<String>,
+    /// Free text, at most 10,000 characters.
     notes: Option<String>,
+    /// Replaces every tag: at most 50 of at most 64 characters.
     tags: Option<Vec<String>>,
+    /// Folder names from the root, at most 32 levels; empty for the top level.
     folder: Option<Vec<String>>,
+    /// Marks or unmarks it as a favourite.
     favorite: Option<bool>,
     /// Only the owner may share or unshare; null unshares.
     project_id: MaybeUndefined<ID>,
@@ -61,7 +76,7 @@ impl BookmarkMutation {
     async fn create_bookmark(
         &self,
         ctx: &Context<'_>,
-        input: CreateBookmarkInput,
+        #[graphql(desc = "The URL and what to file it with.")] input: CreateBookmarkInput,
     ) -> AppResult<BookmarkNode> {
         let viewer = viewer(ctx)?;
         let url = parse_url(&input.url)?;
@@ -111,8 +126,8 @@ impl BookmarkMutation {
     async fn update_bookmark(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateBookmarkInput,
+        #[graphql(desc = "The bookmark to change; `NOT_FOUND` when not readable.")] id: ID,
+        #[graphql(desc = "The fields to change.")] input: UpdateBookmarkInput,
     ) -> AppResult<BookmarkNode> {
         let viewer = viewer(ctx)?;
         let bookmark_id = decode_id(BOOKMARK_TYPE, "id", &id)?;
@@ -175,7 +190,11 @@ impl BookmarkMutation {
     /// Deletes a bookmark (its owner, or an EDITOR of the project it is shared into); returns
     /// its id.
     #[graphql(guard = "SignedIn")]
-    async fn delete_bookmark(&self, ctx: &Context<'_>, id: ID) -> AppResult<ID> {
+    async fn delete_bookmark(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The bookmark to delete; `NOT_FOUND` when not readable.")] id: ID,
+    ) -> AppResult<ID> {
         let viewer = viewer(ctx)?;
         let bookmark_id = decode_id(BOOKMARK_TYPE, "id", &id)?;
         let state = AppState::from_ctx(ctx);
@@ -197,8 +216,11 @@ impl BookmarkMutation {
     async fn import_bookmarks(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The file, at most 10 MiB and 50,000 bookmarks by default (`BOOKMARK_IMPORT_MAX_BYTES`, `BOOKMARK_IMPORT_MAX_ITEMS`)."
+        )]
         file: Upload,
-        format: BookmarkFormat,
+        #[graphql(desc = "The file's format.")] format: BookmarkFormat,
     ) -> AppResult<BookmarkImportNode> {
         let viewer = viewer(ctx)?;
         let state = AppState::from_ctx(ctx);

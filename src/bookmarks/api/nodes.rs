@@ -46,8 +46,11 @@ impl BookmarkNode {
     }
 }
 
+/// A saved link. Private to its owner unless shared into a project, whose members may then
+/// read it (and its EDITORs change it).
 #[Object(name = "Bookmark")]
 impl BookmarkNode {
+    /// Opaque id of the bookmark.
     async fn id(&self) -> ID {
         encode_id(BOOKMARK_TYPE, self.bookmark.id)
     }
@@ -62,10 +65,12 @@ impl BookmarkNode {
         &self.bookmark.normalized_url
     }
 
+    /// At most 1,000 characters; the URL when none was given.
     async fn title(&self) -> &str {
         &self.bookmark.title
     }
 
+    /// Free text, at most 10,000 characters; empty when not set.
     async fn notes(&self) -> &str {
         &self.bookmark.notes
     }
@@ -80,14 +85,17 @@ impl BookmarkNode {
         &self.bookmark.folder
     }
 
+    /// Marked as a favourite by its owner.
     async fn favorite(&self) -> bool {
         self.bookmark.favorite
     }
 
+    /// When it was bookmarked (for imports: the date the file gave, when it gave one).
     async fn created_at(&self) -> DateTime<Utc> {
         self.bookmark.created_at
     }
 
+    /// When it last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.bookmark.updated_at
     }
@@ -123,6 +131,7 @@ impl BookmarkNode {
         Ok(project.map(|project| ProjectNode { project, access }))
     }
 
+    /// Who saved it; null once that account is deleted.
     async fn owner(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         Loaders::get::<UserLoader>(ctx)
             .load_one(self.bookmark.owner_id)
@@ -149,18 +158,24 @@ impl BookmarkNode {
 /// A tag with how many bookmarks carry it.
 #[derive(SimpleObject)]
 pub struct BookmarkTag {
+    /// The tag, lower-case.
     pub(super) name: String,
+    /// How many of the listed bookmarks carry it.
     pub(super) count: i64,
 }
 
 /// A folder of the tree, with the bookmarks directly in it and in it and below.
 #[derive(SimpleObject, Default)]
 pub struct BookmarkFolder {
+    /// This folder's own name.
     name: String,
     /// Names from the root down to this folder.
     path: Vec<String>,
+    /// Bookmarks directly in this folder.
     bookmark_count: i64,
+    /// Bookmarks in this folder and every folder below it.
     total_count: i64,
+    /// The folders directly inside this one.
     children: Vec<BookmarkFolder>,
 }
 
@@ -169,24 +184,31 @@ pub struct BookmarkFolder {
 pub struct SkippedBookmark {
     /// Zero-based position in the file.
     position: i32,
+    /// The URL as the file gave it.
     url: String,
+    /// The title as the file gave it.
     title: String,
+    /// Why it was not imported.
     reason: UrlProblem,
 }
 
 /// An import and its report. Background imports are RUNNING until they commit or fail.
 pub struct BookmarkImportNode(pub(super) BookmarkImport);
 
+/// An import of a bookmarks file and its report. Visible to the user who imported it.
 #[Object(name = "BookmarkImport")]
 impl BookmarkImportNode {
+    /// Opaque id; pass it to `bookmarkImport` or `bookmarkImportProgress`.
     async fn id(&self) -> ID {
         encode_id(BOOKMARK_IMPORT_TYPE, self.0.id)
     }
 
+    /// The file format given to `importBookmarks`.
     async fn format(&self) -> Option<BookmarkFormat> {
         Some(self.0.format)
     }
 
+    /// Where the import stands.
     async fn status(&self) -> ImportStatus {
         self.0.status
     }
@@ -196,6 +218,7 @@ impl BookmarkImportNode {
         self.0.total
     }
 
+    /// Bookmarks written.
     async fn imported(&self) -> i32 {
         self.0.imported
     }
@@ -224,10 +247,12 @@ impl BookmarkImportNode {
         self.0.error.as_deref()
     }
 
+    /// When the import started.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When it completed or failed; null while RUNNING.
     async fn finished_at(&self) -> Option<DateTime<Utc>> {
         self.0.finished_at
     }
@@ -236,13 +261,19 @@ impl BookmarkImportNode {
 /// Where a background import stands.
 #[derive(SimpleObject)]
 pub struct BookmarkImportProgress {
+    /// The `BookmarkImport.id`.
     import_id: ID,
+    /// RUNNING until the last report, then COMPLETED or FAILED.
     status: ImportStatus,
+    /// Bookmarks the file holds.
     total: i32,
     /// Items of the file handled so far.
     processed: i32,
+    /// Bookmarks written so far.
     imported: i32,
+    /// Bookmarks already present, or repeated within the file, so far.
     duplicates: i32,
+    /// Bookmarks refused so far (see `BookmarkImport.skipped` for which and why).
     skipped: i32,
 }
 
@@ -263,10 +294,15 @@ impl From<&ImportProgress> for BookmarkImportProgress {
 /// An exported file.
 #[derive(SimpleObject)]
 pub struct BookmarkExport {
+    /// The format asked for.
     pub(super) format: BookmarkFormat,
+    /// A file name to save it under, e.g. `bookmarks.html`.
     pub(super) file_name: String,
+    /// The MIME type to save or serve it with.
     pub(super) content_type: String,
+    /// Bookmarks in the file.
     pub(super) count: i32,
+    /// The whole file, as text.
     pub(super) content: String,
 }
 

@@ -43,7 +43,11 @@ pub struct BookmarkQuery;
 impl BookmarkQuery {
     /// One bookmark: the viewer's own, or one shared into a project they belong to.
     #[graphql(guard = "SignedIn")]
-    async fn bookmark(&self, ctx: &Context<'_>, id: ID) -> AppResult<BookmarkNode> {
+    async fn bookmark(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The bookmark's id; `NOT_FOUND` when the viewer may not read it.")] id: ID,
+    ) -> AppResult<BookmarkNode> {
         let viewer = viewer(ctx)?;
         let bookmark_id = decode_id(BOOKMARK_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
@@ -60,12 +64,18 @@ impl BookmarkQuery {
     async fn bookmarks(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Words to search for, at most 500 characters (else `BAD_USER_INPUT`).")]
         query: Option<String>,
         #[graphql(desc = "Bookmarks carrying all of these tags.")] tags: Option<Vec<String>>,
         #[graphql(desc = "Bookmarks in this folder or below it.")] folder: Option<Vec<String>>,
+        #[graphql(desc = "true: only favourites; false: only the others; omitted: both.")]
         favorite: Option<bool>,
+        #[graphql(
+            desc = "A project the viewer belongs to: list its shared bookmarks instead of the viewer's own."
+        )]
         project_id: Option<ID>,
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Start after this `cursor` from an earlier page of the same listing.")]
         after: Option<String>,
     ) -> AppResult<Connection<String, BookmarkNode>> {
         let viewer = viewer(ctx)?;
@@ -125,8 +135,15 @@ impl BookmarkQuery {
     async fn bookmark_tags(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "A project the viewer belongs to: list its shared bookmarks instead of the viewer's own."
+        )]
         project_id: Option<ID>,
-        #[graphql(default = 100)] first: i32,
+        #[graphql(
+            default = 100,
+            desc = "How many tags, 0 to 1000 (else `BAD_USER_INPUT`)."
+        )]
+        first: i32,
     ) -> AppResult<Vec<BookmarkTag>> {
         if !(0..=MAX_TAG_LIST).contains(&first) {
             return Err(bad_input(
@@ -151,6 +168,9 @@ impl BookmarkQuery {
     async fn bookmark_folders(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "A project the viewer belongs to: list its shared bookmarks instead of the viewer's own."
+        )]
         project_id: Option<ID>,
     ) -> AppResult<Vec<BookmarkFolder>> {
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
@@ -165,8 +185,9 @@ impl BookmarkQuery {
     async fn related_bookmarks(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The bookmark to find relatives of; `NOT_FOUND` when not readable.")]
         id: ID,
-        first: Option<i32>,
+        #[graphql(desc = "How many, 0 to 100; 10 by default.")] first: Option<i32>,
     ) -> AppResult<Vec<BookmarkNode>> {
         let viewer = viewer(ctx)?;
         let bookmark_id = decode_id(BOOKMARK_TYPE, "id", &id)?;
@@ -183,7 +204,11 @@ impl BookmarkQuery {
 
     /// One of the viewer's imports and its report.
     #[graphql(guard = "SignedIn")]
-    async fn bookmark_import(&self, ctx: &Context<'_>, id: ID) -> AppResult<BookmarkImportNode> {
+    async fn bookmark_import(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `BookmarkImport.id`; `NOT_FOUND` unless it is one of yours.")] id: ID,
+    ) -> AppResult<BookmarkImportNode> {
         let viewer = viewer(ctx)?;
         let import_id = decode_id(BOOKMARK_IMPORT_TYPE, "id", &id)?;
         let import = import::current_import(AppState::from_ctx(ctx), viewer, import_id).await?;
@@ -195,7 +220,7 @@ impl BookmarkQuery {
     async fn export_bookmarks(
         &self,
         ctx: &Context<'_>,
-        format: BookmarkFormat,
+        #[graphql(desc = "The file format to write.")] format: BookmarkFormat,
     ) -> AppResult<BookmarkExport> {
         let viewer = viewer(ctx)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;

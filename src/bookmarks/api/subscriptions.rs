@@ -24,7 +24,7 @@ impl BookmarkSubscription {
     async fn bookmark_import_progress(
         &self,
         ctx: &Context<'_>,
-        import_id: ID,
+        #[graphql(desc = "The `BookmarkImport.id` from `importBookmarks`.")] import_id: ID,
     ) -> async_graphql::Result<BoxStream<'static, BookmarkImportProgress>> {
         let viewer = viewer(ctx)?;
         let import_id = decode_id(BOOKMARK_IMPORT_TYPE, "importId", &import_id)?;

@@ -29,7 +29,11 @@ impl PipelineSubscription {
     async fn pipeline_events(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The pipeline to follow; `NOT_FOUND` when the viewer may not see it.")]
         pipeline_id: ID,
+        #[graphql(
+            desc = "Replay everything after this event `cursor`; omitted: live events only."
+        )]
         after: Option<String>,
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<PipelineEventView>>> {
         let viewer = authz::signed_in(ctx)?.clone();

@@ -46,11 +46,12 @@ pub struct PipelineGraphMutation;
 impl PipelineGraphMutation {
     /// Adds a node from the catalogue (EDITOR and above). Its config may be incomplete: the
     /// pipeline's validation says what is missing.
+    /// `BAD_USER_INPUT` for an unknown component or past the node limit (200 by default).
     #[graphql(guard = "SignedIn")]
     async fn add_pipeline_node(
         &self,
         ctx: &Context<'_>,
-        input: AddPipelineNodeInput,
+        #[graphql(desc = "The node to add.")] input: AddPipelineNodeInput,
     ) -> AppResult<PipelineEditPayload> {
         let pipeline_id = decode_id(PIPELINE_TYPE, "pipelineId", &input.pipeline_id)?;
         let node = new_node(
@@ -78,12 +79,13 @@ impl PipelineGraphMutation {
         .await
     }
 
-    /// Changes a node's label, position or config (EDITOR and above).
+    /// Changes a node's label, position or config (EDITOR and above). A stale
+    /// `expectedVersion` is `CONFLICT`.
     #[graphql(guard = "SignedIn")]
     async fn update_pipeline_node(
         &self,
         ctx: &Context<'_>,
-        input: UpdatePipelineNodeInput,
+        #[graphql(desc = "The node and the fields to change.")] input: UpdatePipelineNodeInput,
     ) -> AppResult<PipelineEditPayload> {
         let node_id = decode_id(NODE_TYPE, "nodeId", &input.node_id)?;
         let changes = NodeChanges {
@@ -125,12 +127,13 @@ impl PipelineGraphMutation {
         .await
     }
 
-    /// Removes a node and its connections (EDITOR and above).
+    /// Removes a node and its connections (EDITOR and above). A stale `expectedVersion` is
+    /// `CONFLICT`.
     #[graphql(guard = "SignedIn")]
     async fn remove_pipeline_node(
         &self,
         ctx: &Context<'_>,
-        input: RemovePipelineNodeInput,
+        #[graphql(desc = "The node to remove.")] input: RemovePipelineNodeInput,
     ) -> AppResult<PipelineView> {
         let node_id = decode_id(NODE_TYPE, "nodeId", &input.node_id)?;
         let pipeline_id = pipeline_of_node(ctx, node_id).await?;
@@ -168,7 +171,7 @@ impl PipelineGraphMutation {
     async fn connect_pipeline_nodes(
         &self,
         ctx: &Context<'_>,
-        input: ConnectPipelineNodesInput,
+        #[graphql(desc = "The two ports to connect.")] input: ConnectPipelineNodesInput,
     ) -> AppResult<PipelineEditPayload> {
         let pipeline_id = decode_id(PIPELINE_TYPE, "pipelineId", &input.pipeline_id)?;
         edit_pipeline(
@@ -207,7 +210,7 @@ impl PipelineGraphMutation {
     async fn disconnect_pipeline_nodes(
         &self,
         ctx: &Context<'_>,
-        input: ConnectPipelineNodesInput,
+        #[graphql(desc = "The two connected ports.")] input: ConnectPipelineNodesInput,
     ) -> AppResult<PipelineEditPayload> {
         let pipeline_id = decode_id(PIPELINE_TYPE, "pipelineId", &input.pipeline_id)?;
         let from_node = decode_id(NODE_TYPE, "from.nodeId", &input.from.node_id)?;
@@ -232,14 +235,17 @@ impl PipelineGraphMutation {
     }
 
     /// Replaces the whole graph atomically, if the pipeline is still at `expectedVersion`
-    /// (EDITOR and above). Nodes keyed by an existing node id keep that id.
+    /// (EDITOR and above). Nodes keyed by an existing node id keep that id. `CONFLICT` with
+    /// `extensions.currentVersion` when stale; `BAD_USER_INPUT` past the node limit (200 by
+    /// default) or for unknown components and keys.
     #[graphql(guard = "SignedIn")]
     async fn save_pipeline_graph(
         &self,
         ctx: &Context<'_>,
-        pipeline_id: ID,
-        expected_version: i32,
-        nodes: Vec<PipelineGraphNodeInput>,
+        #[graphql(desc = "The pipeline whose graph to replace.")] pipeline_id: ID,
+        #[graphql(desc = "The `version` the caller last read.")] expected_version: i32,
+        #[graphql(desc = "All nodes; absent ones are removed.")] nodes: Vec<PipelineGraphNodeInput>,
+        #[graphql(desc = "Every link of the new graph, naming nodes by their `key`.")]
         connections: Vec<PipelineGraphConnectionInput>,
     ) -> AppResult<PipelineView> {
         let pipeline_id = decode_id(PIPELINE_TYPE, "pipelineId", &pipeline_id)?;
@@ -285,7 +291,11 @@ impl PipelineGraphMutation {
 
     /// Validates the pipeline now and stores the result (anyone who can read it).
     #[graphql(guard = "SignedIn")]
-    async fn validate_pipeline(&self, ctx: &Context<'_>, id: ID) -> AppResult<PipelineView> {
+    async fn validate_pipeline(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The pipeline to validate.")] id: ID,
+    ) -> AppResult<PipelineView> {
         let viewer = authz::signed_in(ctx)?;
         let pipeline_id = decode_id(PIPELINE_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;

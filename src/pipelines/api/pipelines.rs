@@ -34,12 +34,14 @@ pub struct PipelineMutation;
 
 #[Object]
 impl PipelineMutation {
-    /// Creates an empty DRAFT pipeline in a project (EDITOR and above; limited per hour).
+    /// Creates an empty DRAFT pipeline in a project (EDITOR and above, else `FORBIDDEN`;
+    /// `NOT_FOUND` for non-members). `RATE_LIMITED` past 10 an hour per user
+    /// (`PIPELINE_CREATE_LIMIT_PER_HOUR`); `BAD_USER_INPUT` for an invalid name or description.
     #[graphql(guard = "SignedIn")]
     async fn create_pipeline(
         &self,
         ctx: &Context<'_>,
-        input: CreatePipelineInput,
+        #[graphql(desc = "The new pipeline.")] input: CreatePipelineInput,
     ) -> AppResult<PipelineView> {
         let project_id = decode_id(PROJECT_TYPE, "projectId", &input.project_id)?;
         let name = parse_pipeline_name("name", &input.name)?;
@@ -74,12 +76,13 @@ impl PipelineMutation {
         .await
     }
 
-    /// Renames, re-describes or changes the status of a pipeline (EDITOR and above).
+    /// Renames, re-describes or changes the status of a pipeline (EDITOR and above, else
+    /// `FORBIDDEN`). A stale `expectedVersion` is `CONFLICT` with `extensions.currentVersion`.
     #[graphql(guard = "SignedIn")]
     async fn update_pipeline(
         &self,
         ctx: &Context<'_>,
-        input: UpdatePipelineInput,
+        #[graphql(desc = "The pipeline and the fields to change.")] input: UpdatePipelineInput,
     ) -> AppResult<PipelineView> {
         let pipeline_id = decode_id(PIPELINE_TYPE, "id", &input.id)?;
         let changes = PipelineChanges {
@@ -121,12 +124,16 @@ impl PipelineMutation {
         .await
     }
 
-    /// Deletes a pipeline with its runs (EDITOR and above). Its `pipelineEvents` streams end.
+    /// Deletes a pipeline with its runs (EDITOR and above, else `FORBIDDEN`); returns true. Its
+    /// `pipelineEvents` streams end.
     #[graphql(guard = "SignedIn")]
     async fn delete_pipeline(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The pipeline to delete.")] id: ID,
+        #[graphql(
+            desc = "When given and not the current `version`: `CONFLICT` with `extensions.currentVersion`."
+        )]
         expected_version: Option<i32>,
     ) -> AppResult<bool> {
         let pipeline_id = decode_id(PIPELINE_TYPE, "id", &id)?;

@@ -24,27 +24,34 @@ pub struct PipelineQuery;
 
 #[Object]
 impl PipelineQuery {
-    /// Every component a pipeline can use.
+    /// Every component a pipeline can use, as a canvas palette lists them. Needs no sign-in.
     async fn pipeline_components(&self) -> Vec<ComponentView> {
         engine::components().iter().map(ComponentView).collect()
     }
 
+    /// A pipeline in a project the viewer belongs to (platform admins: any project).
+    /// Signed-in callers only (`UNAUTHENTICATED`); a pipeline the viewer may not see is
+    /// `NOT_FOUND`.
     #[graphql(guard = "SignedIn")]
-    async fn pipeline(&self, ctx: &Context<'_>, id: ID) -> AppResult<PipelineView> {
+    async fn pipeline(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The pipeline's id, as returned in `Pipeline.id`.")] id: ID,
+    ) -> AppResult<PipelineView> {
         let viewer = authz::signed_in(ctx)?;
         let pipeline_id = decode_id(PIPELINE_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
         PipelineView::load(&mut connection, viewer, pipeline_id).await
     }
 
-    /// A project's pipelines, oldest first.
+    /// A project's pipelines, oldest first. `NOT_FOUND` for a project the viewer is not in.
     #[graphql(guard = "SignedIn")]
     async fn pipelines(
         &self,
         ctx: &Context<'_>,
-        project_id: ID,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "The project whose pipelines to list.")] project_id: ID,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
     ) -> AppResult<Connection<String, PipelineView>> {
         let viewer = authz::signed_in(ctx)?;
         let project_id = decode_id(PROJECT_TYPE, "projectId", &project_id)?;

@@ -43,14 +43,21 @@ use crate::{
 /// Progress events read per query while a stream catches up.
 const EVENT_PAGE: i64 = 500;
 
+/// What one node did in a run.
 #[derive(SimpleObject, Clone)]
 #[graphql(name = "PipelineRunNode")]
 pub struct RunNodeView {
+    /// The node's `PipelineNode.id` (the node may since have been removed from the pipeline).
     node_id: ID,
+    /// How the node ended, or RUNNING while it works.
     status: RunStatus,
+    /// Rows it read from its inputs.
     rows_in: u64,
+    /// Rows it wrote to its outputs.
     rows_out: u64,
+    /// Wall time it took, in milliseconds.
     duration_ms: u64,
+    /// Why it failed; null unless it failed.
     error: Option<String>,
 }
 
@@ -67,12 +74,16 @@ impl From<NodeResult> for RunNodeView {
     }
 }
 
+/// One execution of a pipeline, on the graph as it was when queued. Visible to the project's
+/// members.
 #[Object(name = "PipelineRun")]
 impl RunView {
+    /// Opaque global id; also accepted by `node(id:)`.
     async fn id(&self) -> ID {
         encode_id(RUN_TYPE, self.run.id)
     }
 
+    /// The pipeline that was run; null once it is deleted.
     async fn pipeline(&self, ctx: &Context<'_>) -> AppResult<Option<PipelineView>> {
         let pipeline = Loaders::get::<PipelineLoader>(ctx)
             .load_one(self.run.pipeline_id)
@@ -83,14 +94,18 @@ impl RunView {
         }))
     }
 
+    /// Where the run stands.
     async fn status(&self) -> RunStatus {
         self.run.status
     }
 
+    /// The JSON object given to `runPipeline` (`{}` when none was), read by expressions as
+    /// `params.<name>`.
     async fn parameters(&self) -> Json<Value> {
         Json(self.run.parameters.clone())
     }
 
+    /// Who asked for the run; null once that account is deleted.
     async fn requested_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         users::loaders::user(ctx, self.run.requested_by).await
     }
@@ -100,14 +115,17 @@ impl RunView {
         self.run.attempts
     }
 
+    /// When `runPipeline` queued it.
     async fn queued_at(&self) -> DateTime<Utc> {
         self.run.queued_at
     }
 
+    /// When a worker first started it; null until then.
     async fn started_at(&self) -> Option<DateTime<Utc>> {
         self.run.started_at
     }
 
+    /// When it reached a final status; null until then.
     async fn finished_at(&self) -> Option<DateTime<Utc>> {
         self.run.finished_at
     }
@@ -119,6 +137,7 @@ impl RunView {
         Ok(nodes.into_iter().map(RunNodeView::from).collect())
     }
 
+    /// Why the run failed, timed out or was cancelled; null otherwise.
     async fn error(&self) -> Option<&str> {
         self.run.error.as_deref()
     }
@@ -133,20 +152,22 @@ impl RunView {
         self.run.output_stored
     }
 
+    /// The most output rows a run stores (10,000 by default, `PIPELINE_OUTPUT_ROW_CAP`).
     async fn output_cap(&self, ctx: &Context<'_>) -> i64 {
         AppState::from_ctx(ctx).settings.pipelines.output_row_cap as i64
     }
 
+    /// True when the sinks produced more rows than were stored.
     async fn output_truncated(&self) -> bool {
         self.run.output_rows > self.run.output_stored
     }
 
-    /// The stored output rows, in order.
+    /// The stored output rows, in order, each a JSON object.
     async fn output(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
     ) -> AppResult<Connection<String, Json<Value>>> {
         let limit = page_size(first)?;
         let after_ordinal: Option<i32> = after
@@ -172,6 +193,8 @@ impl RunView {
 #[derive(Clone)]
 pub struct RunEventView(pub RunEvent);
 
+/// One progress event of a run, as `pipelineRunEvents` delivers it. Which fields are set
+/// depends on `kind`.
 #[Object(name = "PipelineRunEvent")]
 impl RunEventView {
     /// Position in the run's progress, from 1; pass to `pipelineRunEvents(after:)` to resume.
@@ -179,14 +202,17 @@ impl RunEventView {
         self.0.seq
     }
 
+    /// What happened.
     async fn kind(&self) -> RunEventKind {
         self.0.kind
     }
 
+    /// When it happened.
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
     }
 
+    /// For NODE_STARTED and NODE_FINISHED: the node's `PipelineNode.id`.
     async fn node_id(&self) -> Option<ID> {
         self.0.payload["nodeId"]
             .as_str()
@@ -198,18 +224,22 @@ impl RunEventView {
         serde_json::from_value(self.0.payload["status"].clone()).ok()
     }
 
+    /// For NODE_FINISHED: rows the node read.
     async fn rows_in(&self) -> Option<u64> {
         self.0.payload["rowsIn"].as_u64()
     }
 
+    /// For NODE_FINISHED: rows the node wrote.
     async fn rows_out(&self) -> Option<u64> {
         self.0.payload["rowsOut"].as_u64()
     }
 
+    /// For NODE_FINISHED: the node's wall time, in milliseconds.
     async fn duration_ms(&self) -> Option<u64> {
         self.0.payload["durationMs"].as_u64()
     }
 
+    /// For a failed node or run: why.
     async fn error(&self) -> Option<&str> {
         self.0.payload["error"].as_str()
     }
@@ -224,10 +254,12 @@ impl RunEventView {
         self.0.payload["outputRows"].as_i64()
     }
 
+    /// For RUN_FINISHED: rows stored and readable through `PipelineRun.output`.
     async fn output_stored(&self) -> Option<i64> {
         self.0.payload["outputStored"].as_i64()
     }
 
+    /// For RUN_FINISHED: the cap on stored rows the run had.
     async fn output_cap(&self) -> Option<i64> {
         self.0.payload["outputCap"].as_i64()
     }
@@ -312,22 +344,28 @@ pub struct RunQuery;
 
 #[Object]
 impl RunQuery {
+    /// A run of a pipeline in a project the viewer belongs to. Signed-in callers only
+    /// (`UNAUTHENTICATED`); a run the viewer may not see is `NOT_FOUND`.
     #[graphql(guard = "SignedIn")]
-    async fn pipeline_run(&self, ctx: &Context<'_>, id: ID) -> AppResult<RunView> {
+    async fn pipeline_run(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The run's id, as returned in `PipelineRun.id`.")] id: ID,
+    ) -> AppResult<RunView> {
         let viewer = authz::signed_in(ctx)?;
         let run_id = decode_id(RUN_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
         RunView::load(&mut connection, viewer, run_id).await
     }
 
-    /// A pipeline's runs, newest first.
+    /// A pipeline's runs, newest first. `NOT_FOUND` for a pipeline the viewer may not see.
     #[graphql(guard = "SignedIn")]
     async fn pipeline_runs(
         &self,
         ctx: &Context<'_>,
-        pipeline_id: ID,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "The pipeline whose runs to list.")] pipeline_id: ID,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
     ) -> AppResult<Connection<String, RunView>> {
         let viewer = authz::signed_in(ctx)?;
         let pipeline_id = decode_id(PIPELINE_TYPE, "pipelineId", &pipeline_id)?;
@@ -347,12 +385,15 @@ pub struct RunMutation;
 #[Object]
 impl RunMutation {
     /// Queues a run of the pipeline as it is now (EXECUTOR and above; limited per hour). A
-    /// pipeline with validation errors is refused with `BAD_USER_INPUT` and its `issues`.
+    /// pipeline with validation errors is refused with `BAD_USER_INPUT` and its `issues`, an
+    /// ARCHIVED one with `BAD_USER_INPUT`; `FORBIDDEN` below EXECUTOR, or when the pipeline
+    /// creates tasks and the caller is below EDITOR; `RATE_LIMITED` past 20 runs an hour per
+    /// user (`PIPELINE_RUN_LIMIT_PER_HOUR`).
     #[graphql(guard = "SignedIn")]
     async fn run_pipeline(
         &self,
         ctx: &Context<'_>,
-        pipeline_id: ID,
+        #[graphql(desc = "The pipeline to run.")] pipeline_id: ID,
         #[graphql(desc = "A JSON object; expressions read it as `params.<name>`.")]
         parameters: Option<Json<Value>>,
     ) -> AppResult<RunView> {
@@ -395,9 +436,14 @@ impl RunMutation {
     }
 
     /// Cancels a run (EXECUTOR and above): a queued run ends at once; a running one stops at
-    /// its next checkpoint. A finished run cannot be cancelled (`CONFLICT`).
+    /// its next checkpoint. A finished run cannot be cancelled (`CONFLICT`); `FORBIDDEN` below
+    /// EXECUTOR.
     #[graphql(guard = "SignedIn")]
-    async fn cancel_pipeline_run(&self, ctx: &Context<'_>, id: ID) -> AppResult<RunView> {
+    async fn cancel_pipeline_run(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The run to cancel.")] id: ID,
+    ) -> AppResult<RunView> {
         let viewer = authz::signed_in(ctx)?;
         let run_id = decode_id(RUN_TYPE, "id", &id)?;
         work::run(AppState::from_ctx(ctx), async |change| {
@@ -469,7 +515,9 @@ impl RunSubscription {
     async fn pipeline_run_events(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The run to follow; `NOT_FOUND` when the viewer may not see it.")]
         run_id: ID,
+        #[graphql(desc = "Only events with a greater `seq`; omitted: from the first event.")]
         after: Option<i32>,
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<RunEventView>>> {
         let viewer = authz::signed_in(ctx)?.clone();

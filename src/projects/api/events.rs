@@ -30,7 +30,11 @@ impl ProjectSubscription {
     async fn project_events(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The project to follow; the viewer must be a member (else `NOT_FOUND`).")]
         project_id: ID,
+        #[graphql(
+            desc = "Replay everything after this event `cursor`; omitted: live events only."
+        )]
         after: Option<String>,
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<ProjectEventNode>>> {
         let viewer = authz::signed_in(ctx)?.clone();

@@ -85,12 +85,13 @@ impl ProjectMutation {
 
 #[Object]
 impl ProjectMutation {
-    /// Creates a project; the creator becomes its OWNER.
+    /// Creates a project; the creator becomes its OWNER. Any signed-in user
+    /// (`UNAUTHENTICATED` otherwise); invalid fields are `BAD_USER_INPUT`.
     #[graphql(guard = "SignedIn")]
     async fn create_project(
         &self,
         ctx: &Context<'_>,
-        input: CreateProjectInput,
+        #[graphql(desc = "The new project's name and description.")] input: CreateProjectInput,
     ) -> AppResult<ProjectNode> {
         let viewer = authz::signed_in(ctx)?;
         let new_project = NewProject {
@@ -110,13 +111,14 @@ impl ProjectMutation {
         })
     }
 
-    /// Renames or re-describes a project (ADMIN and above).
+    /// Renames or re-describes a project (ADMIN and above): `NOT_FOUND` for non-members,
+    /// `FORBIDDEN` below ADMIN, `BAD_USER_INPUT` for invalid fields.
     #[graphql(guard = "SignedIn")]
     async fn update_project(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateProjectInput,
+        #[graphql(desc = "The project to change.")] id: ID,
+        #[graphql(desc = "The fields to change; omitted ones stay.")] input: UpdateProjectInput,
     ) -> AppResult<ProjectNode> {
         let viewer = authz::signed_in(ctx)?;
         let project_id = decode_id(PROJECT_TYPE, "id", &id)?;
@@ -149,20 +151,37 @@ impl ProjectMutation {
         .await
     }
 
-    /// Archives a project: it stays readable, and its tasks are read-only (ADMIN and above).
+    /// Archives a project: it stays readable, and its tasks are read-only (ADMIN and above;
+    /// `NOT_FOUND` for non-members, `FORBIDDEN` below ADMIN). Archiving an archived project
+    /// changes nothing.
     #[graphql(guard = "SignedIn")]
-    async fn archive_project(&self, ctx: &Context<'_>, id: ID) -> AppResult<ProjectNode> {
+    async fn archive_project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project to archive.")] id: ID,
+    ) -> AppResult<ProjectNode> {
         self.set_archived(ctx, id, ArchiveState::Archived).await
     }
 
+    /// Makes an archived project active again, so its tasks can change (ADMIN and above;
+    /// `NOT_FOUND` for non-members, `FORBIDDEN` below ADMIN).
     #[graphql(guard = "SignedIn")]
-    async fn unarchive_project(&self, ctx: &Context<'_>, id: ID) -> AppResult<ProjectNode> {
+    async fn unarchive_project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project to make active.")] id: ID,
+    ) -> AppResult<ProjectNode> {
         self.set_archived(ctx, id, ArchiveState::Active).await
     }
 
-    /// Deletes a project and everything in it (OWNER only). Subscribers' streams end.
+    /// Deletes a project and everything in it (OWNER only; `FORBIDDEN` for other members,
+    /// `NOT_FOUND` for non-members); returns true. Subscribers' streams end.
     #[graphql(guard = "SignedIn")]
-    async fn delete_project(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+    async fn delete_project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project to delete.")] id: ID,
+    ) -> AppResult<bool> {
         let viewer = authz::signed_in(ctx)?;
         let project_id = decode_id(PROJECT_TYPE, "id", &id)?;
         let actor = Actor::Viewer(viewer, ProjectPermission::DeleteProject);
@@ -175,14 +194,15 @@ impl ProjectMutation {
     }
 
     /// Adds an existing user, by email, with a role below OWNER (ADMIN and above; admins add
-    /// members up to EDITOR).
+    /// members up to EDITOR, owners up to ADMIN; else `FORBIDDEN`). `BAD_USER_INPUT` when no
+    /// account has the email; `CONFLICT` when the user is already a member.
     #[graphql(guard = "SignedIn")]
     async fn add_project_member(
         &self,
         ctx: &Context<'_>,
-        project_id: ID,
-        email: String,
-        role: ProjectRole,
+        #[graphql(desc = "The project.")] project_id: ID,
+        #[graphql(desc = "The email the user registered with.")] email: String,
+        #[graphql(desc = "Their role in the project; OWNER is refused.")] role: ProjectRole,
     ) -> AppResult<MemberNode> {
         let viewer = authz::signed_in(ctx)?;
         let project_id = decode_id(PROJECT_TYPE, "projectId", &project_id)?;
@@ -214,14 +234,16 @@ impl ProjectMutation {
         .await
     }
 
-    /// Changes a member's role (ADMIN and above, within their reach).
+    /// Changes a member's role (ADMIN and above, within their reach: admins manage members up
+    /// to EDITOR, owners up to ADMIN; else `FORBIDDEN`). `NOT_FOUND` when the user is not a
+    /// member. The OWNER seat changes only through `transferOwnership`.
     #[graphql(guard = "SignedIn")]
     async fn change_member_role(
         &self,
         ctx: &Context<'_>,
-        project_id: ID,
-        user_id: ID,
-        role: ProjectRole,
+        #[graphql(desc = "The project.")] project_id: ID,
+        #[graphql(desc = "The member, by their `User` id.")] user_id: ID,
+        #[graphql(desc = "The new role; OWNER is refused.")] role: ProjectRole,
     ) -> AppResult<MemberNode> {
         let viewer = authz::signed_in(ctx)?;
         let project_id = decode_id(PROJECT_TYPE, "projectId", &project_id)?;
@@ -244,13 +266,15 @@ impl ProjectMutation {
         .await
     }
 
-    /// Removes a member (ADMIN and above, within their reach). The owner cannot be removed.
+    /// Removes a member (ADMIN and above, within their reach; else `FORBIDDEN`); returns true.
+    /// The owner cannot be removed. `NOT_FOUND` when the user is not a member. Their open
+    /// `projectEvents` streams end with `FORBIDDEN`.
     #[graphql(guard = "SignedIn")]
     async fn remove_member(
         &self,
         ctx: &Context<'_>,
-        project_id: ID,
-        user_id: ID,
+        #[graphql(desc = "The project.")] project_id: ID,
+        #[graphql(desc = "The member, by their `User` id.")] user_id: ID,
     ) -> AppResult<bool> {
         let viewer = authz::signed_in(ctx)?;
         let project_id = decode_id(PROJECT_TYPE, "projectId", &project_id)?;
@@ -268,9 +292,14 @@ impl ProjectMutation {
         .await
     }
 
-    /// Leaves a project. The owner must transfer ownership first.
+    /// Leaves a project; returns true. The owner must transfer ownership first (`CONFLICT`);
+    /// `NOT_FOUND` when the viewer is not a member.
     #[graphql(guard = "SignedIn")]
-    async fn leave_project(&self, ctx: &Context<'_>, project_id: ID) -> AppResult<bool> {
+    async fn leave_project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project to leave.")] project_id: ID,
+    ) -> AppResult<bool> {
         let viewer = authz::signed_in(ctx)?;
         let project_id = decode_id(PROJECT_TYPE, "projectId", &project_id)?;
         let me = viewer.user_id();
@@ -289,13 +318,14 @@ impl ProjectMutation {
         .await
     }
 
-    /// Makes another member the OWNER; the previous owner becomes ADMIN (OWNER only).
+    /// Makes another member the OWNER; the previous owner becomes ADMIN (OWNER only; else
+    /// `FORBIDDEN`). `BAD_USER_INPUT` when the user is not a member of the project.
     #[graphql(guard = "SignedIn")]
     async fn transfer_ownership(
         &self,
         ctx: &Context<'_>,
-        project_id: ID,
-        user_id: ID,
+        #[graphql(desc = "The project.")] project_id: ID,
+        #[graphql(desc = "The member who becomes OWNER, by their `User` id.")] user_id: ID,
     ) -> AppResult<MemberNode> {
         let viewer = authz::signed_in(ctx)?;
         let project_id = decode_id(PROJECT_TYPE, "projectId", &project_id)?;

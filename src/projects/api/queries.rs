@@ -23,9 +23,15 @@ pub struct ProjectQuery;
 
 #[Object]
 impl ProjectQuery {
-    /// A project the viewer belongs to (platform admins: any project).
+    /// A project the viewer belongs to (platform admins: any project). Signed-in callers only
+    /// (`UNAUTHENTICATED`); a project the viewer may not see is `NOT_FOUND`, as if it did not
+    /// exist; an id of another type is `BAD_USER_INPUT`.
     #[graphql(guard = "SignedIn")]
-    async fn project(&self, ctx: &Context<'_>, id: ID) -> AppResult<ProjectNode> {
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project's id, as returned in `Project.id`.")] id: ID,
+    ) -> AppResult<ProjectNode> {
         let viewer = authz::signed_in(ctx)?;
         let project_id = decode_id(PROJECT_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
@@ -33,6 +39,7 @@ impl ProjectQuery {
     }
 
     /// The projects the viewer belongs to, oldest first (platform admins see every project).
+    /// Signed-in callers only (`UNAUTHENTICATED`); a bad `first` or `after` is `BAD_USER_INPUT`.
     #[graphql(
         guard = "SignedIn",
         complexity = "crate::limits::cost::page(first, child_complexity)"
@@ -40,8 +47,12 @@ impl ProjectQuery {
     async fn projects(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Start after this `cursor` from an earlier page's edge or `pageInfo.endCursor`."
+        )]
         after: Option<String>,
+        #[graphql(desc = "Narrow the list; omitted: every project the viewer can see.")]
         filter: Option<ProjectFilterInput>,
     ) -> AppResult<Connection<String, ProjectNode>> {
         let viewer = authz::signed_in(ctx)?;

@@ -27,16 +27,21 @@ use crate::{
     users::{self, loaders::UserLoader, model::User},
 };
 
+/// A shared workspace of tasks, pipelines and shared bookmarks, with members in roles
+/// (VIEWER < EXECUTOR < EDITOR < ADMIN < OWNER). Visible to its members and platform admins.
 #[Object(name = "Project")]
 impl ProjectNode {
+    /// Opaque global id; also accepted by `node(id:)`.
     pub async fn id(&self) -> ID {
         encode_id(PROJECT_TYPE, self.project.id)
     }
 
+    /// 1 to 100 characters.
     async fn name(&self) -> &str {
         &self.project.name
     }
 
+    /// Free text, at most 10,000 characters; empty when not set.
     async fn description(&self) -> &str {
         &self.project.description
     }
@@ -46,18 +51,22 @@ impl ProjectNode {
         self.project.archived_at.is_some()
     }
 
+    /// When the project was archived; null while active.
     async fn archived_at(&self) -> Option<DateTime<Utc>> {
         self.project.archived_at
     }
 
+    /// When the project was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.project.created_at
     }
 
+    /// When the name, description or archived state last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.project.updated_at
     }
 
+    /// Who created the project; null once that account is deleted.
     async fn created_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         users::loaders::user(ctx, self.project.created_by).await
     }
@@ -70,7 +79,7 @@ impl ProjectNode {
         }
     }
 
-    /// Members in the order they joined.
+    /// Members in the order they joined (not paginated: every member).
     #[graphql(complexity = "crate::limits::cost::unpaged_list(child_complexity)")]
     async fn members(&self, ctx: &Context<'_>) -> AppResult<Vec<MemberNode>> {
         let members = Loaders::get::<MemberLoader>(ctx)
@@ -91,8 +100,12 @@ impl ProjectNode {
     async fn tasks(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Start after this `cursor` from an earlier page of the same order and filter."
+        )]
         after: Option<String>,
+        #[graphql(desc = "Only tasks matching every given condition; omitted: all tasks.")]
         filter: Option<crate::tasks::connection::TaskFilterInput>,
         #[graphql(desc = "Board order (POSITION) when omitted.")] order_by: Option<
             crate::tasks::store::TaskOrder,
@@ -108,7 +121,7 @@ impl ProjectNode {
         .await
     }
 
-    /// How many tasks are in each status.
+    /// How many tasks are in each status (subtasks included).
     async fn task_counts(&self, ctx: &Context<'_>) -> AppResult<TaskCounts> {
         let counts = Loaders::get::<TaskCountLoader>(ctx)
             .load_one(self.project.id)
@@ -130,7 +143,8 @@ impl ProjectNode {
     async fn activity(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Older events than this event `cursor` (else `BAD_USER_INPUT`).")]
         after: Option<String>,
     ) -> AppResult<Connection<String, ProjectEventNode>> {
         let limit = page_size(first)?;
@@ -156,17 +170,25 @@ impl ProjectNode {
     }
 }
 
+/// A project's tasks counted by status.
 #[derive(SimpleObject)]
 pub struct TaskCounts {
+    /// Tasks in TODO.
     todo: i64,
+    /// Tasks in IN_PROGRESS.
     in_progress: i64,
+    /// Tasks in BLOCKED.
     blocked: i64,
+    /// Tasks in DONE.
     done: i64,
+    /// All tasks of the project, whatever their status.
     total: i64,
 }
 
+/// A user's membership in a project.
 #[Object(name = "ProjectMember")]
 impl MemberNode {
+    /// The member.
     async fn user(&self, ctx: &Context<'_>) -> AppResult<User> {
         if let Some(user) = &self.user {
             return Ok(user.clone());
@@ -177,15 +199,20 @@ impl MemberNode {
             .ok_or_else(|| not_found("user"))
     }
 
+    /// What the member may do in the project.
     async fn role(&self) -> ProjectRole {
         self.member.role
     }
 
+    /// When the member was added (the owner: when the project was created).
     async fn joined_at(&self) -> DateTime<Utc> {
         self.member.created_at
     }
 }
 
+/// One entry of a project's activity log: who changed what, and the object after the change.
+/// Exactly one of `task`, `member` and `project` is set, according to `kind` (none for
+/// pipeline events).
 #[Object(name = "ProjectEvent")]
 impl ProjectEventNode {
     /// Opaque position in the project's activity; pass to `projectEvents(after:)` to resume.
@@ -193,14 +220,17 @@ impl ProjectEventNode {
         self.event.seq.to_string()
     }
 
+    /// What happened.
     async fn kind(&self) -> AppResult<ActivityKind> {
         Ok(self.activity()?.kind())
     }
 
+    /// Who made the change; null once that account is deleted.
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         users::loaders::user(ctx, self.event.actor_id).await
     }
 
+    /// When the change was committed.
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.event.occurred_at
     }

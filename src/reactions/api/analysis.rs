@@ -14,28 +14,41 @@ pub struct ReactionAmounts {
     extent_mol: f64,
     /// Formula of the reactant that runs out first.
     limiting_reactant: String,
+    /// Each reactant of the equation: supplied, consumed and left over.
     reactants: Vec<ReactantAmount>,
+    /// Each product of the equation, at 100 % yield.
     products: Vec<ProductAmount>,
 }
 
+/// One reactant's amounts in a run.
 #[derive(SimpleObject)]
 pub struct ReactantAmount {
+    /// The reactant's formula.
     formula: String,
+    /// Its state in the equation.
     state: MatterState,
     /// Null when no amount was given or the environment supplies it: taken to be in excess.
     supplied_mol: Option<f64>,
+    /// What the reaction uses, mol.
     consumed_mol: f64,
+    /// What the reaction uses, g.
     consumed_grams: f64,
     /// What is left over (zero for the limiting reactant); null when in excess.
     left_mol: Option<f64>,
+    /// What is left over, g; null when in excess.
     left_grams: Option<f64>,
+    /// True for the reactant that runs out first.
     limiting: bool,
 }
 
+/// One product's theoretical yield in a run.
 #[derive(SimpleObject)]
 pub struct ProductAmount {
+    /// The product's formula.
     formula: String,
+    /// Its state in the equation.
     state: MatterState,
+    /// Theoretical yield, mol.
     mol: f64,
     /// Theoretical yield, g.
     grams: f64,
@@ -80,10 +93,13 @@ impl From<engine::ReactionAmounts> for ReactionAmounts {
 pub struct Spontaneity {
     /// The environment's temperature (see `Environment`).
     temperature_k: f64,
+    /// ΔG at `temperatureK`, kJ.
     gibbs_kj: f64,
+    /// True when ΔG < 0.
     spontaneous: bool,
     /// K = exp(−ΔG/RT); null when beyond a double's range (see `log10EquilibriumConstant`).
     equilibrium_constant: Option<f64>,
+    /// log₁₀ K = −ΔG / (RT ln 10); always finite.
     log10_equilibrium_constant: f64,
     /// T = ΔH°/ΔS°, where ΔG changes sign; null when ΔH° and ΔS° differ in sign (never).
     sign_change_temperature_k: Option<f64>,

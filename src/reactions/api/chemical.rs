@@ -39,16 +39,20 @@ impl From<engine::Source> for ThermoSource {
 /// A chemical of the built-in catalogue (with its position in a search result, for cursors).
 pub struct Chemical(pub(super) &'static Compound, pub(super) usize);
 
+/// A chemical of the built-in catalogue, with its physical and thermodynamic data.
 #[Object]
 impl Chemical {
+    /// Its formula as the catalogue writes it, e.g. `NaCl`; `chemical(formula:)` finds it by it.
     async fn formula(&self) -> &str {
         self.0.formula
     }
 
+    /// Its common name, e.g. "sodium chloride".
     async fn name(&self) -> &str {
         self.0.name
     }
 
+    /// Other names it is found by, e.g. "table salt"; may be empty.
     async fn synonyms(&self) -> &[&'static str] {
         self.0.synonyms
     }
@@ -108,6 +112,7 @@ impl Chemical {
         self.0.standard_thermo().map(|thermo| thermo.gibbs_computed)
     }
 
+    /// Its colour, as a word ("white", "colorless", ...).
     async fn color(&self) -> &str {
         self.0.color
     }

@@ -19,12 +19,15 @@ use crate::{
 #[derive(Clone)]
 pub struct DiscoveryNode(pub Discovery);
 
+/// A world first: the first time anyone produced a reaction, or an effect with a compound.
 #[Object(name = "Discovery")]
 impl DiscoveryNode {
+    /// Opaque id of the discovery.
     async fn id(&self) -> ID {
         encode_id(DISCOVERY_TYPE, self.0.id)
     }
 
+    /// Whether it is the first of a reaction or of an effect.
     async fn kind(&self) -> DiscoveryKind {
         self.0.kind
     }
@@ -34,14 +37,17 @@ impl DiscoveryNode {
         &self.0.subject
     }
 
+    /// What was discovered, in English for the player.
     async fn description(&self) -> &str {
         &self.0.description
     }
 
+    /// Who made it; null once that account is deleted.
     async fn discoverer(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         users::loaders::user(ctx, self.0.discoverer_id).await
     }
 
+    /// When it was made.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }

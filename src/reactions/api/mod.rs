@@ -17,7 +17,10 @@ use crate::{
     error::AppResult,
 };
 
-pub use discoveries::ReactionSubscription;
+// The node types are named by the schema assembly, which describes their connections.
+pub use chemical::Chemical;
+pub use discoveries::{DiscoveryNode, ReactionSubscription};
+pub use outcome::ReactionOutcomeView;
 pub use predict::ReactionMutation;
 pub use queries::ReactionQuery;
 

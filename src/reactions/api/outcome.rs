@@ -63,8 +63,11 @@ impl ReactionOutcomeNode {
     }
 }
 
+/// One prediction a player ran, with its (possibly cached) outcome. Visible to the player who
+/// ran it and platform admins.
 #[Object(name = "ReactionOutcome")]
 impl ReactionOutcomeView {
+    /// Opaque id of this run; pass it to `reaction(id:)`.
     pub async fn id(&self) -> ID {
         encode_id(REACTION_TYPE, self.run.reaction.id)
     }
@@ -74,18 +77,22 @@ impl ReactionOutcomeView {
         &self.run.outcome.equation
     }
 
+    /// The kind of reaction; NO_REACTION when nothing happens.
     async fn reaction_class(&self) -> ReactionClassKind {
         self.run.outcome.reaction_class.into()
     }
 
+    /// The left side of the balanced equation.
     async fn reactants(&self) -> Vec<Species> {
         species(&self.run.outcome.reactants)
     }
 
+    /// The right side of the balanced equation; empty for NO_REACTION.
     async fn products(&self) -> Vec<Species> {
         species(&self.run.outcome.products)
     }
 
+    /// What a player would see.
     async fn effects(&self) -> Vec<EffectView> {
         self.run.outcome.effects.iter().map(Into::into).collect()
     }
@@ -95,6 +102,7 @@ impl ReactionOutcomeView {
         self.run.outcome.enthalpy_kj
     }
 
+    /// ΔS° of the balanced equation as written, J/K (null when no reaction happens).
     async fn entropy_j_per_k(&self) -> Option<f64> {
         self.run.outcome.entropy_j_per_k
     }
@@ -104,10 +112,12 @@ impl ReactionOutcomeView {
         self.run.outcome.gibbs_kj
     }
 
+    /// True when it releases heat (ΔH° < 0); null when no reaction happens.
     async fn exothermic(&self) -> Option<bool> {
         self.run.outcome.exothermic
     }
 
+    /// True when ΔG < 0 at the environment's temperature; null when no reaction happens.
     async fn spontaneous(&self) -> Option<bool> {
         self.run.outcome.spontaneous
     }
@@ -132,10 +142,12 @@ impl ReactionOutcomeView {
         engine::reaction_amounts(&self.run.outcome, &self.supplied).map(Into::into)
     }
 
+    /// Why this happened (or did not), in English sentences for the player.
     async fn explanation(&self) -> &str {
         &self.run.outcome.explanation
     }
 
+    /// The environment the mix was run in.
     async fn environment(&self) -> Environment {
         self.run.reaction.environment
     }
@@ -160,6 +172,7 @@ impl ReactionOutcomeView {
             .collect()
     }
 
+    /// When the player ran it.
     async fn created_at(&self) -> DateTime<Utc> {
         self.run.reaction.created_at
     }

@@ -29,6 +29,7 @@ use crate::{
     work,
 };
 
+/// One chemical put into the mix.
 #[derive(InputObject)]
 pub struct ReactantEntry {
     /// A name ("table salt"), synonym or formula ("NaCl", "HCl(aq)").
@@ -36,6 +37,7 @@ pub struct ReactantEntry {
     /// In `unit` (moles unless said otherwise). Their ratio decides the outcome; the amounts
     /// themselves give `ReactionOutcome.amounts`.
     amount: Option<f64>,
+    /// What `amount` counts; MOLES by default.
     #[graphql(default)]
     unit: AmountUnit,
 }
@@ -57,12 +59,16 @@ impl ReactantEntry {
     }
 }
 
+/// A mix to predict.
 #[derive(InputObject)]
 pub struct PredictReactionInput {
     /// 1 to 6 chemicals.
     reactants: Vec<ReactantEntry>,
+    /// Where the mix is run; NORMAL (air at 25 °C and 1 atm) by default.
     #[graphql(default)]
     environment: Environment,
+    /// A chemical offered as a catalyst, named like a reactant; `explanation` says when it has
+    /// no effect.
     catalyst: Option<String>,
 }
 
@@ -158,11 +164,14 @@ impl ReactionMutation {
     /// Mixes chemicals in an environment. The first prediction for a given mix is stored and
     /// every identical request gets the stored outcome back (`cached: true`). World firsts
     /// (a new balanced reaction, a new effect with a compound) go to whoever triggers them first.
+    /// `BAD_USER_INPUT` for an unknown chemical (with `extensions.suggestions`), a bad formula,
+    /// amount or reactant count; `RATE_LIMITED` past 60 a minute per user
+    /// (`RATE_LIMIT_PREDICT_REACTION_PER_MINUTE`).
     #[graphql(guard = "SignedIn")]
     async fn predict_reaction(
         &self,
         ctx: &Context<'_>,
-        input: PredictReactionInput,
+        #[graphql(desc = "The chemicals, environment and catalyst.")] input: PredictReactionInput,
     ) -> AppResult<ReactionOutcomeView> {
         limits::check(ctx, NamedLimit::PredictReaction).await?;
         let viewer = viewer(ctx)?;

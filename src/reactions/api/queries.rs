@@ -22,9 +22,12 @@ use crate::{
     state::AppState,
 };
 
+/// A player's record.
 #[derive(SimpleObject)]
 pub struct ReactionStats {
+    /// Predictions the viewer ran, cached answers included.
     reactions_run: i64,
+    /// World firsts the viewer holds.
     discoveries: i64,
 }
 
@@ -40,8 +43,9 @@ impl ReactionQuery {
     )]
     async fn chemicals(
         &self,
-        search: String,
-        first: Option<i32>,
+        #[graphql(desc = "Text to look for in names, synonyms and formulas.")] search: String,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Start after this `cursor` from an earlier page of the same search.")]
         after: Option<String>,
     ) -> AppResult<Connection<String, Chemical>> {
         let limit = page_size(first)?;
@@ -65,15 +69,24 @@ impl ReactionQuery {
 
     /// One chemical by formula, name or synonym; null when the catalogue has no such chemical.
     #[graphql(guard = "SignedIn")]
-    async fn chemical(&self, formula: String) -> Option<Chemical> {
+    async fn chemical(
+        &self,
+        #[graphql(desc = "A formula (\"NaCl\"), name (\"table salt\") or synonym.")]
+        formula: String,
+    ) -> Option<Chemical> {
         engine::lookup_chemical(&formula)
             .ok()
             .map(|compound| Chemical(compound, 0))
     }
 
-    /// One of the viewer's reaction runs.
+    /// One of the viewer's reaction runs (platform admins: anyone's); `NOT_FOUND` for someone
+    /// else's.
     #[graphql(guard = "SignedIn")]
-    async fn reaction(&self, ctx: &Context<'_>, id: ID) -> AppResult<ReactionOutcomeView> {
+    async fn reaction(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The run's `ReactionOutcome.id`.")] id: ID,
+    ) -> AppResult<ReactionOutcomeView> {
         let viewer = viewer(ctx)?;
         let reaction_id = decode_id(REACTION_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
@@ -95,8 +108,8 @@ impl ReactionQuery {
     async fn my_reactions(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Older runs than this `cursor`.")] after: Option<String>,
     ) -> AppResult<Connection<String, ReactionOutcomeView>> {
         let viewer = viewer(ctx)?;
         let limit = page_size(first)?;
@@ -149,7 +162,8 @@ impl ReactionQuery {
     async fn discoveries(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Older discoveries than this `cursor` from an earlier page.")]
         after: Option<String>,
     ) -> AppResult<Connection<String, DiscoveryNode>> {
         let limit = page_size(first)?;

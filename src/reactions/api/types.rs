@@ -12,6 +12,7 @@ use crate::reactions::{
 /// What a reactant's `amount` counts.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AmountUnit {
+    /// Moles, as given.
     #[default]
     Moles,
     /// Converted to moles with the chemical's molar mass.
@@ -32,16 +33,25 @@ impl Environment {
     }
 }
 
+/// The kind of reaction the engine recognised.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(name = "ReactionClass")]
 pub enum ReactionClassKind {
+    /// A fuel burning in oxygen.
     Combustion,
+    /// An acid and a base giving a salt and water.
     Neutralization,
+    /// An element taking another's place in a compound (A + BC → AC + B).
     SingleDisplacement,
+    /// Two compounds exchanging partners (AB + CD → AD + CB), e.g. a precipitation.
     DoubleDisplacement,
+    /// A gas given off, e.g. a carbonate with an acid.
     GasEvolution,
+    /// Simpler substances combining into one compound.
     Synthesis,
+    /// One compound breaking into simpler substances.
     Decomposition,
+    /// Nothing happens under these conditions; `explanation` says why.
     NoReaction,
 }
 
@@ -61,12 +71,17 @@ impl From<engine::ReactionClass> for ReactionClassKind {
     }
 }
 
+/// A substance's physical state, as the (s), (l), (g) and (aq) of an equation.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(name = "MatterState")]
 pub enum MatterState {
+    /// (s)
     Solid,
+    /// (l)
     Liquid,
+    /// (g)
     Gas,
+    /// (aq): dissolved in water.
     Aqueous,
 }
 
@@ -81,25 +96,41 @@ impl From<engine::State> for MatterState {
     }
 }
 
+/// One substance of a balanced equation.
 #[derive(SimpleObject)]
 pub struct Species {
+    /// Its formula, e.g. `H2O`.
     formula: String,
+    /// Its common name, e.g. "water".
     name: String,
+    /// Its state in this reaction.
     state: MatterState,
+    /// Its stoichiometric coefficient in the balanced equation (at least 1).
     coefficient: u32,
 }
 
+/// What a reaction visibly does; each kind sets its own `Effect` parameters.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum EffectKind {
+    /// Bubbles of gas: `gas`, `color`, `intensity`.
     GasProduction,
+    /// A solid forming in solution: `compound`, `color`.
     Precipitate,
+    /// Flames: `color`, `intensity`.
     Fire,
+    /// A bang: `intensity`.
     Explosion,
+    /// Light given off: `color`, `intensity`.
     LightEmission,
+    /// Heating or cooling: `deltaCelsius`.
     TemperatureChange,
+    /// The mixture changing colour: `from`, `to`.
     ColorChange,
+    /// Foam: `intensity`.
     Foam,
+    /// Smoke: `color`.
     Smoke,
+    /// A product melting, boiling or freezing: `compound`, `to`.
     StateChange,
 }
 
@@ -107,11 +138,14 @@ pub enum EffectKind {
 #[derive(SimpleObject)]
 #[graphql(name = "Effect")]
 pub struct EffectView {
+    /// What happens; says which of the other fields are set.
     kind: EffectKind,
     /// GAS_PRODUCTION: the gas's formula.
     gas: Option<String>,
     /// PRECIPITATE, STATE_CHANGE: the compound's formula.
     compound: Option<String>,
+    /// GAS_PRODUCTION, PRECIPITATE, FIRE, LIGHT_EMISSION, SMOKE: a colour word ("white",
+    /// "colorless", ...).
     color: Option<String>,
     /// 0 to 1.
     intensity: Option<f64>,

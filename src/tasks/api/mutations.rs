@@ -38,9 +38,16 @@ pub struct TaskMutation;
 
 #[Object]
 impl TaskMutation {
-    /// Creates a task at the end of its status column (EDITOR and above).
+    /// Creates a task at the end of its status column (EDITOR and above). Errors:
+    /// `UNAUTHENTICATED`; `NOT_FOUND` for a project the viewer is not in; `FORBIDDEN` below
+    /// EDITOR; `BAD_USER_INPUT` for invalid fields, an assignee who is not a member or a parent
+    /// in another project; `CONFLICT` while the project is archived.
     #[graphql(guard = "SignedIn")]
-    async fn create_task(&self, ctx: &Context<'_>, input: CreateTaskInput) -> AppResult<TaskNode> {
+    async fn create_task(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The task to create.")] input: CreateTaskInput,
+    ) -> AppResult<TaskNode> {
         let viewer = authz::signed_in(ctx)?;
         let project_id = decode_id(PROJECT_TYPE, "projectId", &input.project_id)?;
         let title = parse_title("title", &input.title)?;
@@ -92,14 +99,16 @@ impl TaskMutation {
     }
 
     /// Changes a task if it is still at `expectedVersion`; otherwise `CONFLICT` with
-    /// `extensions.currentVersion` (EDITOR and above).
+    /// `extensions.currentVersion` (EDITOR and above). Also `CONFLICT` while the project is
+    /// archived; `NOT_FOUND`, `FORBIDDEN` and `BAD_USER_INPUT` as for `createTask`. A change
+    /// that sets every field to what it already holds changes nothing and records no event.
     #[graphql(guard = "SignedIn")]
     async fn update_task(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        expected_version: i32,
-        changes: TaskChangesInput,
+        #[graphql(desc = "The task to change.")] id: ID,
+        #[graphql(desc = "The `version` the caller last read.")] expected_version: i32,
+        #[graphql(desc = "The fields to change.")] changes: TaskChangesInput,
     ) -> AppResult<TaskNode> {
         let viewer = authz::signed_in(ctx)?;
         let task_id = decode_id(TASK_TYPE, "id", &id)?;
@@ -139,14 +148,19 @@ impl TaskMutation {
 
     /// Moves a task into `status`, right after the task `after` or right before the task
     /// `before` (in that column), or to the column's end when neither is given. Only the moved
-    /// task is rewritten (EDITOR and above).
+    /// task is rewritten (EDITOR and above). `BAD_USER_INPUT` when both anchors are given or an
+    /// anchor is not another task of the same project in `status`; `CONFLICT` while the
+    /// project is archived.
     #[graphql(guard = "SignedIn")]
     async fn move_task(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The task to move.")] id: ID,
+        #[graphql(desc = "The column to move it into (may be its current one).")]
         status: TaskStatus,
+        #[graphql(desc = "Place it right after this task; not together with `before`.")]
         after: Option<ID>,
+        #[graphql(desc = "Place it right before this task; not together with `after`.")]
         before: Option<ID>,
     ) -> AppResult<TaskNode> {
         let viewer = authz::signed_in(ctx)?;
@@ -204,9 +218,15 @@ impl TaskMutation {
         .await
     }
 
-    /// Deletes a task and its subtasks (EDITOR and above).
+    /// Deletes a task and its subtasks (EDITOR and above), recording a TASK_DELETED event for
+    /// each; returns true. `NOT_FOUND` for a task the viewer cannot see; `CONFLICT` while the
+    /// project is archived.
     #[graphql(guard = "SignedIn")]
-    async fn delete_task(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+    async fn delete_task(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The task to delete.")] id: ID,
+    ) -> AppResult<bool> {
         let viewer = authz::signed_in(ctx)?;
         let task_id = decode_id(TASK_TYPE, "id", &id)?;
         let (project_id, actor) =

@@ -18,8 +18,14 @@ pub struct TaskQuery;
 
 #[Object]
 impl TaskQuery {
+    /// A task in a project the viewer belongs to (platform admins: any project). Signed-in
+    /// callers only (`UNAUTHENTICATED`); a task the viewer may not see is `NOT_FOUND`.
     #[graphql(guard = "SignedIn")]
-    async fn task(&self, ctx: &Context<'_>, id: ID) -> AppResult<TaskNode> {
+    async fn task(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The task's id, as returned in `Task.id`.")] id: ID,
+    ) -> AppResult<TaskNode> {
         let viewer = authz::signed_in(ctx)?;
         let task_id = decode_id(TASK_TYPE, "id", &id)?;
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;

@@ -15,12 +15,16 @@ use crate::{
     users::{self, model::User},
 };
 
+/// A unit of work on a project's board, possibly a subtask of another task. Visible to the
+/// project's members (and platform admins); changed by EDITOR and above.
 #[Object(name = "Task")]
 impl TaskNode {
+    /// Opaque global id; also accepted by `node(id:)`.
     pub async fn id(&self) -> ID {
         encode_id(TASK_TYPE, self.task.id)
     }
 
+    /// The project the task belongs to.
     async fn project(&self, ctx: &Context<'_>) -> AppResult<ProjectNode> {
         let project = Loaders::get::<ProjectLoader>(ctx)
             .load_one(self.task.project_id)
@@ -32,35 +36,42 @@ impl TaskNode {
         })
     }
 
+    /// 1 to 200 characters.
     async fn title(&self) -> &str {
         &self.task.title
     }
 
-    /// Markdown.
+    /// Markdown, at most 10,000 characters; empty when not set.
     async fn description(&self) -> &str {
         &self.task.description
     }
 
+    /// The task's column on the board.
     async fn status(&self) -> TaskStatus {
         self.task.status
     }
 
+    /// How urgent it is.
     async fn priority(&self) -> TaskPriority {
         self.task.priority
     }
 
+    /// The member it is assigned to; null when unassigned or the account is deleted.
     async fn assignee(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         users::loaders::user(ctx, self.task.assignee_id).await
     }
 
+    /// When it is due; null when no due date is set.
     async fn due_at(&self) -> Option<DateTime<Utc>> {
         self.task.due_at
     }
 
+    /// Up to 20 labels, lower case with hyphens for spaces, in the order given.
     async fn labels(&self) -> &[String] {
         &self.task.labels
     }
 
+    /// The task this is a subtask of; null for a top-level task.
     async fn parent(&self, ctx: &Context<'_>) -> AppResult<Option<TaskNode>> {
         let Some(parent_id) = self.task.parent_id else {
             return Ok(None);
@@ -98,14 +109,17 @@ impl TaskNode {
         self.task.version
     }
 
+    /// Who created the task; null once that account is deleted.
     async fn created_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         users::loaders::user(ctx, self.task.created_by).await
     }
 
+    /// When the task was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.task.created_at
     }
 
+    /// When the task last changed (any field, including a move).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.task.updated_at
     }
