@@ -32,12 +32,57 @@ pub struct Pipeline {
     pub name: String,
     pub description: String,
     pub status: PipelineStatus,
-    pub validation_status: String,
+    pub validation_status: ValidationStatusValue,
     pub validation_issues: serde_json::Value,
     pub version: i32,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What the last validation of a pipeline found (`ValidationStatus` as GraphQL names it).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[graphql(name = "PipelineValidationStatus")]
+pub enum ValidationStatusValue {
+    /// Not validated yet.
+    Pending,
+    /// No issues.
+    Valid,
+    /// At least one ERROR issue: `runPipeline` refuses it.
+    Invalid,
+    /// Only WARNING issues: it can run.
+    Warning,
+}
+
+crate::stored_as_text!(ValidationStatusValue {
+    Pending => "PENDING",
+    Valid => "VALID",
+    Invalid => "INVALID",
+    Warning => "WARNING",
+});
+
+impl From<engine::ValidationStatus> for ValidationStatusValue {
+    fn from(status: engine::ValidationStatus) -> Self {
+        match status {
+            engine::ValidationStatus::Pending => ValidationStatusValue::Pending,
+            engine::ValidationStatus::Valid => ValidationStatusValue::Valid,
+            engine::ValidationStatus::Invalid => ValidationStatusValue::Invalid,
+            engine::ValidationStatus::Warning => ValidationStatusValue::Warning,
+        }
+    }
 }
 
 #[derive(Debug, Insertable)]

@@ -10,6 +10,7 @@ use super::{
     engine::ValidationReport,
     model::{
         NewPipeline, NodeChanges, Pipeline, PipelineChanges, PipelineConnection, PipelineNode,
+        ValidationStatusValue,
     },
 };
 use crate::{
@@ -127,7 +128,7 @@ pub async fn save_validation(
     let issues = serde_json::to_value(&report.issues).map_err(internal)?;
     Ok(diesel::update(pipelines::table.find(pipeline_id))
         .set((
-            pipelines::validation_status.eq(report.status.as_str()),
+            pipelines::validation_status.eq(ValidationStatusValue::from(report.status)),
             pipelines::validation_issues.eq(issues),
         ))
         .returning(Pipeline::as_returning())

@@ -332,7 +332,7 @@ mod tests {
     use super::*;
     use crate::{
         auth::authz::ProjectRole,
-        pipelines::model::PipelineStatus,
+        pipelines::model::{PipelineStatus, ValidationStatusValue},
         tasks::model::{TaskPriority, TaskStatus},
     };
 
@@ -367,7 +367,7 @@ mod tests {
             name: "Nightly".into(),
             description: String::new(),
             status: PipelineStatus::Active,
-            validation_status: "VALID".into(),
+            validation_status: ValidationStatusValue::Valid,
             validation_issues: json!([]),
             version: 7,
             created_by: None,

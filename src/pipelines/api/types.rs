@@ -9,11 +9,11 @@ use crate::{
     error::{internal, not_found, AppResult},
     graphql::{ids::encode_id, loaders::Loaders},
     pipelines::{
-        engine::{self, Issue, IssueSeverity, ValidationStatus},
+        engine::{self, Issue, IssueSeverity},
         loaders::PipelineGraphLoader,
         model::{
-            PipelineConnection, PipelineNode, PipelineStatus, CONNECTION_TYPE, NODE_TYPE,
-            PIPELINE_TYPE,
+            PipelineConnection, PipelineNode, PipelineStatus, ValidationStatusValue,
+            CONNECTION_TYPE, NODE_TYPE, PIPELINE_TYPE,
         },
         views::{ConnectionView, NodeView, PipelineEventView, PipelineView, RunView},
     },
@@ -65,10 +65,8 @@ impl PipelineView {
     }
 
     /// The verdict of the last validation; INVALID pipelines cannot be run.
-    async fn validation_status(&self) -> AppResult<ValidationStatusValue> {
-        ValidationStatus::parse(&self.pipeline.validation_status)
-            .map(ValidationStatusValue::from)
-            .ok_or_else(|| internal(anyhow::anyhow!("stored validation status")))
+    async fn validation_status(&self) -> ValidationStatusValue {
+        self.pipeline.validation_status
     }
 
     /// What the last validation found (after every edit, or `validatePipeline`).
@@ -128,31 +126,6 @@ impl PipelineView {
             .load_one(self.pipeline.id)
             .await?
             .unwrap_or_default())
-    }
-}
-
-/// What the last validation of a pipeline found (`ValidationStatus` as GraphQL names it).
-#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(name = "PipelineValidationStatus")]
-pub enum ValidationStatusValue {
-    /// Not validated yet.
-    Pending,
-    /// No issues.
-    Valid,
-    /// At least one ERROR issue: `runPipeline` refuses it.
-    Invalid,
-    /// Only WARNING issues: it can run.
-    Warning,
-}
-
-impl From<ValidationStatus> for ValidationStatusValue {
-    fn from(status: ValidationStatus) -> Self {
-        match status {
-            ValidationStatus::Pending => ValidationStatusValue::Pending,
-            ValidationStatus::Valid => ValidationStatusValue::Valid,
-            ValidationStatus::Invalid => ValidationStatusValue::Invalid,
-            ValidationStatus::Warning => ValidationStatusValue::Warning,
-        }
     }
 }
 

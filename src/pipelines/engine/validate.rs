@@ -33,21 +33,6 @@ pub enum ValidationStatus {
     Warning,
 }
 
-impl ValidationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ValidationStatus::Pending => "PENDING",
-            ValidationStatus::Valid => "VALID",
-            ValidationStatus::Invalid => "INVALID",
-            ValidationStatus::Warning => "WARNING",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<Self> {
-        serde_json::from_value(Value::String(stored.to_string())).ok()
-    }
-}
-
 /// One finding. `code` is stable and machine-readable; `path` is a JSON pointer into the node
 /// (`/config/aggregates/0/field`, `/inputs/left`) or into the graph (`/connections/3`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
