@@ -3,6 +3,7 @@
 //! deciding which records become bookmarks is the api's job.
 
 use super::{netscape, record::FileBookmark};
+use crate::graphql::storable_text::{self, holds_unstorable_text};
 
 /// A bookmarks file format, for import and export.
 #[derive(
@@ -47,14 +48,36 @@ pub fn parse_file(format: BookmarkFormat, bytes: &[u8]) -> Result<Vec<FileBookma
             error.valid_up_to()
         )
     })?;
-    match format {
-        BookmarkFormat::NetscapeHtml => netscape::parse(text),
-        BookmarkFormat::Json => parse_json(text.trim_start_matches('\u{feff}')),
+    let records = match format {
+        BookmarkFormat::NetscapeHtml => netscape::parse(text)?,
+        BookmarkFormat::Json => parse_json(text.trim_start_matches('\u{feff}'))?,
+    };
+    match records.iter().enumerate().find_map(|(position, record)| {
+        unstorable_field(record).map(|field| (position, field))
+    }) {
+        Some((position, field)) => Err(format!(
+            "item {position}'s {field} holds a NUL character (or an unpaired UTF-16 surrogate escape); such text cannot be stored"
+        )),
+        None => Ok(records),
     }
 }
 
+/// The first field of `record` holding text PostgreSQL cannot store.
+fn unstorable_field(record: &FileBookmark) -> Option<&'static str> {
+    let lists = |values: &[String]| values.iter().any(|value| holds_unstorable_text(value));
+    [
+        ("url", holds_unstorable_text(&record.url)),
+        ("title", holds_unstorable_text(&record.title)),
+        ("notes", holds_unstorable_text(&record.notes)),
+        ("tags", lists(&record.tags)),
+        ("folder", lists(&record.folder)),
+    ]
+    .into_iter()
+    .find_map(|(field, unstorable)| unstorable.then_some(field))
+}
+
 fn parse_json(text: &str) -> Result<Vec<FileBookmark>, String> {
-    let items: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|error| {
+    let items: Vec<serde_json::Value> = storable_text::parse_json(text.as_bytes()).map_err(|error| {
         format!(
             "the file is not a JSON array of bookmarks (line {}, column {})",
             error.line(),
@@ -96,6 +119,18 @@ mod tests {
         assert_eq!(parsed[1].folder, vec!["X", "Y/Z"]);
         assert_eq!(parsed[1].created_at.unwrap().timestamp(), 1_577_934_245);
         assert!(parse_file(BookmarkFormat::Json, b"{}").is_err());
+        let nul = parse_file(
+            BookmarkFormat::Json,
+            br#"[{"url":"https://a.example"},{"url":"https://b.example","title":"a\u0000b"}]"#,
+        )
+        .unwrap_err();
+        assert!(nul.contains("item 1's title holds a NUL"), "{nul}");
+        let surrogate = parse_file(
+            BookmarkFormat::Json,
+            br#"[{"url":"https://a.example","tags":["\ud800"]}]"#,
+        )
+        .unwrap_err();
+        assert!(surrogate.contains("item 0's tags"), "{surrogate}");
         let missing_url = parse_file(BookmarkFormat::Json, br#"[{"title":"x"}]"#).unwrap_err();
         assert!(missing_url.contains("item 0"), "{missing_url}");
         assert!(parse_file(BookmarkFormat::Json, &[0xff, 0xfe]).is_err());

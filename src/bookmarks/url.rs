@@ -19,7 +19,7 @@ const TRACKING_PREFIX: &str = "utm_";
 pub enum UrlProblem {
     /// Not http or https (`javascript:`, `data:`, `file:`, `chrome:`, `about:` …).
     UnsafeScheme,
-    /// Not a URL that can be parsed.
+    /// Not a URL that can be parsed, or one holding a control character.
     MalformedUrl,
     /// Longer than 2,048 characters.
     TooLong,
@@ -55,6 +55,11 @@ impl BookmarkUrl {
         let raw = raw.trim();
         if raw.chars().count() > MAX_URL_CHARS {
             return Err(UrlProblem::TooLong);
+        }
+        // The URL parser would drop tabs and newlines and percent-encode other control
+        // characters, storing a different URL from the one given: refuse them instead.
+        if raw.chars().any(char::is_control) {
+            return Err(UrlProblem::MalformedUrl);
         }
         let parsed = match Url::parse(raw) {
             Ok(parsed) => parsed,
@@ -158,6 +163,13 @@ mod tests {
         );
         assert_eq!(BookmarkUrl::parse("http://"), Err(UrlProblem::MalformedUrl));
         assert!(BookmarkUrl::parse("https://example.com").is_ok());
+        for control in ["\0", "\t", "\n", "\u{7f}", "\u{85}"] {
+            assert_eq!(
+                BookmarkUrl::parse(&format!("https://example.com/a{control}b")),
+                Err(UrlProblem::MalformedUrl),
+                "{control:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The GraphQL primitives every feature shares: ids, pagination, loaders, the operation
-//! observer, request limits, credential scopes and persisted documents. It knows no feature;
+//! observer, request limits, credential scopes, persisted documents and the rule for text
+//! PostgreSQL cannot store. It knows no feature;
 //! the schema that merges them all is `crate::schema`.
 
 pub mod credential_scopes;
@@ -10,4 +11,5 @@ pub mod loaders;
 pub mod observer;
 pub mod pagination;
 pub mod persisted;
+pub mod storable_text;
 pub mod system;

@@ -27,6 +27,7 @@ use crate::{
         loaders::Loaders,
         observer::{ArrivedOverGet, OperationFacts, OperationRecord},
         persisted::PersistedQueryError,
+        storable_text,
     },
     limits::{Charge, OperationCharge},
 };
@@ -170,8 +171,8 @@ pub async fn graphql_post(
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
-            "send GraphQL requests as application/json",
-            None,
+            "send GraphQL requests as application/json (or multipart/form-data for uploads)",
+            Some("BAD_USER_INPUT"),
         );
     }
     let max_body_bytes = state.app.settings.abuse.http.max_body_bytes;
@@ -183,7 +184,7 @@ pub async fn graphql_post(
             Some("BAD_USER_INPUT"),
         );
     };
-    let parsed = match serde_json::from_slice::<Value>(&body) {
+    let parsed = match storable_text::parse_json::<Value>(&body) {
         Ok(Value::Array(items)) => {
             let max_batch = state.app.settings.abuse.query.max_batch;
             return match check_batch_size(items.len(), max_batch) {
@@ -263,7 +264,7 @@ fn parse_get_parameters(query_string: &str) -> Result<RawGraphqlRequest, String>
     for (key, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
         let value = match key.as_ref() {
             "query" | "operationName" => Value::String(value.into_owned()),
-            "variables" | "extensions" => serde_json::from_str(&value)
+            "variables" | "extensions" => storable_text::parse_json(value.as_bytes())
                 .map_err(|_| format!("`{key}` must be URL-encoded JSON"))?,
             _ => continue,
         };
@@ -272,12 +273,15 @@ fn parse_get_parameters(query_string: &str) -> Result<RawGraphqlRequest, String>
     parse_request_object(Value::Object(object))
 }
 
+/// The client accepts neither response type; the refusal itself still comes as JSON, the one
+/// shape every error has.
 fn not_acceptable() -> Response {
-    (
+    request_error(
         StatusCode::NOT_ACCEPTABLE,
-        format!("acceptable response types: {GRAPHQL_RESPONSE_JSON}, {APPLICATION_JSON}\n"),
+        ResponseMedia::Json,
+        &format!("acceptable response types: {GRAPHQL_RESPONSE_JSON}, {APPLICATION_JSON}"),
+        Some("BAD_USER_INPUT"),
     )
-        .into_response()
 }
 
 /// Who is asking, resolved once per HTTP request (a batch shares it).

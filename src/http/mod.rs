@@ -1,7 +1,9 @@
 //! The HTTP surface: routes, and the tower layers every request passes through
-//! (request id → trace span → security headers / CORS → body limit → timeout → metrics).
+//! (request id → trace span → error shape → security headers / CORS → body limit → timeout →
+//! metrics).
 
 mod caller;
+mod error_shape;
 mod graphql;
 mod hardening;
 mod health;
@@ -53,6 +55,8 @@ pub fn router(app: AppState, schema: CatalystSchema) -> anyhow::Result<Router> {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
+        // Outside the timeout and body limit, so their refusals get the error shape too.
+        .layer(middleware::from_fn(error_shape::ensure_error_shape))
         .layer(middleware::from_fn_with_state(
             security_headers,
             hardening::add_security_headers,

@@ -111,6 +111,9 @@ fn refused(
         E::MissingMapPart => "the multipart request has no `map` part",
         E::MissingFiles => "the `map` names a file the request does not carry",
         E::InvalidFilesMap(_) => "the `map` part must be a JSON object of file names to paths",
+        E::InvalidRequest(error) if error.to_string().contains("surrogate") => {
+            "the `operations` part holds an unpaired UTF-16 surrogate escape (such as \\ud800); such text cannot be stored"
+        }
         E::InvalidRequest(_) => "the `operations` part is not a valid GraphQL request",
         _ => "the multipart request is malformed",
     };

@@ -1,7 +1,11 @@
 //! GraphQL over WebSocket (`graphql-transport-ws`, and legacy `graphql-ws`) on `/graphql`.
-//! The viewer comes from the `connection_init` payload; a bad token closes the socket with
-//! 4403, no `connection_init` in time with 4408. A socket runs a bounded number of operations
-//! at once and refuses oversized messages. On shutdown every socket is closed with 1001.
+//! The viewer comes from the `connection_init` payload. A socket runs a bounded number of
+//! operations at once and refuses oversized messages. Every close carries a reason and a
+//! standard code: graphql-transport-ws's 4400 (a message that is not of the protocol), 4401
+//! (an operation before `connection_ack`), 4403 (a bad token), 4408 (no `connection_init` in
+//! time), 4429 (a second `connection_init`); RFC 6455's 1009 (a message over
+//! `WS_MAX_MESSAGE_BYTES`), 1007 (text that is not UTF-8), 1002 (a broken frame), 1008 (a
+//! client that stops reading) and 1001 (the server shutting down).
 
 use std::{
     collections::{HashSet, VecDeque},
@@ -10,7 +14,7 @@ use std::{
     str::FromStr,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc, Mutex,
+        Arc, Mutex, OnceLock,
     },
     time::Duration,
 };
@@ -20,6 +24,7 @@ use async_graphql::{
     Data,
 };
 use axum::{
+    body::Bytes,
     extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade},
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
@@ -35,11 +40,15 @@ use crate::{
     auth::{client::ClientInfo, tokens::TokenKeys, viewer::resolve_viewer},
     db::DbPool,
     error::REQUEST_ID,
-    graphql::loaders::Loaders,
+    graphql::{loaders::Loaders, storable_text},
     schema::CatalystSchema,
     telemetry::Metrics,
 };
 
+/// graphql-transport-ws: a message the protocol does not know, or not JSON.
+const CLOSE_BAD_REQUEST: u16 = 4400;
+/// graphql-transport-ws: `subscribe` before the connection was acknowledged.
+const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// Close code for a rejected `connection_init`, as graphql-transport-ws specifies.
 const CLOSE_FORBIDDEN: u16 = 4403;
 /// graphql-transport-ws: no `connection_init` within the allowed time.
@@ -47,6 +56,15 @@ const CLOSE_INIT_TIMEOUT: u16 = 4408;
 const CLOSE_GOING_AWAY: u16 = 1001;
 /// Policy violation: used for a client that stops reading what it subscribed to.
 const CLOSE_POLICY: u16 = 1008;
+/// RFC 6455: a frame broke the protocol.
+const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+/// RFC 6455: a text message that is not UTF-8.
+const CLOSE_INVALID_PAYLOAD: u16 = 1007;
+/// RFC 6455: a message larger than the endpoint accepts.
+const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
+/// What async-graphql closes with for `subscribe` before `connection_ack` (RFC 6455's
+/// "internal error"; graphql-transport-ws says 4401).
+const ASYNC_GRAPHQL_HANDSHAKE_INCOMPLETE: u16 = 1011;
 
 /// Most sockets sit idle waiting for events; small buffers keep an idle subscriber cheap
 /// (tungstenite's defaults are 128 KiB each way). Larger messages still work: buffers grow.
@@ -85,6 +103,7 @@ pub fn upgrade(
     let max_message_bytes = hardening.ws_max_message_bytes;
     let limits = ConnectionLimits {
         init_timeout: hardening.ws_init_timeout,
+        max_message_bytes,
         operations: RunningOperations::new(hardening.ws_max_subscriptions, protocol),
     };
     let auth = ConnectionAuth {
@@ -154,6 +173,7 @@ impl ConnectionAuth {
 
 struct ConnectionLimits {
     init_timeout: Duration,
+    max_message_bytes: usize,
     operations: RunningOperations,
 }
 
@@ -171,17 +191,31 @@ fn serve(
 ) -> impl Future<Output = ()> + Send {
     let (sink, stream) = socket.split();
     let refusals = Arc::new(Refusals::default());
+    let read_fault = Arc::new(OnceLock::new());
+    let max_message_bytes = limits.max_message_bytes;
     let input = stream
-        .take_while(|message| future::ready(message.is_ok()))
+        .take_while({
+            let read_fault = read_fault.clone();
+            move |message| {
+                future::ready(match message {
+                    Ok(_) => true,
+                    Err(error) => {
+                        if let Some(close) = close_for_read_error(error, max_message_bytes) {
+                            let _ = read_fault.set(close);
+                        }
+                        false
+                    }
+                })
+            }
+        })
         .filter_map({
             let operations = limits.operations.clone();
             let refusals = refusals.clone();
             move |message| {
                 future::ready(match message {
                     Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
-                        let data = message.into_data();
-                        match operations.admit(&data) {
-                            Ok(()) => Some(data),
+                        match operations.admit(message.into_data()) {
+                            Ok(data) => Some(data),
                             Err(refusal) => {
                                 refusals.push(refusal);
                                 None
@@ -200,6 +234,7 @@ fn serve(
         sink,
         progress,
         refusals,
+        read_fault,
         operations: limits.operations,
         init_deadline: Some(Box::pin(tokio::time::sleep(limits.init_timeout))),
         shutdown,
@@ -212,6 +247,8 @@ struct Relay<Outgoing> {
     sink: SplitSink<WebSocket, Message>,
     progress: Arc<InitProgress>,
     refusals: Arc<Refusals>,
+    /// Why the client's messages stopped, when a read failed in a way the client should hear.
+    read_fault: Arc<OnceLock<(u16, String)>>,
     operations: RunningOperations,
     /// Dropped (and its timer with it) once the client has said hello.
     init_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -237,7 +274,10 @@ fn relay(
             }
             let frame = tokio::select! {
                 message = relay.outgoing.next() => match message {
-                    None => break,
+                    None => match relay.read_fault.get() {
+                        Some((code, reason)) => close_message(*code, reason.clone()),
+                        None => break,
+                    },
                     Some(WsMessage::Text(text)) => {
                         relay.operations.observe_server_message(&text);
                         Message::Text(text.into())
@@ -245,7 +285,10 @@ fn relay(
                     Some(WsMessage::Close(_, reason)) if relay.progress.rejected.load(Ordering::SeqCst) => {
                         close_message(CLOSE_FORBIDDEN, if reason.is_empty() { "Forbidden".into() } else { reason })
                     }
-                    Some(WsMessage::Close(code, reason)) => close_message(code, reason),
+                    Some(WsMessage::Close(code, reason)) => {
+                        let (code, reason) = relay.operations.standard_close(code, reason);
+                        close_message(code, reason)
+                    }
                 },
                 refusal = relay.refusals.next() => Message::Text(refusal.into()),
                 _ = async { if let Some(deadline) = relay.init_deadline.as_mut() { deadline.await } }, if relay.init_deadline.is_some() => {
@@ -315,6 +358,24 @@ async fn server_stopping(mut shutdown: watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stopping| *stopping).await;
 }
 
+/// The close a failed read deserves, or None when the connection itself is gone.
+fn close_for_read_error(error: &axum::Error, max_message_bytes: usize) -> Option<(u16, String)> {
+    use tungstenite::Error as E;
+    let error = std::error::Error::source(error)?.downcast_ref::<tungstenite::Error>()?;
+    match error {
+        E::Capacity(_) => Some((
+            CLOSE_MESSAGE_TOO_BIG,
+            format!("a message may be at most {max_message_bytes} bytes (`WS_MAX_MESSAGE_BYTES`)"),
+        )),
+        E::Utf8(_) => Some((
+            CLOSE_INVALID_PAYLOAD,
+            "a text message must be UTF-8".to_string(),
+        )),
+        E::Protocol(problem) => Some((CLOSE_PROTOCOL_ERROR, problem.to_string())),
+        _ => None,
+    }
+}
+
 fn close_message(code: u16, reason: String) -> Message {
     Message::Close(Some(CloseFrame {
         code,
@@ -340,31 +401,40 @@ impl RunningOperations {
     }
 
     /// Passes every client message on except a new operation beyond the limit, which gets
-    /// the error message to send back for its id instead.
-    fn admit(&self, data: &[u8]) -> Result<(), String> {
-        let Ok(message) = serde_json::from_slice::<serde_json::Value>(data) else {
-            return Ok(());
+    /// the error message to send back for its id instead. A message whose strings hold an
+    /// unpaired surrogate escape is passed on with it read as NUL, so that the operation is
+    /// refused naming its argument (see `storable_text`).
+    fn admit(&self, data: Bytes) -> Result<Bytes, String> {
+        let (message, data) = match serde_json::from_slice::<serde_json::Value>(&data) {
+            Ok(message) => (message, data),
+            Err(_) => match storable_text::mark_lone_surrogates(&data) {
+                Some(marked) => match serde_json::from_slice(&marked) {
+                    Ok(message) => (message, Bytes::from(marked)),
+                    Err(_) => return Ok(data),
+                },
+                None => return Ok(data),
+            },
         };
         let kind = message.get("type").and_then(|kind| kind.as_str());
         let Some(id) = message.get("id").and_then(|id| id.as_str()) else {
-            return Ok(());
+            return Ok(data);
         };
         let Ok(mut ids) = self.ids.lock() else {
-            return Ok(());
+            return Ok(data);
         };
         match kind {
             Some("subscribe" | "start") => {
                 if ids.contains(id) || ids.len() < self.max {
                     ids.insert(id.to_string());
-                    return Ok(());
+                    return Ok(data);
                 }
                 Err(self.refusal(id))
             }
             Some("complete" | "stop") => {
                 ids.remove(id);
-                Ok(())
+                Ok(data)
             }
-            _ => Ok(()),
+            _ => Ok(data),
         }
     }
 
@@ -380,6 +450,19 @@ impl RunningOperations {
             .and_then(|message| message.get("id")?.as_str().map(str::to_string));
         if let (Some(id), Ok(mut ids)) = (id, self.ids.lock()) {
             ids.remove(&id);
+        }
+    }
+
+    /// async-graphql's closes, in graphql-transport-ws's codes: 1002 for a message it could
+    /// not read is 4400 (Bad Request), 1011 for an operation before the handshake is 4401.
+    fn standard_close(&self, code: u16, reason: String) -> (u16, String) {
+        if self.protocol != WebSocketProtocols::GraphQLWS {
+            return (code, reason);
+        }
+        match code {
+            CLOSE_PROTOCOL_ERROR => (CLOSE_BAD_REQUEST, format!("invalid message: {reason}")),
+            ASYNC_GRAPHQL_HANDSHAKE_INCOMPLETE => (CLOSE_UNAUTHORIZED, "Unauthorized".to_string()),
+            _ => (code, reason),
         }
     }
 

@@ -16,7 +16,7 @@ use crate::{
     bookmarks::api::{BookmarkMutation, BookmarkQuery, BookmarkSubscription},
     graphql::{
         credential_scopes::CredentialScopes, limits::RequestLimits, observer::OperationObserver,
-        system::SystemSubscription,
+        storable_text::StorableText, system::SystemSubscription,
     },
     limits::api::RateLimitQuery,
     pipelines::api::{
@@ -96,8 +96,11 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
          an id of one type where another is expected is `BAD_USER_INPUT`.",
     )
     .extension(OperationObserver)
-    // Depth, complexity, aliases and the rest are checked by `limits` with their names.
     .extension(CredentialScopes)
+    // Checks every string of the request once `RequestLimits`, inside it, has measured and
+    // parsed the document.
+    .extension(StorableText)
+    // Depth, complexity, aliases and the rest are checked by `limits` with their names.
     .extension(RequestLimits)
 }
 
