@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod redis;
+pub mod schema_model;
 pub mod wait;
 pub mod ws;
 

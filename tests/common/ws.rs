@@ -59,6 +59,14 @@ impl GraphqlWs {
             .expect("the socket accepts messages");
     }
 
+    /// Sends a text frame exactly as written (for messages serde_json cannot produce).
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket
+            .send(Message::Text(text.to_string().into()))
+            .await
+            .expect("the socket accepts messages");
+    }
+
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
             .await;
