@@ -503,3 +503,108 @@ async fn a_server_pointed_at_a_missing_database_creates_and_migrates_it() {
         .unwrap();
     assert_eq!(ready.status(), 200);
 }
+
+/// Every error status answers in the error shape: `errors[].extensions.code` and the request id
+/// the `X-Request-Id` header carries, whichever layer refused the request.
+#[tokio::test]
+async fn every_error_status_carries_a_code_and_the_request_id() {
+    let app = TestApp::builder()
+        .env("MAX_BODY_BYTES", "4096")
+        .env("RATE_LIMIT_ANONYMOUS_POINTS", "3")
+        .spawn()
+        .await;
+    let graphql = app.url("/graphql");
+    let client = &app.client;
+    let cases: Vec<(u16, &str, reqwest::RequestBuilder)> = vec![
+        (
+            400,
+            "BAD_USER_INPUT",
+            client
+                .post(&graphql)
+                .header("content-type", "application/json")
+                .body("{\"query\": "),
+        ),
+        (
+            401,
+            "UNAUTHENTICATED",
+            client
+                .post(&graphql)
+                .bearer_auth("not-a-token")
+                .json(&json!({ "query": "{ __typename }" })),
+        ),
+        (
+            404,
+            "NOT_FOUND",
+            client.get(app.url("/nowhere")),
+        ),
+        (
+            405,
+            "BAD_USER_INPUT",
+            client.get(&graphql).query(&[("query", "mutation { logout }")]),
+        ),
+        (
+            405,
+            "BAD_USER_INPUT",
+            client.put(&graphql).json(&json!({ "query": "{ __typename }" })),
+        ),
+        (
+            406,
+            "BAD_USER_INPUT",
+            client
+                .post(&graphql)
+                .header("accept", "text/html")
+                .json(&json!({ "query": "{ __typename }" })),
+        ),
+        (
+            413,
+            "BAD_USER_INPUT",
+            client
+                .post(&graphql)
+                .json(&json!({ "query": format!("{{ __typename }} #{}", "x".repeat(8192)) })),
+        ),
+        (
+            415,
+            "BAD_USER_INPUT",
+            client
+                .post(&graphql)
+                .header("content-type", "text/plain")
+                .body("{ __typename }"),
+        ),
+    ];
+    for (index, (status, code, request)) in cases.into_iter().enumerate() {
+        let request_id = format!("shape-{index}");
+        let response = request
+            .header("x-request-id", &request_id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "case {index}");
+        assert_eq!(response.headers()["x-request-id"], request_id.as_str());
+        assert!(content_type(&response).contains("json"), "case {index}");
+        let body: Value = response.json().await.unwrap();
+        let error = expect_error(&body, code);
+        assert_eq!(error["extensions"]["requestId"], request_id.as_str(), "{body}");
+        assert!(!error["message"].as_str().unwrap_or_default().is_empty(), "{body}");
+    }
+
+    // 429: over the anonymous budget (3 points; an operation costs at least 1).
+    let mut refused = None;
+    for _ in 0..5 {
+        let response = client
+            .post(&graphql)
+            .header("x-request-id", "shape-429")
+            .json(&json!({ "query": "{ __typename }" }))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 429 {
+            refused = Some(response);
+            break;
+        }
+    }
+    let response = refused.expect("the budget runs out");
+    assert!(response.headers().get("retry-after").is_some());
+    let body: Value = response.json().await.unwrap();
+    let error = expect_error(&body, "RATE_LIMITED");
+    assert_eq!(error["extensions"]["requestId"], "shape-429", "{body}");
+}

@@ -118,3 +118,50 @@ async fn shutdown_closes_open_sockets_with_going_away() {
         .expect("the server stops within its grace period")
         .unwrap();
 }
+
+/// Every way the server closes a socket, with graphql-transport-ws's or RFC 6455's code and a
+/// reason a client can show.
+#[tokio::test]
+async fn sockets_close_with_standard_codes_and_a_reason() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", "Ada").await;
+    let init = json!({ "authorization": format!("Bearer {}", ada.access_token) });
+    let expect_close = |closed: common::ws::Closed, code: u16, why: &str| {
+        assert_eq!(closed.code, code, "{why}: {closed:?}");
+        assert!(!closed.reason.is_empty(), "{why}: no reason");
+    };
+
+    // 1009: a message over WS_MAX_MESSAGE_BYTES (256 KiB by default); the issue's 400 KB.
+    let mut socket = GraphqlWs::connect(&app.ws_url(), init.clone()).await.unwrap();
+    socket
+        .subscribe("big", &format!("{{ __typename }} #{}", "x".repeat(400_000)), json!({}))
+        .await;
+    let closed = socket.closed().await;
+    expect_close(closed, 1009, "oversize message");
+
+    // 4400: a message that is not of the protocol, or not JSON.
+    for message in [r#"{"type":"bogus"}"#, "not json"] {
+        let mut socket = GraphqlWs::connect(&app.ws_url(), init.clone()).await.unwrap();
+        socket.send_text(message).await;
+        expect_close(socket.closed().await, 4400, message);
+    }
+
+    // 4401: an operation before connection_init was acknowledged.
+    let mut socket = GraphqlWs::open(&app.ws_url()).await;
+    socket.subscribe("early", SERVER_TIME, json!({})).await;
+    expect_close(socket.closed().await, 4401, "subscribe before connection_init");
+
+    // 4403: a bad token.
+    let closed = GraphqlWs::connect(&app.ws_url(), json!({ "authorization": "Bearer nope" }))
+        .await
+        .err()
+        .expect("a bad token is refused");
+    expect_close(closed, 4403, "bad token");
+
+    // 4429: a second connection_init.
+    let mut socket = GraphqlWs::connect(&app.ws_url(), init.clone()).await.unwrap();
+    socket
+        .send(json!({ "type": "connection_init", "payload": init }))
+        .await;
+    expect_close(socket.closed().await, 4429, "second connection_init");
+}

@@ -376,7 +376,18 @@ fn close_for_read_error(error: &axum::Error, max_message_bytes: usize) -> Option
     }
 }
 
-fn close_message(code: u16, reason: String) -> Message {
+/// RFC 6455 leaves 123 bytes of a close frame for its reason; a longer one is not sent at all.
+const MAX_CLOSE_REASON_BYTES: usize = 123;
+
+fn close_message(code: u16, mut reason: String) -> Message {
+    if reason.len() > MAX_CLOSE_REASON_BYTES {
+        let mut end = MAX_CLOSE_REASON_BYTES - '…'.len_utf8();
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+        reason.push('…');
+    }
     Message::Close(Some(CloseFrame {
         code,
         reason: reason.into(),

@@ -26,6 +26,19 @@ const WAIT: Duration = Duration::from_secs(10);
 impl GraphqlWs {
     /// Opens a socket with the graphql-transport-ws subprotocol and sends `connection_init`.
     pub async fn connect(url: &str, init_payload: Value) -> Result<GraphqlWs, Closed> {
+        let mut client = Self::open(url).await;
+        client
+            .send(json!({ "type": "connection_init", "payload": init_payload }))
+            .await;
+        match client.next_event().await {
+            Event::Message(message) if message["type"] == "connection_ack" => Ok(client),
+            Event::Closed(closed) => Err(closed),
+            Event::Message(other) => panic!("expected connection_ack, got {other}"),
+        }
+    }
+
+    /// Opens a socket with the graphql-transport-ws subprotocol and sends nothing.
+    pub async fn open(url: &str) -> GraphqlWs {
         let mut request = url.into_client_request().expect("a valid ws url");
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
@@ -41,14 +54,14 @@ impl GraphqlWs {
                 .and_then(|v| v.to_str().ok()),
             Some("graphql-transport-ws")
         );
-        let mut client = GraphqlWs { socket };
-        client
-            .send(json!({ "type": "connection_init", "payload": init_payload }))
-            .await;
-        match client.next_event().await {
-            Event::Message(message) if message["type"] == "connection_ack" => Ok(client),
-            Event::Closed(closed) => Err(closed),
-            Event::Message(other) => panic!("expected connection_ack, got {other}"),
+        GraphqlWs { socket }
+    }
+
+    /// Reads until the server closes the socket; panics on anything but a close.
+    pub async fn closed(&mut self) -> Closed {
+        match self.next_event().await {
+            Event::Closed(closed) => closed,
+            Event::Message(message) => panic!("expected the socket to close, got {message}"),
         }
     }
 
