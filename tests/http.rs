@@ -532,20 +532,20 @@ async fn every_error_status_carries_a_code_and_the_request_id() {
                 .bearer_auth("not-a-token")
                 .json(&json!({ "query": "{ __typename }" })),
         ),
+        (404, "NOT_FOUND", client.get(app.url("/nowhere"))),
         (
-            404,
-            "NOT_FOUND",
-            client.get(app.url("/nowhere")),
+            405,
+            "BAD_USER_INPUT",
+            client
+                .get(&graphql)
+                .query(&[("query", "mutation { logout }")]),
         ),
         (
             405,
             "BAD_USER_INPUT",
-            client.get(&graphql).query(&[("query", "mutation { logout }")]),
-        ),
-        (
-            405,
-            "BAD_USER_INPUT",
-            client.put(&graphql).json(&json!({ "query": "{ __typename }" })),
+            client
+                .put(&graphql)
+                .json(&json!({ "query": "{ __typename }" })),
         ),
         (
             406,
@@ -583,8 +583,15 @@ async fn every_error_status_carries_a_code_and_the_request_id() {
         assert!(content_type(&response).contains("json"), "case {index}");
         let body: Value = response.json().await.unwrap();
         let error = expect_error(&body, code);
-        assert_eq!(error["extensions"]["requestId"], request_id.as_str(), "{body}");
-        assert!(!error["message"].as_str().unwrap_or_default().is_empty(), "{body}");
+        assert_eq!(
+            error["extensions"]["requestId"],
+            request_id.as_str(),
+            "{body}"
+        );
+        assert!(
+            !error["message"].as_str().unwrap_or_default().is_empty(),
+            "{body}"
+        );
     }
 
     // 429: over the anonymous budget (3 points; an operation costs at least 1).

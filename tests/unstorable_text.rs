@@ -162,11 +162,13 @@ async fn row_counts(database_url: &str) -> BTreeMap<String, i64> {
     .unwrap();
     let mut counts = BTreeMap::new();
     for table in tables {
-        let count: Count =
-            diesel::sql_query(format!("SELECT count(*) AS count FROM \"{}\"", table.table_name))
-                .get_result(&mut connection)
-                .await
-                .unwrap();
+        let count: Count = diesel::sql_query(format!(
+            "SELECT count(*) AS count FROM \"{}\"",
+            table.table_name
+        ))
+        .get_result(&mut connection)
+        .await
+        .unwrap();
         counts.insert(table.table_name, count.count);
     }
     counts
@@ -196,9 +198,17 @@ async fn nul_in_any_string_argument_of_any_operation_is_refused_naming_it_and_no
                 let path = expected_path(&arg.name, &steps, &leaf);
                 let poison = poisoned(&model, &arg.ty, &steps);
                 for as_variables in [true, false] {
-                    let (query, variables) =
-                        operation(&model, keyword, field, &arg.name, poison.clone(), as_variables);
-                    let body = app.graphql_as(&ada.access_token, &query, variables.clone()).await;
+                    let (query, variables) = operation(
+                        &model,
+                        keyword,
+                        field,
+                        &arg.name,
+                        poison.clone(),
+                        as_variables,
+                    );
+                    let body = app
+                        .graphql_as(&ada.access_token, &query, variables.clone())
+                        .await;
                     checked += 1;
                     if !refused_naming(&body, &path) {
                         failures.push(format!("{query} {variables}\n  expected `{path}`: {body}"));
@@ -210,7 +220,12 @@ async fn nul_in_any_string_argument_of_any_operation_is_refused_naming_it_and_no
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {checked} not refused:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} not refused:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // The sweep reached the schema's string arguments, nested input fields included.
     assert!(checked > 150, "only {checked} string positions found");
     assert!(!subscriptions.is_empty());
@@ -227,12 +242,19 @@ async fn nul_in_any_string_argument_of_any_operation_is_refused_naming_it_and_no
         socket.subscribe(&id, query, variables.clone()).await;
         let message = socket.next_message().await;
         assert_eq!(message["id"], id.as_str(), "{message}");
-        assert!(refused_naming(&message["payload"], path), "{query}: {message}");
+        assert!(
+            refused_naming(&message["payload"], path),
+            "{query}: {message}"
+        );
         assert_eq!(socket.next_message().await["type"], "complete");
     }
     socket.close().await;
 
-    assert_eq!(row_counts(&app.database_url).await, before, "something was stored");
+    assert_eq!(
+        row_counts(&app.database_url).await,
+        before,
+        "something was stored"
+    );
 }
 
 #[tokio::test]
@@ -242,9 +264,7 @@ async fn a_lone_surrogate_escape_is_refused_naming_the_argument_over_post_get_an
     const QUERY: &str = "query Search($q: String) { bookmarks(query: $q) { edges { cursor } } }";
     // serde_json cannot hold "\ud800" in a string, so the body is written by hand.
     for escape in [r"\ud800", r"\udfff", r"\ud83dx"] {
-        let body = format!(
-            r#"{{"query":"{QUERY}","variables":{{"q":"kubernetes {escape}"}}}}"#
-        );
+        let body = format!(r#"{{"query":"{QUERY}","variables":{{"q":"kubernetes {escape}"}}}}"#);
         let response = app
             .client
             .post(app.url("/graphql"))
@@ -273,7 +293,11 @@ async fn a_lone_surrogate_escape_is_refused_naming_the_argument_over_post_get_an
 
     // In a GraphQL string literal, the parser refuses the escape; the refusal says why.
     let body = app
-        .graphql_as(&ada.access_token, r#"{ bookmarks(query: "\ud800") { edges { cursor } } }"#, json!({}))
+        .graphql_as(
+            &ada.access_token,
+            r#"{ bookmarks(query: "\ud800") { edges { cursor } } }"#,
+            json!({}),
+        )
         .await;
     let error = expect_error(&body, "BAD_USER_INPUT");
     assert_eq!(error["extensions"]["reason"], "UNSTORABLE_TEXT", "{body}");
@@ -323,7 +347,11 @@ async fn a_bookmark_url_with_a_control_character_is_refused_not_percent_encoded(
         );
     }
     let body = app
-        .graphql_as(&ada.access_token, "{ bookmarks { edges { cursor } } }", json!({}))
+        .graphql_as(
+            &ada.access_token,
+            "{ bookmarks { edges { cursor } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(data(&body)["bookmarks"]["edges"], json!([]));
 }
@@ -348,18 +376,25 @@ async fn an_import_file_holding_unstorable_text_is_refused_naming_the_file() {
     ];
     for (format, name, content) in files {
         let response = app
-            .upload_graphql(&ada.access_token, IMPORT, json!({ "format": format }), name, content)
+            .upload_graphql(
+                &ada.access_token,
+                IMPORT,
+                json!({ "format": format }),
+                name,
+                content,
+            )
             .await;
         let body: Value = response.json().await.unwrap();
         let error = expect_error(&body, "BAD_USER_INPUT");
         assert_eq!(error["extensions"]["field"], "file", "{body}");
-        assert!(
-            error["message"].as_str().unwrap().contains("NUL"),
-            "{body}"
-        );
+        assert!(error["message"].as_str().unwrap().contains("NUL"), "{body}");
     }
     let body = app
-        .graphql_as(&ada.access_token, "{ bookmarks { edges { cursor } } }", json!({}))
+        .graphql_as(
+            &ada.access_token,
+            "{ bookmarks { edges { cursor } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(data(&body)["bookmarks"]["edges"], json!([]));
 }

@@ -132,16 +132,24 @@ async fn sockets_close_with_standard_codes_and_a_reason() {
     };
 
     // 1009: a message over WS_MAX_MESSAGE_BYTES (256 KiB by default); the issue's 400 KB.
-    let mut socket = GraphqlWs::connect(&app.ws_url(), init.clone()).await.unwrap();
+    let mut socket = GraphqlWs::connect(&app.ws_url(), init.clone())
+        .await
+        .unwrap();
     socket
-        .subscribe("big", &format!("{{ __typename }} #{}", "x".repeat(400_000)), json!({}))
+        .subscribe(
+            "big",
+            &format!("{{ __typename }} #{}", "x".repeat(400_000)),
+            json!({}),
+        )
         .await;
     let closed = socket.closed().await;
     expect_close(closed, 1009, "oversize message");
 
     // 4400: a message that is not of the protocol, or not JSON.
     for message in [r#"{"type":"bogus"}"#, "not json"] {
-        let mut socket = GraphqlWs::connect(&app.ws_url(), init.clone()).await.unwrap();
+        let mut socket = GraphqlWs::connect(&app.ws_url(), init.clone())
+            .await
+            .unwrap();
         socket.send_text(message).await;
         expect_close(socket.closed().await, 4400, message);
     }
@@ -149,7 +157,11 @@ async fn sockets_close_with_standard_codes_and_a_reason() {
     // 4401: an operation before connection_init was acknowledged.
     let mut socket = GraphqlWs::open(&app.ws_url()).await;
     socket.subscribe("early", SERVER_TIME, json!({})).await;
-    expect_close(socket.closed().await, 4401, "subscribe before connection_init");
+    expect_close(
+        socket.closed().await,
+        4401,
+        "subscribe before connection_init",
+    );
 
     // 4403: a bad token.
     let closed = GraphqlWs::connect(&app.ws_url(), json!({ "authorization": "Bearer nope" }))
@@ -159,7 +171,9 @@ async fn sockets_close_with_standard_codes_and_a_reason() {
     expect_close(closed, 4403, "bad token");
 
     // 4429: a second connection_init.
-    let mut socket = GraphqlWs::connect(&app.ws_url(), init.clone()).await.unwrap();
+    let mut socket = GraphqlWs::connect(&app.ws_url(), init.clone())
+        .await
+        .unwrap();
     socket
         .send(json!({ "type": "connection_init", "payload": init }))
         .await;

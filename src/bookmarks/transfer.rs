@@ -77,13 +77,14 @@ fn unstorable_field(record: &FileBookmark) -> Option<&'static str> {
 }
 
 fn parse_json(text: &str) -> Result<Vec<FileBookmark>, String> {
-    let items: Vec<serde_json::Value> = storable_text::parse_json(text.as_bytes()).map_err(|error| {
-        format!(
-            "the file is not a JSON array of bookmarks (line {}, column {})",
-            error.line(),
-            error.column()
-        )
-    })?;
+    let items: Vec<serde_json::Value> =
+        storable_text::parse_json(text.as_bytes()).map_err(|error| {
+            format!(
+                "the file is not a JSON array of bookmarks (line {}, column {})",
+                error.line(),
+                error.column()
+            )
+        })?;
     items
         .into_iter()
         .enumerate()

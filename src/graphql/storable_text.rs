@@ -144,7 +144,9 @@ impl Offence {
             ),
             details: vec![("reason", ConstValue::from("UNSTORABLE_TEXT"))],
         };
-        error.into_graphql().into_server_error(self.pos.unwrap_or_default())
+        error
+            .into_graphql()
+            .into_server_error(self.pos.unwrap_or_default())
     }
 }
 
@@ -212,17 +214,21 @@ fn in_document(document: &ExecutableDocument, sent: &Variables) -> Option<Offenc
 }
 
 fn in_selection_set(set: &SelectionSet, variables: &VariableValues) -> Option<Offence> {
-    set.items.iter().find_map(|selection| match &selection.node {
-        Selection::Field(field) => {
-            let field = &field.node;
-            in_arguments(&field.arguments, &field.name.node, variables)
-                .or_else(|| in_directives(&field.directives, variables))
-                .or_else(|| in_selection_set(&field.selection_set.node, variables))
-        }
-        Selection::FragmentSpread(spread) => in_directives(&spread.node.directives, variables),
-        Selection::InlineFragment(fragment) => in_directives(&fragment.node.directives, variables)
-            .or_else(|| in_selection_set(&fragment.node.selection_set.node, variables)),
-    })
+    set.items
+        .iter()
+        .find_map(|selection| match &selection.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                in_arguments(&field.arguments, &field.name.node, variables)
+                    .or_else(|| in_directives(&field.directives, variables))
+                    .or_else(|| in_selection_set(&field.selection_set.node, variables))
+            }
+            Selection::FragmentSpread(spread) => in_directives(&spread.node.directives, variables),
+            Selection::InlineFragment(fragment) => {
+                in_directives(&fragment.node.directives, variables)
+                    .or_else(|| in_selection_set(&fragment.node.selection_set.node, variables))
+            }
+        })
 }
 
 fn in_directives(
@@ -267,9 +273,10 @@ fn in_value(value: &Value, variables: &VariableValues) -> Option<String> {
 fn in_const_value(value: &ConstValue) -> Option<String> {
     match value {
         ConstValue::String(text) => holds_unstorable_text(text).then(String::new),
-        ConstValue::List(items) => items.iter().enumerate().find_map(|(index, item)| {
-            in_const_value(item).map(|rest| format!("[{index}]{rest}"))
-        }),
+        ConstValue::List(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| in_const_value(item).map(|rest| format!("[{index}]{rest}"))),
         ConstValue::Object(fields) => fields.iter().find_map(|(key, field)| {
             in_key(key).or_else(|| in_const_value(field).map(|rest| format!(".{key}{rest}")))
         }),

@@ -19,7 +19,9 @@ pub enum TypeRef {
 impl TypeRef {
     fn from_introspection(value: &Value) -> TypeRef {
         match value["kind"].as_str() {
-            Some("NON_NULL") => TypeRef::NonNull(Box::new(Self::from_introspection(&value["ofType"]))),
+            Some("NON_NULL") => {
+                TypeRef::NonNull(Box::new(Self::from_introspection(&value["ofType"])))
+            }
             Some("LIST") => TypeRef::List(Box::new(Self::from_introspection(&value["ofType"]))),
             _ => TypeRef::Named(value["name"].as_str().unwrap_or_default().to_string()),
         }
@@ -300,7 +302,11 @@ pub fn json_literal(value: &Value) -> String {
         ),
         Value::Array(items) => format!(
             "[{}]",
-            items.iter().map(json_literal).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(json_literal)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         other => other.to_string(),
     }
