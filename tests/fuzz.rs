@@ -21,6 +21,7 @@ use std::{
 use common::{
     data,
     schema_model::{graphql_literal, FieldDef, InputValue, Kind, SchemaModel, TypeRef},
+    ws::{Event, GraphqlWs},
     TestApp, STRONG_PASSWORD,
 };
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
@@ -212,8 +213,12 @@ impl Fuzzer {
         } else {
             ("mutation", self.model.mutation.clone())
         };
+        self.operation_on(keyword, &root)
+    }
+
+    fn operation_on(&mut self, keyword: &str, root: &str) -> Operation {
         let model = self.model.clone();
-        let field = model.types[&root]
+        let field = model.types[root]
             .fields
             .choose(&mut self.rng)
             .expect("roots have fields")
@@ -628,6 +633,62 @@ async fn run_client(
     (failures, outcomes)
 }
 
+/// Random subscriptions over graphql-transport-ws, signed in and anonymously: each gets a
+/// moment to answer (a live stream may say nothing), then is completed.
+async fn run_subscriptions(
+    app: Arc<TestApp>,
+    mut fuzzer: Fuzzer,
+    operations: usize,
+    token: String,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (signed_in, init) in [
+        (true, json!({ "authorization": format!("Bearer {token}") })),
+        (false, json!({})),
+    ] {
+        let mut socket = match GraphqlWs::connect(&app.ws_url(), init).await {
+            Ok(socket) => socket,
+            Err(closed) => {
+                failures.push(format!(
+                    "WebSocket refused (signed in: {signed_in}): {closed:?}"
+                ));
+                continue;
+            }
+        };
+        let root = fuzzer.model.subscription.clone();
+        for index in 0..operations / 2 {
+            let operation = fuzzer.operation_on("subscription", &root);
+            let id = format!("s{index}");
+            socket
+                .subscribe(&id, &operation.query, operation.variables.clone())
+                .await;
+            let described = || format!("{} {}", operation.query, operation.variables);
+            while let Some(event) = socket.next_event_within(Duration::from_millis(200)).await {
+                let message = match event {
+                    Event::Message(message) => message,
+                    Event::Closed(closed) => {
+                        failures.push(format!("socket closed {closed:?}\n    {}", described()));
+                        return failures;
+                    }
+                };
+                let payload = match &message["payload"] {
+                    Value::Array(errors) => json!({ "errors": errors }),
+                    payload => payload.clone(),
+                };
+                if let Some(problem) = violation(200, &payload) {
+                    failures.push(format!("{problem}\n    {}", described()));
+                }
+                if message["id"] == id.as_str() && message["type"] != "next" {
+                    break;
+                }
+            }
+            socket.send(json!({ "id": id, "type": "complete" })).await;
+        }
+        socket.close().await;
+    }
+    failures
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_operations_from_the_schema_never_get_a_5xx_internal_or_uncoded_error() {
     let operations = setting("FUZZ_OPERATIONS", 3000) as usize;
@@ -662,6 +723,16 @@ async fn random_operations_from_the_schema_never_get_a_5xx_internal_or_uncoded_e
             tokio::spawn(run_client(app.clone(), fuzzer, share, identity.clone()))
         })
         .collect();
+    let subscriptions = tokio::spawn(run_subscriptions(
+        app.clone(),
+        Fuzzer {
+            model: model.clone(),
+            rng: StdRng::seed_from_u64(seed.wrapping_mul(1000).wrapping_add(999)),
+            harvest: harvest.clone(),
+        },
+        (operations / 30).max(2),
+        owner.access_token.clone(),
+    ));
     let (mut failures, mut outcomes) = (Vec::new(), BTreeMap::<String, usize>::new());
     for client in clients {
         let (client_failures, client_outcomes) = client.await.expect("a fuzz client panicked");
@@ -670,6 +741,11 @@ async fn random_operations_from_the_schema_never_get_a_5xx_internal_or_uncoded_e
             *outcomes.entry(outcome).or_default() += count;
         }
     }
+    failures.extend(
+        subscriptions
+            .await
+            .expect("the subscription client panicked"),
+    );
     eprintln!(
         "fuzz: {operations} operations (seed {seed}) in {:.1} s; outcomes:",
         started.elapsed().as_secs_f64()

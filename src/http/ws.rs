@@ -72,6 +72,8 @@ const SOCKET_BUFFER_BYTES: usize = 1024;
 /// A client whose socket accepts nothing for this long is not reading: it is disconnected
 /// rather than letting its undelivered events pile up in memory.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a socket closed for a bad message stays open before it is dropped.
+const READ_FAULT_LINGER: Duration = Duration::from_millis(500);
 /// Outgoing bytes queued for one socket before writes wait (and the write timeout applies).
 const MAX_QUEUED_WRITE_BYTES: usize = 1024 * 1024;
 
@@ -313,6 +315,12 @@ fn relay(
             }
         }
         let _ = Box::pin(relay.sink.close()).await;
+        if relay.read_fault.get().is_some() {
+            // The client's refused message may still be arriving: dropping the connection with
+            // it unread would reset it, and the client could lose the close frame (and its
+            // code) before reading it. A moment's linger lets the frame be read first.
+            Box::pin(tokio::time::sleep(READ_FAULT_LINGER)).await;
+        }
         relay.metrics.websocket_closed();
     }
 }

@@ -85,6 +85,11 @@ impl GraphqlWs {
             .await;
     }
 
+    /// The next protocol message or close frame if one comes within `wait`.
+    pub async fn next_event_within(&mut self, wait: Duration) -> Option<Event> {
+        tokio::time::timeout(wait, self.next_event()).await.ok()
+    }
+
     /// The next protocol message or the close frame, skipping pings.
     pub async fn next_event(&mut self) -> Event {
         loop {
