@@ -1311,14 +1311,19 @@ async fn a_run_whose_worker_dies_is_reclaimed_after_its_lease_and_finishes() {
     let (owner, project) = owner_and_project(&first).await;
     let pipeline = long_pipeline(&first, &owner, &project).await;
     let run = run_pipeline(&first, &owner, &pipeline, json!({})).await;
-    wait_for_status(
-        &first,
-        &owner,
-        &run,
-        |status| status == "RUNNING",
-        Duration::from_secs(10),
-    )
-    .await;
+    // The dead attempt must have nodes running: wait until it has started a few.
+    let mut watching = socket_for(&first, &owner).await;
+    watching
+        .subscribe("progress", RUN_EVENTS, json!({ "id": run }))
+        .await;
+    let mut started = 0;
+    while started < 3 {
+        let message = watching.next_message().await;
+        if message["payload"]["data"]["pipelineRunEvents"]["kind"] == "NODE_STARTED" {
+            started += 1;
+        }
+    }
+    drop(watching);
     let database_url = first.database_url.clone();
     let database = {
         let mut first = first;
@@ -1335,6 +1340,63 @@ async fn a_run_whose_worker_dies_is_reclaimed_after_its_lease_and_finishes() {
     assert_eq!(finished["status"], "SUCCEEDED", "{finished}");
     assert_eq!(finished["attempts"], 2);
     assert_eq!(output_rows(&finished), vec![json!({ "n": 1_000_000 })]);
+
+    // The whole progress, replayed: the dead attempt's open nodes are closed before attempt 2.
+    let mut socket = socket_for(&second, &owner).await;
+    socket
+        .subscribe("replay", RUN_EVENTS, json!({ "id": run }))
+        .await;
+    let mut events = Vec::new();
+    loop {
+        let message = socket.next_message().await;
+        if message["type"] == "complete" {
+            break;
+        }
+        events.push(message["payload"]["data"]["pipelineRunEvents"].clone());
+    }
+    let kind = |event: &Value| event["kind"].as_str().unwrap().to_string();
+    let node = |event: &Value| event["nodeId"].as_str().unwrap().to_string();
+    let second_start = events
+        .iter()
+        .position(|event| kind(event) == "RUN_STARTED" && event["attempt"] == 2)
+        .expect("attempt 2 started");
+    let (dead, retried) = events.split_at(second_start);
+    let mut left_running: Vec<String> = dead
+        .iter()
+        .filter(|event| kind(event) == "NODE_STARTED")
+        .map(node)
+        .filter(|id| {
+            !dead
+                .iter()
+                .any(|event| kind(event) == "NODE_FINISHED" && node(event) == *id)
+        })
+        .collect();
+    assert!(
+        !left_running.is_empty(),
+        "attempt 1 died with nodes running: {events:#?}"
+    );
+    let mut abandoned: Vec<String> = dead
+        .iter()
+        .filter(|event| kind(event) == "NODE_ABANDONED")
+        .inspect(|event| assert_eq!(event["attempt"], 1, "{event}"))
+        .map(node)
+        .collect();
+    left_running.sort();
+    abandoned.sort();
+    assert_eq!(
+        abandoned, left_running,
+        "each node attempt 1 left running is abandoned once"
+    );
+    assert!(retried.iter().all(|event| kind(event) != "NODE_ABANDONED"));
+    let started_again = retried.iter().filter(|e| kind(e) == "NODE_STARTED").count();
+    let finished_again = retried
+        .iter()
+        .filter(|e| kind(e) == "NODE_FINISHED")
+        .count();
+    assert_eq!(
+        started_again, finished_again,
+        "attempt 2 closes every node it starts"
+    );
     drop(second);
     drop(database);
 }
