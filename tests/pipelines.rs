@@ -1583,3 +1583,67 @@ async fn a_member_removed_while_watching_a_run_gets_forbidden_and_the_stream_end
     let ended = socket.next_message().await;
     assert_eq!(ended["type"], "complete", "{ended}");
 }
+
+#[tokio::test]
+async fn a_runs_progress_reaches_another_instance_while_redis_is_down() {
+    let mut redis = common::redis::PrivateRedis::start();
+    let workers = builder()
+        .env("REDIS_URL", &redis.url())
+        .env("WORKER_CONCURRENCY", "1")
+        .spawn()
+        .await;
+    let watcher = builder()
+        .env("REDIS_URL", &redis.url())
+        .env("WORKER_CONCURRENCY", "0")
+        .sharing_database_of(&workers)
+        .spawn()
+        .await;
+    let (owner, project) = owner_and_project(&workers).await;
+    let (pipeline, _) = chain(
+        &workers,
+        &owner,
+        &project,
+        &[
+            ("inlineRows", json!({ "rows": [{ "n": 1 }, { "n": 2 }] })),
+            ("runOutput", json!({})),
+        ],
+    )
+    .await;
+    redis.stop();
+    for instance in [&workers, &watcher] {
+        eventually(
+            "the bus to notice Redis is gone",
+            Duration::from_secs(10),
+            || async { (instance.redis_subscribed() == Some(false)).then_some(()) },
+        )
+        .await;
+    }
+    // Queued through the watcher, run by the other instance's worker, watched on the first.
+    let run = run_pipeline(&watcher, &owner, &pipeline, json!({})).await;
+    let mut socket = socket_for(&watcher, &owner).await;
+    socket
+        .subscribe("progress", RUN_EVENTS, json!({ "id": run }))
+        .await;
+    let mut events = Vec::new();
+    loop {
+        let message = socket.next_message().await;
+        if message["type"] == "complete" {
+            break;
+        }
+        events.push(message["payload"]["data"]["pipelineRunEvents"].clone());
+    }
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "{events:#?}"
+    );
+    assert_eq!(events[0]["kind"], "RUN_STARTED");
+    assert_eq!(events.last().unwrap()["kind"], "RUN_FINISHED");
+    assert_eq!(events.last().unwrap()["status"], "SUCCEEDED");
+    assert_eq!(
+        watcher.redis_subscribed(),
+        Some(false),
+        "Redis was down throughout"
+    );
+}
