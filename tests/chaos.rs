@@ -34,8 +34,9 @@ const SUBSCRIBERS_PER_INSTANCE: usize = 2;
 /// How long load runs before, between and after the faults: enough writes land in each phase
 /// for every switch (Redis to log and back, a dead pool, a dead instance) to be crossed live.
 const PHASE: Duration = Duration::from_secs(6);
-/// How long the database refuses connections.
-const REFUSAL: Duration = Duration::from_secs(4);
+/// How long the database refuses connections: longer than the pool's checkout timeout (5 s),
+/// so requests that arrive in the window wait it out and are answered 503.
+const REFUSAL: Duration = Duration::from_secs(6);
 /// A writer's pause between writes: load, not a flood on a shared machine.
 const WRITE_PACE: Duration = Duration::from_millis(40);
 
@@ -245,6 +246,63 @@ async fn writer(
             other => tally.violation(format!("createTask answered {other}: {body}")),
         }
         tokio::time::sleep(WRITE_PACE).await;
+    }
+}
+
+/// Reads the project and each instance's readiness, over and over, alternating instances:
+/// every answer must be 200 or the documented 503, with a code on every error.
+async fn reader(
+    urls: [String; 2],
+    token: String,
+    project: String,
+    statuses: Arc<Mutex<BTreeMap<(&'static str, u16), u64>>>,
+    tally: Arc<Tally>,
+    stop: Arc<AtomicBool>,
+) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("an HTTP client");
+    let query = "query($id: ID!) { project(id: $id) { name tasks(first: 5) { edges { node { title } } } } }";
+    let mut round = 0usize;
+    while !stop.load(Ordering::Relaxed) {
+        round += 1;
+        let url = &urls[round % 2];
+        if let Ok(response) = client.get(format!("{url}/health/ready")).send().await {
+            let status = response.status().as_u16();
+            *statuses
+                .lock()
+                .unwrap()
+                .entry(("ready", status))
+                .or_default() += 1;
+            if !matches!(status, 200 | 503) {
+                tally.violation(format!("/health/ready answered {status}"));
+            }
+        }
+        let sent = client
+            .post(format!("{url}/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({ "query": query, "variables": { "id": project } }))
+            .send()
+            .await;
+        if let Ok(response) = sent {
+            let status = response.status().as_u16();
+            *statuses
+                .lock()
+                .unwrap()
+                .entry(("query", status))
+                .or_default() += 1;
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            match (status, error_codes(&body)) {
+                (_, Err(violation)) => tally.violation(format!("{status}: {violation}")),
+                (200, Ok(codes)) if codes.is_empty() => {}
+                (503, Ok(codes)) if codes.iter().all(|code| code == "SERVICE_UNAVAILABLE") => {}
+                (_, Ok(_)) => {
+                    tally.violation(format!("the project query answered {status}: {body}"))
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -538,6 +596,15 @@ async fn writes_and_events_survive_redis_postgres_and_instance_failures() {
         }
     }
     let stop_writers = Arc::new(AtomicBool::new(false));
+    let statuses = Arc::new(Mutex::new(BTreeMap::new()));
+    let reader_task = tokio::spawn(reader(
+        urls.clone(),
+        owner.access_token.clone(),
+        project.clone(),
+        statuses.clone(),
+        tally.clone(),
+        stop_writers.clone(),
+    ));
     let writer_tasks: Vec<_> = writers
         .into_iter()
         .enumerate()
@@ -581,6 +648,7 @@ async fn writes_and_events_survive_redis_postgres_and_instance_failures() {
     for task in writer_tasks {
         task.await.expect("a writer ends");
     }
+    reader_task.await.expect("the reader ends");
 
     // Everything committed, from the database itself.
     let project_id =
@@ -643,7 +711,7 @@ async fn writes_and_events_survive_redis_postgres_and_instance_failures() {
     println!(
         "chaos: {:.1} s; writes attempted {}, acknowledged {}, 503 {}, unanswered {}; \
          tasks stored {}; events committed {}, delivered {} to {} subscribers ({} reconnects; \
-         stream errors {:?}); faults {:?}",
+         stream errors {:?}); reads and readiness by status {:?}; faults {:?}",
         began.elapsed().as_secs_f64(),
         tally.attempted.load(Ordering::Relaxed),
         tally.acknowledged.load(Ordering::Relaxed),
@@ -655,6 +723,7 @@ async fn writes_and_events_survive_redis_postgres_and_instance_failures() {
         followers.len(),
         reconnects,
         stream_errors,
+        statuses.lock().unwrap(),
         faults,
     );
     assert!(
@@ -681,5 +750,10 @@ async fn writes_and_events_survive_redis_postgres_and_instance_failures() {
     assert!(
         tally.unavailable.load(Ordering::Relaxed) > 0,
         "the refusal window was seen by the writers as 503"
+    );
+    let statuses = statuses.lock().unwrap();
+    assert!(
+        statuses.contains_key(&("ready", 503)) && statuses.contains_key(&("ready", 200)),
+        "readiness went down with the database and came back: {statuses:?}"
     );
 }
