@@ -4,6 +4,7 @@
 
 pub mod database_faults;
 pub mod diff;
+pub mod process;
 pub mod redis;
 pub mod wait;
 pub mod ws;
