@@ -10,7 +10,7 @@ use crate::{
     auth::tokens::TokenKeys,
     config::{SecretSource, Settings},
     db,
-    events::EventBus,
+    events::{bus::LogFallback, EventBus},
     graphql::persisted::PersistedDocuments,
     http,
     limits::{RateLimiter, RedisLink},
@@ -60,9 +60,15 @@ async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, watch::Sender
     metrics.observe_statements(statements.clone());
     let (shutdown_sender, shutdown) = watch::channel(false);
     let events = match &redis {
-        Some(client) => {
-            EventBus::with_redis(settings.event_buffer, client.clone(), shutdown.clone())
-        }
+        Some(client) => EventBus::with_redis(
+            settings.event_buffer,
+            client.clone(),
+            shutdown.clone(),
+            LogFallback {
+                pool: pool.clone(),
+                interval: settings.event_fallback_poll,
+            },
+        ),
         None => EventBus::in_process(settings.event_buffer),
     };
     let redis_link = redis

@@ -33,6 +33,12 @@ pub enum AppError {
     QueryTooComplex(String),
     /// A live subscriber could not keep up with its stream; it must resubscribe from its cursor.
     SubscriberTooSlow(String),
+    /// A dependency of record (PostgreSQL) cannot be reached right now: nothing is wrong with
+    /// the request, and the same request may succeed after `retry_after_secs`.
+    ServiceUnavailable {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Shared so the error can be cloned, which async-graphql requires of resolver errors.
     Internal(std::sync::Arc<anyhow::Error>),
 }
@@ -66,6 +72,20 @@ pub fn conflict(message: impl Into<String>) -> AppError {
     }
 }
 
+/// How long a client should wait before retrying while the database is unreachable: about the
+/// pool's connection timeout, so the retry meets a freshly tried connection.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
+/// The database is unreachable; `cause` is logged (with the request id), never sent.
+pub fn database_unavailable(cause: &dyn std::fmt::Display) -> AppError {
+    let request_id = REQUEST_ID.try_with(Clone::clone).ok();
+    tracing::warn!(request_id = request_id.as_deref().unwrap_or("-"), %cause, "database unavailable");
+    AppError::ServiceUnavailable {
+        message: "the database is unavailable; retry shortly".into(),
+        retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
+    }
+}
+
 pub fn internal(error: impl Into<anyhow::Error>) -> AppError {
     AppError::Internal(std::sync::Arc::new(error.into()))
 }
@@ -81,6 +101,7 @@ impl AppError {
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
             AppError::SubscriberTooSlow(_) => "SUBSCRIBER_TOO_SLOW",
+            AppError::ServiceUnavailable { .. } => "SERVICE_UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -90,7 +111,8 @@ impl AppError {
         match self {
             AppError::BadUserInput { message, .. }
             | AppError::Conflict { message, .. }
-            | AppError::RateLimited { message, .. } => message,
+            | AppError::RateLimited { message, .. }
+            | AppError::ServiceUnavailable { message, .. } => message,
             AppError::Unauthenticated(message)
             | AppError::Forbidden(message)
             | AppError::NotFound(message)
@@ -133,6 +155,14 @@ impl AppError {
                 AppError::RateLimited {
                     retry_after_secs, ..
                 } => extensions.set("retryAfterSeconds", *retry_after_secs),
+                AppError::ServiceUnavailable {
+                    retry_after_secs, ..
+                } => {
+                    extensions.set("retryAfterSeconds", *retry_after_secs);
+                    if let Some(id) = &request_id {
+                        extensions.set("requestId", id.as_str());
+                    }
+                }
                 AppError::Internal(_) => {
                     if let Some(id) = &request_id {
                         extensions.set("requestId", id.as_str());
@@ -170,13 +200,88 @@ impl From<diesel::result::Error> for AppError {
                 .constraint_name()
                 .and_then(conflict_for_constraint)
                 .unwrap_or_else(|| internal(error)),
+            _ if means_database_unreachable(&error) => database_unavailable(&error),
             _ => internal(error),
         }
     }
 }
 
+/// What PostgreSQL says when it stops serving a connection (SQLSTATE class 57P: admin_shutdown,
+/// crash_shutdown, cannot_connect_now; 53300 too_many_connections; 55000 for a database that
+/// does not allow connections; 08xxx connection failures). diesel does not expose the SQLSTATE,
+/// so the server's (untranslated) primary messages are matched instead.
+const UNREACHABLE_MESSAGES: &[&str] = &[
+    "terminating connection",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
+    "the database system is not accepting connections",
+    "is not currently accepting connections",
+    "too many clients already",
+    "remaining connection slots are reserved",
+    "server closed the connection unexpectedly",
+    "connection closed",
+];
+
+/// Whether a query failed because the database is gone, not because of the query: the
+/// connection closed under it, or the server refuses to serve it.
+fn means_database_unreachable(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
+            _,
+        )
+        | Error::BrokenTransactionManager => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message();
+            UNREACHABLE_MESSAGES
+                .iter()
+                .any(|phrase| message.contains(phrase))
+        }
+        _ => false,
+    }
+}
+
+/// A pool that cannot hand out a connection (every attempt to open one failed until the
+/// checkout timed out, or opening one failed) means the database is unreachable.
 impl From<bb8::RunError<diesel_async::pooled_connection::PoolError>> for AppError {
     fn from(error: bb8::RunError<diesel_async::pooled_connection::PoolError>) -> Self {
-        internal(anyhow::anyhow!("database pool: {error}"))
+        database_unavailable(&format_args!("database pool: {error}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    #[test]
+    fn lost_connections_and_refusals_are_unavailable_not_internal() {
+        let closed = Error::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand,
+            Box::new("connection closed".to_string()),
+        );
+        assert_eq!(AppError::from(closed).code(), "SERVICE_UNAVAILABLE");
+        let terminated = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("terminating connection due to administrator command".to_string()),
+        );
+        assert_eq!(AppError::from(terminated).code(), "SERVICE_UNAVAILABLE");
+        let refused = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("database \"x\" is not currently accepting connections".to_string()),
+        );
+        assert_eq!(AppError::from(refused).code(), "SERVICE_UNAVAILABLE");
+        assert_eq!(
+            AppError::from(bb8::RunError::TimedOut).code(),
+            "SERVICE_UNAVAILABLE"
+        );
+        let syntax = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("syntax error at or near \"SELEC\"".to_string()),
+        );
+        assert_eq!(AppError::from(syntax).code(), "INTERNAL");
     }
 }

@@ -1311,14 +1311,19 @@ async fn a_run_whose_worker_dies_is_reclaimed_after_its_lease_and_finishes() {
     let (owner, project) = owner_and_project(&first).await;
     let pipeline = long_pipeline(&first, &owner, &project).await;
     let run = run_pipeline(&first, &owner, &pipeline, json!({})).await;
-    wait_for_status(
-        &first,
-        &owner,
-        &run,
-        |status| status == "RUNNING",
-        Duration::from_secs(10),
-    )
-    .await;
+    // The dead attempt must have nodes running: wait until it has started a few.
+    let mut watching = socket_for(&first, &owner).await;
+    watching
+        .subscribe("progress", RUN_EVENTS, json!({ "id": run }))
+        .await;
+    let mut started = 0;
+    while started < 3 {
+        let message = watching.next_message().await;
+        if message["payload"]["data"]["pipelineRunEvents"]["kind"] == "NODE_STARTED" {
+            started += 1;
+        }
+    }
+    drop(watching);
     let database_url = first.database_url.clone();
     let database = {
         let mut first = first;
@@ -1335,6 +1340,63 @@ async fn a_run_whose_worker_dies_is_reclaimed_after_its_lease_and_finishes() {
     assert_eq!(finished["status"], "SUCCEEDED", "{finished}");
     assert_eq!(finished["attempts"], 2);
     assert_eq!(output_rows(&finished), vec![json!({ "n": 1_000_000 })]);
+
+    // The whole progress, replayed: the dead attempt's open nodes are closed before attempt 2.
+    let mut socket = socket_for(&second, &owner).await;
+    socket
+        .subscribe("replay", RUN_EVENTS, json!({ "id": run }))
+        .await;
+    let mut events = Vec::new();
+    loop {
+        let message = socket.next_message().await;
+        if message["type"] == "complete" {
+            break;
+        }
+        events.push(message["payload"]["data"]["pipelineRunEvents"].clone());
+    }
+    let kind = |event: &Value| event["kind"].as_str().unwrap().to_string();
+    let node = |event: &Value| event["nodeId"].as_str().unwrap().to_string();
+    let second_start = events
+        .iter()
+        .position(|event| kind(event) == "RUN_STARTED" && event["attempt"] == 2)
+        .expect("attempt 2 started");
+    let (dead, retried) = events.split_at(second_start);
+    let mut left_running: Vec<String> = dead
+        .iter()
+        .filter(|event| kind(event) == "NODE_STARTED")
+        .map(node)
+        .filter(|id| {
+            !dead
+                .iter()
+                .any(|event| kind(event) == "NODE_FINISHED" && node(event) == *id)
+        })
+        .collect();
+    assert!(
+        !left_running.is_empty(),
+        "attempt 1 died with nodes running: {events:#?}"
+    );
+    let mut abandoned: Vec<String> = dead
+        .iter()
+        .filter(|event| kind(event) == "NODE_ABANDONED")
+        .inspect(|event| assert_eq!(event["attempt"], 1, "{event}"))
+        .map(node)
+        .collect();
+    left_running.sort();
+    abandoned.sort();
+    assert_eq!(
+        abandoned, left_running,
+        "each node attempt 1 left running is abandoned once"
+    );
+    assert!(retried.iter().all(|event| kind(event) != "NODE_ABANDONED"));
+    let started_again = retried.iter().filter(|e| kind(e) == "NODE_STARTED").count();
+    let finished_again = retried
+        .iter()
+        .filter(|e| kind(e) == "NODE_FINISHED")
+        .count();
+    assert_eq!(
+        started_again, finished_again,
+        "attempt 2 closes every node it starts"
+    );
     drop(second);
     drop(database);
 }
@@ -1520,4 +1582,68 @@ async fn a_member_removed_while_watching_a_run_gets_forbidden_and_the_stream_end
     );
     let ended = socket.next_message().await;
     assert_eq!(ended["type"], "complete", "{ended}");
+}
+
+#[tokio::test]
+async fn a_runs_progress_reaches_another_instance_while_redis_is_down() {
+    let mut redis = common::redis::PrivateRedis::start();
+    let workers = builder()
+        .env("REDIS_URL", &redis.url())
+        .env("WORKER_CONCURRENCY", "1")
+        .spawn()
+        .await;
+    let watcher = builder()
+        .env("REDIS_URL", &redis.url())
+        .env("WORKER_CONCURRENCY", "0")
+        .sharing_database_of(&workers)
+        .spawn()
+        .await;
+    let (owner, project) = owner_and_project(&workers).await;
+    let (pipeline, _) = chain(
+        &workers,
+        &owner,
+        &project,
+        &[
+            ("inlineRows", json!({ "rows": [{ "n": 1 }, { "n": 2 }] })),
+            ("runOutput", json!({})),
+        ],
+    )
+    .await;
+    redis.stop();
+    for instance in [&workers, &watcher] {
+        eventually(
+            "the bus to notice Redis is gone",
+            Duration::from_secs(10),
+            || async { (instance.redis_subscribed() == Some(false)).then_some(()) },
+        )
+        .await;
+    }
+    // Queued through the watcher, run by the other instance's worker, watched on the first.
+    let run = run_pipeline(&watcher, &owner, &pipeline, json!({})).await;
+    let mut socket = socket_for(&watcher, &owner).await;
+    socket
+        .subscribe("progress", RUN_EVENTS, json!({ "id": run }))
+        .await;
+    let mut events = Vec::new();
+    loop {
+        let message = socket.next_message().await;
+        if message["type"] == "complete" {
+            break;
+        }
+        events.push(message["payload"]["data"]["pipelineRunEvents"].clone());
+    }
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "{events:#?}"
+    );
+    assert_eq!(events[0]["kind"], "RUN_STARTED");
+    assert_eq!(events.last().unwrap()["kind"], "RUN_FINISHED");
+    assert_eq!(events.last().unwrap()["status"], "SUCCEEDED");
+    assert_eq!(
+        watcher.redis_subscribed(),
+        Some(false),
+        "Redis was down throughout"
+    );
 }

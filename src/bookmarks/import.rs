@@ -319,6 +319,8 @@ impl ImportWatch {
                         return Some(row);
                     }
                 }
+                // Only project topics carry log heads.
+                Ok(BusMessage::LogHead(_)) => {}
                 Err(RecvError::Closed) => return None,
             }
         }

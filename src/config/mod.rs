@@ -52,6 +52,9 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Events buffered per topic for each subscriber; one that falls further behind is cut off.
     pub event_buffer: usize,
+    /// How often, while the Redis bus is down, each instance reads the log heads of the
+    /// projects its subscribers follow: how far behind live delivery may fall meanwhile.
+    pub event_fallback_poll: Duration,
     /// The external model asked about mixtures the chemistry rules cannot decide; none when unset.
     pub reaction_predictor: Option<PredictorSettings>,
     pub account_security: AccountSecuritySettings,
@@ -169,6 +172,8 @@ impl Settings {
         let request_timeout_secs = parse_number(&get, "REQUEST_TIMEOUT_SECONDS", 30, 1..=600)?;
         let shutdown_grace_secs = parse_number(&get, "SHUTDOWN_GRACE_SECONDS", 20, 0..=600)?;
         let event_buffer = parse_number(&get, "EVENT_BUFFER", 256, 16..=65_536)?;
+        // At most a second: the promise is delivery at most a second behind through an outage.
+        let event_fallback_poll_ms = parse_number(&get, "EVENT_FALLBACK_POLL_MS", 500, 50..=1000)?;
         let reaction_predictor = predictor_settings(&get)?;
         let account_security = account_security_settings(&get, &jwt_secret)?;
         let abuse = AbuseSettings::from_vars(&get, app_env, &cors_origins)?;
@@ -191,6 +196,7 @@ impl Settings {
             request_timeout: Duration::from_secs(request_timeout_secs),
             shutdown_grace: Duration::from_secs(shutdown_grace_secs),
             event_buffer: event_buffer as usize,
+            event_fallback_poll: Duration::from_millis(event_fallback_poll_ms),
             reaction_predictor,
             account_security,
             abuse,

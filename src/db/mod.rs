@@ -19,7 +19,9 @@ use diesel::{
 };
 use diesel_async::{
     async_connection_wrapper::AsyncConnectionWrapper,
-    pooled_connection::{bb8::Pool, AsyncDieselConnectionManager, ManagerConfig},
+    pooled_connection::{
+        bb8::Pool, AsyncDieselConnectionManager, ManagerConfig, PoolableConnection, RecyclingMethod,
+    },
     AsyncConnection, AsyncPgConnection, RunQueryDsl,
 };
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -67,15 +69,28 @@ pub async fn build_pool(
     let mut config = ManagerConfig::default();
     config.custom_setup =
         Box::new(move |url| establish_with_timeout(url, timeout_ms, statements.clone()).boxed());
+    // The checkout test asks no query of the server: it only looks whether the connection's
+    // socket is still open. A connection the server closed (a terminated backend, a restart)
+    // is then replaced at checkout instead of failing the request that drew it.
+    config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|connection| {
+        let broken = connection.is_broken();
+        async move {
+            if broken {
+                Err(diesel::result::Error::BrokenTransactionManager)
+            } else {
+                Ok(())
+            }
+        }
+        .boxed()
+    }));
     let manager =
         AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     let pool = Pool::builder()
         .max_size(size)
         .min_idle(Some(1.min(size)))
         .connection_timeout(Duration::from_secs(5))
-        // A checkout test is a `SELECT 1` round trip per request; a connection that broke is
-        // caught when it is returned instead (diesel-async reports it), and a query on it fails once.
-        .test_on_check_out(false)
+        // The checkout test is the socket check above, not a `SELECT 1` round trip per request.
+        .test_on_check_out(true)
         .build(manager)
         .await
         .context("could not open the database pool")?;

@@ -1,6 +1,9 @@
 //! The event bus: committed events fanned out to local subscribers by topic, and, when Redis is
 //! configured, to every other instance through ONE pub/sub connection per instance. It carries
 //! no state of record: a subscriber that misses something recovers it from the activity log.
+//! While the Redis subscription is down, one task per instance polls the log heads of the
+//! projects its subscribers follow (one query per interval, whatever their number) and tells
+//! each topic how far its log reaches, so delivery continues from the log until Redis returns.
 
 use std::{
     collections::HashMap,
@@ -13,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use super::log::ActivityEvent;
+use super::log::{self, ActivityEvent};
+use crate::db::DbPool;
 
 /// What a subscriber listens to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -92,8 +96,18 @@ impl BusEvent {
 #[derive(Debug, Clone)]
 pub enum BusMessage {
     Event(Arc<BusEvent>),
-    /// Delivery may have been interrupted (Redis reconnected): check the log for missed events.
+    /// Delivery may have been interrupted (Redis reconnected), or is interrupted (Redis is down
+    /// and this is a poll tick): check the source of record for missed events.
     Resync,
+    /// Redis is down; the project's activity log reaches this seq: read what is not delivered.
+    LogHead(i64),
+}
+
+/// How an instance feeds its subscribers from the log while its Redis subscription is down.
+pub struct LogFallback {
+    pub pool: DbPool,
+    /// At most this far behind the log; `EVENT_FALLBACK_POLL_MS`.
+    pub interval: Duration,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -118,6 +132,8 @@ struct BusInner {
     capacity: usize,
     topics: Mutex<HashMap<Topic, broadcast::Sender<BusMessage>>>,
     redis: Option<RedisLink>,
+    /// Whether the Redis subscription is live; the log fallback runs while it is not.
+    subscribed: watch::Sender<bool>,
 }
 
 struct RedisLink {
@@ -132,11 +148,13 @@ impl EventBus {
     }
 
     /// A bus shared by every instance connected to the same Redis. The subscriber task runs
-    /// until `shutdown` flips, reconnecting with backoff when Redis drops.
+    /// until `shutdown` flips, reconnecting with backoff when Redis drops; meanwhile `fallback`
+    /// keeps local subscribers fed from the log.
     pub fn with_redis(
         capacity: usize,
         client: redis::Client,
         shutdown: watch::Receiver<bool>,
+        fallback: LogFallback,
     ) -> Self {
         let bus = Self::build(
             capacity,
@@ -148,6 +166,12 @@ impl EventBus {
         tokio::spawn(run_redis_subscriber(
             client,
             Arc::downgrade(&bus.inner),
+            shutdown.clone(),
+        ));
+        tokio::spawn(run_log_fallback(
+            Arc::downgrade(&bus.inner),
+            bus.inner.subscribed.subscribe(),
+            fallback,
             shutdown,
         ));
         bus
@@ -160,6 +184,7 @@ impl EventBus {
                 capacity,
                 topics: Mutex::new(HashMap::new()),
                 redis,
+                subscribed: watch::channel(false).0,
             }),
         }
     }
@@ -189,6 +214,15 @@ impl EventBus {
         }
     }
 
+    /// `Some(true)` while the Redis subscription is live, `Some(false)` while the log fallback
+    /// feeds subscribers, `None` without Redis.
+    pub fn redis_subscribed(&self) -> Option<bool> {
+        self.inner
+            .redis
+            .as_ref()
+            .map(|_| *self.inner.subscribed.borrow())
+    }
+
     pub fn local_subscriber_count(&self, topic: Topic) -> usize {
         let topics = self
             .inner
@@ -216,6 +250,66 @@ impl BusInner {
         }
     }
 
+    /// Sends `message` to a topic's local subscribers, if it has any.
+    fn deliver_to(&self, topic: Topic, message: BusMessage) {
+        let topics = self
+            .topics
+            .lock()
+            .expect("bus topic map lock is never poisoned");
+        if let Some(sender) = topics.get(&topic) {
+            let _ = sender.send(message);
+        }
+    }
+
+    /// The topics that have local subscribers: projects apart, since their logs are polled.
+    fn listened_topics(&self) -> (Vec<Uuid>, Vec<Topic>) {
+        let topics = self
+            .topics
+            .lock()
+            .expect("bus topic map lock is never poisoned");
+        let (mut projects, mut others) = (Vec::new(), Vec::new());
+        for (topic, sender) in topics.iter() {
+            match topic {
+                _ if sender.receiver_count() == 0 => {}
+                Topic::Project(project_id) => projects.push(*project_id),
+                other => others.push(*other),
+            }
+        }
+        (projects, others)
+    }
+
+    /// One fallback poll: every topic with subscribers is told to look at its source of record;
+    /// a project only when its log head moved since the last poll (`known`).
+    async fn poll_log(&self, pool: &DbPool, known: &mut HashMap<Uuid, i64>) {
+        let (projects, others) = self.listened_topics();
+        for topic in others {
+            self.deliver_to(topic, BusMessage::Resync);
+        }
+        if projects.is_empty() {
+            return;
+        }
+        let heads = async {
+            let mut connection = pool.get().await?;
+            log::heads(&mut connection, &projects).await
+        };
+        let heads: HashMap<Uuid, i64> = match heads.await {
+            Ok(heads) => heads.into_iter().collect(),
+            // The database is down too: nothing to read; the next tick tries again.
+            Err(_) => return,
+        };
+        for project_id in projects {
+            match heads.get(&project_id) {
+                Some(head) if known.get(&project_id) == Some(head) => {}
+                Some(head) => {
+                    self.deliver_to(Topic::Project(project_id), BusMessage::LogHead(*head))
+                }
+                // No head: the project is gone; its streams find out on a resync.
+                None => self.deliver_to(Topic::Project(project_id), BusMessage::Resync),
+            }
+        }
+        *known = heads;
+    }
+
     fn resync_all(&self) {
         let topics = self
             .topics
@@ -239,35 +333,40 @@ impl BusInner {
             }
         };
         let mut publisher = link.publisher.lock().await;
-        if publisher.is_none() {
-            match tokio::time::timeout(
-                REDIS_TIMEOUT,
-                link.client.get_multiplexed_async_connection(),
-            )
-            .await
-            {
-                Ok(Ok(connection)) => *publisher = Some(connection),
-                _ => {
-                    tracing::warn!("Redis unreachable: event delivered to this instance only; other instances recover it from the log");
-                    return;
+        // A connection from before a Redis restart fails once: then one fresh connection is
+        // tried, so the first event after a restart is not lost to the other instances.
+        for _ in 0..2 {
+            if publisher.is_none() {
+                match tokio::time::timeout(
+                    REDIS_TIMEOUT,
+                    link.client.get_multiplexed_async_connection(),
+                )
+                .await
+                {
+                    Ok(Ok(connection)) => *publisher = Some(connection),
+                    _ => {
+                        tracing::warn!("Redis unreachable: event delivered to this instance only; other instances read it from the log");
+                        return;
+                    }
                 }
             }
-        }
-        let Some(connection) = publisher.as_mut() else {
-            return;
-        };
-        let published = tokio::time::timeout(
-            REDIS_TIMEOUT,
-            redis::cmd("PUBLISH")
-                .arg(REDIS_CHANNEL)
-                .arg(&payload)
-                .query_async::<i64>(connection),
-        )
-        .await;
-        if !matches!(published, Ok(Ok(_))) {
-            tracing::warn!("Redis publish failed; reconnecting on the next event");
+            let Some(connection) = publisher.as_mut() else {
+                return;
+            };
+            let published = tokio::time::timeout(
+                REDIS_TIMEOUT,
+                redis::cmd("PUBLISH")
+                    .arg(REDIS_CHANNEL)
+                    .arg(&payload)
+                    .query_async::<i64>(connection),
+            )
+            .await;
+            if matches!(published, Ok(Ok(_))) {
+                return;
+            }
             *publisher = None;
         }
+        tracing::warn!("Redis publish failed; other instances read the event from the log");
     }
 }
 
@@ -287,11 +386,13 @@ async fn run_redis_subscriber(
                 delay = Duration::from_millis(100);
                 let Some(inner) = bus.upgrade() else { return };
                 if !first_connection {
-                    tracing::info!("Redis event subscription restored");
-                    // Whatever was published while we were away is in the log.
-                    inner.resync_all();
+                    tracing::info!("Redis event subscription restored; leaving the log fallback");
                 }
                 first_connection = false;
+                // Live from here on; whatever was published before the subscription took
+                // hold is in the log, and every topic reads up to its head once.
+                inner.subscribed.send_replace(true);
+                inner.resync_all();
                 drop(inner);
                 let mut messages = pubsub.into_on_message();
                 loop {
@@ -304,9 +405,12 @@ async fn run_redis_subscriber(
                         _ = shutdown.changed() => return,
                     }
                 }
-                tracing::warn!("Redis event subscription lost; reconnecting");
+                tracing::warn!("Redis event subscription lost; reconnecting, and feeding subscribers from the log meanwhile");
             }
             Err(error) => tracing::warn!(%error, "Redis event subscription failed; retrying"),
+        }
+        if let Some(inner) = bus.upgrade() {
+            inner.subscribed.send_replace(false);
         }
         let jitter = Duration::from_millis(rand::random::<u64>() % 100);
         tokio::select! {
@@ -314,6 +418,33 @@ async fn run_redis_subscriber(
             _ = shutdown.changed() => return,
         }
         delay = (delay * 2).min(MAX_RECONNECT_DELAY);
+    }
+}
+
+/// While the subscription is down, polls the log every `fallback.interval`.
+async fn run_log_fallback(
+    bus: Weak<BusInner>,
+    mut subscribed: watch::Receiver<bool>,
+    fallback: LogFallback,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            down = subscribed.wait_for(|live| !*live) => if down.is_err() { return },
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+        let mut known = HashMap::new();
+        let mut ticks = tokio::time::interval(fallback.interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                up = subscribed.wait_for(|live| *live) => if up.is_err() { return } else { break },
+                _ = shutdown.wait_for(|stopping| *stopping) => return,
+            }
+            let Some(inner) = bus.upgrade() else { return };
+            inner.poll_log(&fallback.pool, &mut known).await;
+        }
     }
 }
 

@@ -171,6 +171,18 @@ pub async fn head(connection: &mut AsyncPgConnection, project_id: Uuid) -> AppRe
         .optional()?)
 }
 
+/// The heads of several projects' logs in one statement; projects that do not exist are absent.
+pub async fn heads(
+    connection: &mut AsyncPgConnection,
+    project_ids: &[Uuid],
+) -> AppResult<Vec<(Uuid, i64)>> {
+    Ok(activity_heads::table
+        .filter(activity_heads::project_id.eq_any(project_ids))
+        .select((activity_heads::project_id, activity_heads::last_seq))
+        .load(connection)
+        .await?)
+}
+
 /// Events after `after_seq`, oldest first, at most `limit`.
 pub async fn events_after(
     connection: &mut AsyncPgConnection,

@@ -1,7 +1,9 @@
 //! A project's event stream: replay from the activity log after a cursor, then live events from
 //! the bus, with no gap and no duplicate. Each event names its predecessor (`prev_seq`); when
 //! one arrives whose predecessor was never delivered (a lost or reordered publish, a Redis
-//! outage), the missing events are read from the log before it.
+//! outage), the missing events are read from the log before it. While Redis is down the bus
+//! says how far the log reaches (`LogHead`), and the stream reads up to there: every event is
+//! delivered once, in seq order, whichever way (bus or log) it arrives first.
 
 use std::{collections::VecDeque, sync::Arc};
 
@@ -132,6 +134,9 @@ impl ProjectEventStream {
                 },
                 Ok(BusMessage::Resync) => {
                     self.replay_through = Box::pin(self.current_head()).await?
+                }
+                Ok(BusMessage::LogHead(head)) => {
+                    self.replay_through = self.replay_through.max(head)
                 }
                 Err(RecvError::Lagged(_)) => return Err(StreamItem::Ended(StreamEnd::TooSlow)),
                 Err(RecvError::Closed) => return Ok(None),

@@ -323,7 +323,7 @@ pub(super) async fn execute(
 ) -> Response {
     let caller = match resolve_caller(&state, peer, headers).await {
         Ok(caller) => caller,
-        Err(error) => return authentication_failed(media, error),
+        Err(error) => return caller_refused(media, error, &request_id(headers)),
     };
     let outcome = run_operation(&state, &caller, media, raw, over_get).await;
     let mut response = (outcome.status, axum::Json(outcome.body)).into_response();
@@ -346,7 +346,7 @@ async fn execute_batch(
 ) -> Response {
     let caller = match resolve_caller(&state, peer, headers).await {
         Ok(caller) => caller,
-        Err(error) => return authentication_failed(media, error),
+        Err(error) => return caller_refused(media, error, &request_id(headers)),
     };
     let (mut bodies, mut last_charge, mut retry_after) = (Vec::new(), None, None);
     for item in items {
@@ -501,6 +501,7 @@ async fn run_operation(
     }
 
     let retry_after = response.errors.iter().filter_map(retry_after_of).max();
+    let unavailable = response.errors.iter().filter_map(unavailable_for).max();
     // A request error (unparsable document, failed validation, bad variables) has no `data`.
     let (status, body) = if facts.executed {
         (StatusCode::OK, serde_json::to_value(&response))
@@ -510,10 +511,11 @@ async fn run_operation(
             serde_json::to_value(json!({ "errors": response.errors })),
         )
     };
-    let status = if retry_after.is_some() {
-        StatusCode::TOO_MANY_REQUESTS
-    } else {
-        status
+    let (status, retry_after) = match (unavailable, retry_after) {
+        // The database is gone: whatever else happened, the answer is "come back later".
+        (Some(seconds), _) => (StatusCode::SERVICE_UNAVAILABLE, Some(seconds)),
+        (None, Some(seconds)) => (StatusCode::TOO_MANY_REQUESTS, Some(seconds)),
+        (None, None) => (status, None),
     };
     let body = body.unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] }));
     let mut headers = HeaderMap::new();
@@ -552,6 +554,18 @@ fn record_operation_metrics(state: &HttpState, facts: &OperationFacts, succeeded
 fn retry_after_of(error: &async_graphql::ServerError) -> Option<u64> {
     let extensions = error.extensions.as_ref()?;
     if extensions.get("code") != Some(&async_graphql::Value::from("RATE_LIMITED")) {
+        return None;
+    }
+    match extensions.get("retryAfterSeconds") {
+        Some(async_graphql::Value::Number(seconds)) => seconds.as_u64(),
+        _ => Some(1),
+    }
+}
+
+/// `retryAfterSeconds` of a SERVICE_UNAVAILABLE error.
+fn unavailable_for(error: &async_graphql::ServerError) -> Option<u64> {
+    let extensions = error.extensions.as_ref()?;
+    if extensions.get("code") != Some(&async_graphql::Value::from("SERVICE_UNAVAILABLE")) {
         return None;
     }
     match extensions.get("retryAfterSeconds") {
@@ -605,6 +619,33 @@ fn ensure_error_code(error: &mut async_graphql::ServerError) {
         "BAD_USER_INPUT"
     };
     extensions.set("code", code);
+}
+
+/// The caller could not be resolved. Credentials that did not hold are 401, so clients know to
+/// refresh or sign in; a database that could not be asked is 503 (the credentials may be
+/// fine), and anything else is the server's fault, never a reason to sign in again.
+fn caller_refused(media: ResponseMedia, error: AppError, request_id: &str) -> Response {
+    match error {
+        AppError::Unauthenticated(_) => authentication_failed(media, error),
+        AppError::ServiceUnavailable {
+            retry_after_secs, ..
+        } => {
+            let body = json!({ "errors": [{ "message": error.client_message(), "extensions": {
+                "code": error.code(), "retryAfterSeconds": retry_after_secs, "requestId": request_id } }] });
+            let response = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+            finish_response(response, media, None, Some(retry_after_secs))
+        }
+        other => {
+            // Logs the cause with the request id; the client gets the id only.
+            let message = REQUEST_ID
+                .sync_scope(request_id.to_string(), || other.clone().into_graphql())
+                .message;
+            let body = json!({ "errors": [{ "message": message, "extensions": {
+                "code": other.code(), "requestId": request_id } }] });
+            let response = (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response();
+            finish_response(response, media, None, None)
+        }
+    }
 }
 
 /// Credentials were presented and did not hold: 401, so clients know to refresh or sign in.

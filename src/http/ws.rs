@@ -39,7 +39,7 @@ use super::{
 use crate::{
     auth::{client::ClientInfo, tokens::TokenKeys, viewer::resolve_viewer},
     db::DbPool,
-    error::REQUEST_ID,
+    error::{AppError, REQUEST_ID},
     graphql::{loaders::Loaders, storable_text},
     schema::CatalystSchema,
     telemetry::Metrics,
@@ -54,6 +54,9 @@ const CLOSE_FORBIDDEN: u16 = 4403;
 /// graphql-transport-ws: no `connection_init` within the allowed time.
 const CLOSE_INIT_TIMEOUT: u16 = 4408;
 const CLOSE_GOING_AWAY: u16 = 1001;
+/// RFC 6455 "try again later": `connection_init` could not be checked because the database is
+/// unreachable; the credentials may be fine, so this is not 4403.
+const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
 /// Policy violation: used for a client that stops reading what it subscribed to.
 const CLOSE_POLICY: u16 = 1008;
 /// RFC 6455: a frame broke the protocol.
@@ -138,6 +141,7 @@ pub fn upgrade(
 struct InitProgress {
     accepted: AtomicBool,
     rejected: AtomicBool,
+    unavailable: AtomicBool,
 }
 
 /// What `connection_init` needs to resolve the viewer; kept apart from the whole application
@@ -166,6 +170,9 @@ impl ConnectionAuth {
                 Ok(data)
             }
             Err(error) => {
+                if matches!(error, AppError::ServiceUnavailable { .. }) {
+                    self.progress.unavailable.store(true, Ordering::SeqCst);
+                }
                 self.progress.rejected.store(true, Ordering::SeqCst);
                 Err(error.into_graphql())
             }
@@ -283,6 +290,9 @@ fn relay(
                     Some(WsMessage::Text(text)) => {
                         relay.operations.observe_server_message(&text);
                         Message::Text(text.into())
+                    }
+                    Some(WsMessage::Close(_, _)) if relay.progress.unavailable.load(Ordering::SeqCst) => {
+                        close_message(CLOSE_TRY_AGAIN_LATER, "the database is unavailable; reconnect shortly".into())
                     }
                     Some(WsMessage::Close(_, reason)) if relay.progress.rejected.load(Ordering::SeqCst) => {
                         close_message(CLOSE_FORBIDDEN, if reason.is_empty() { "Forbidden".into() } else { reason })

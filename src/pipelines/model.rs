@@ -336,6 +336,9 @@ pub enum RunEventKind {
     NodeStarted,
     /// A node finished, with its row counts and status.
     NodeFinished,
+    /// A node an earlier attempt started will never finish: that attempt's worker stopped
+    /// (`attempt` names it). Sent before the next attempt's RUN_STARTED.
+    NodeAbandoned,
     /// The run reached its final status; the last event of the stream.
     RunFinished,
 }
@@ -344,6 +347,7 @@ crate::stored_as_text!(RunEventKind {
     RunStarted => "RUN_STARTED",
     NodeStarted => "NODE_STARTED",
     NodeFinished => "NODE_FINISHED",
+    NodeAbandoned => "NODE_ABANDONED",
     RunFinished => "RUN_FINISHED",
 });
 
@@ -357,6 +361,30 @@ pub struct RunEvent {
     pub kind: RunEventKind,
     pub payload: serde_json::Value,
     pub occurred_at: DateTime<Utc>,
+}
+
+/// Nodes a run's progress shows started and never closed (by NODE_FINISHED or NODE_ABANDONED),
+/// each with the attempt that started it, in the order they started.
+pub fn nodes_left_open(events: &[RunEvent]) -> Vec<(String, i64)> {
+    let mut attempt = 0;
+    let mut open: Vec<(String, i64)> = Vec::new();
+    for event in events {
+        let node_id = event.payload["nodeId"].as_str();
+        match (event.kind, node_id) {
+            (RunEventKind::RunStarted, _) => {
+                attempt = event.payload["attempt"].as_i64().unwrap_or(attempt + 1)
+            }
+            (RunEventKind::NodeStarted, Some(node_id)) => {
+                open.retain(|(id, _)| id != node_id);
+                open.push((node_id.to_string(), attempt));
+            }
+            (RunEventKind::NodeFinished | RunEventKind::NodeAbandoned, Some(node_id)) => {
+                open.retain(|(id, _)| id != node_id)
+            }
+            _ => {}
+        }
+    }
+    open
 }
 
 fn parse_text(
@@ -424,4 +452,48 @@ pub fn parse_component(field: &str, name: &str) -> AppResult<&'static engine::Co
             format!("`{name}` is not a component; known: {}", known.join(", ")),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(seq: i32, kind: RunEventKind, payload: serde_json::Value) -> RunEvent {
+        RunEvent {
+            run_id: Uuid::nil(),
+            seq,
+            kind,
+            payload,
+            occurred_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn nodes_a_dead_attempt_started_are_left_open_once() {
+        use serde_json::json;
+        use RunEventKind::*;
+        let events = [
+            event(1, RunStarted, json!({ "attempt": 1 })),
+            event(2, NodeStarted, json!({ "nodeId": "a" })),
+            event(3, NodeStarted, json!({ "nodeId": "b" })),
+            event(
+                4,
+                NodeFinished,
+                json!({ "nodeId": "a", "status": "SUCCEEDED" }),
+            ),
+            event(5, NodeStarted, json!({ "nodeId": "c" })),
+        ];
+        assert_eq!(
+            nodes_left_open(&events),
+            vec![("b".to_string(), 1), ("c".to_string(), 1)]
+        );
+        let mut later = events.to_vec();
+        later.extend([
+            event(6, NodeAbandoned, json!({ "nodeId": "b", "attempt": 1 })),
+            event(7, NodeAbandoned, json!({ "nodeId": "c", "attempt": 1 })),
+            event(8, RunStarted, json!({ "attempt": 2 })),
+            event(9, NodeStarted, json!({ "nodeId": "a" })),
+        ]);
+        assert_eq!(nodes_left_open(&later), vec![("a".to_string(), 2)]);
+    }
 }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     engine::{self, execute::TaskToCreate, ExecutionEvent, ExecutionLimits, Graph, RunInputs},
-    model::{NodeResult, PipelineRun, RunEventKind, RunStatus},
+    model::{nodes_left_open, NodeResult, PipelineRun, RunEvent, RunEventKind, RunStatus},
     queue::{self, Finish},
     sources,
 };
@@ -250,6 +250,9 @@ async fn process_run(state: &AppState, run: PipelineRun) -> AppResult<()> {
             .collect(),
         started: Vec::new(),
     };
+    if run.attempts > 1 && !close_abandoned_nodes(state, &progress).await? {
+        return Ok(());
+    }
     let started = json!({ "attempt": run.attempts });
     if !record(state, &progress, RunEventKind::RunStarted, started).await? {
         return Ok(());
@@ -267,6 +270,32 @@ async fn process_run(state: &AppState, run: PipelineRun) -> AppResult<()> {
         },
     };
     finish_run(state, &run, &mut progress, outcome).await
+}
+
+/// A reclaimed run: the nodes the dead attempt had started get NODE_ABANDONED, so no progress
+/// view shows them running for ever; `false` when our lease was lost on the way.
+async fn close_abandoned_nodes(state: &AppState, progress: &Progress) -> AppResult<bool> {
+    const PAGE: i64 = 1_000;
+    let mut events = Vec::new();
+    {
+        let mut connection = state.pool.get().await?;
+        loop {
+            let after = events.last().map_or(0, |event: &RunEvent| event.seq);
+            let page = queue::events_after(&mut connection, progress.run_id, after, PAGE).await?;
+            let full = page.len() as i64 == PAGE;
+            events.extend(page);
+            if !full {
+                break;
+            }
+        }
+    }
+    for (node_id, attempt) in nodes_left_open(&events) {
+        let abandoned = json!({ "nodeId": node_id, "attempt": attempt });
+        if !record(state, progress, RunEventKind::NodeAbandoned, abandoned).await? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Executes the graph, with heartbeats, cancellation and the timeout around it; `None` when
@@ -327,7 +356,9 @@ async fn execute_run(
             }
             _ = heartbeat.tick() => renew(state, run, &mut why, &interrupt).await?,
             notice = notices.recv() => {
-                if is_cancel_request(&notice) {
+                // While Redis is down the bus sends resyncs instead of notices from elsewhere:
+                // the lease row says whether someone asked to cancel.
+                if is_cancel_request(&notice) || matches!(notice, Ok(BusMessage::Resync)) {
                     renew(state, run, &mut why, &interrupt).await?;
                 }
             }

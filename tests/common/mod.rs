@@ -2,7 +2,9 @@
 //! migrated template and dropped afterwards, plus GraphQL clients for HTTP and WebSocket.
 #![allow(dead_code)]
 
+pub mod database_faults;
 pub mod diff;
+pub mod process;
 pub mod redis;
 pub mod schema_model;
 pub mod wait;
@@ -469,6 +471,12 @@ impl TestApp {
             .graphql_as(&by.access_token, CREATE_TASK, json!({ "input": input }))
             .await;
         data(&body)["createTask"].clone()
+    }
+
+    /// Whether the server's event bus is subscribed to Redis (`false`: feeding its subscribers
+    /// from the activity log), `None` without Redis.
+    pub fn redis_subscribed(&self) -> Option<bool> {
+        self.events.redis_subscribed()
     }
 
     /// The total SQL statements the server has run, read from its own metrics.

@@ -212,7 +212,7 @@ impl RunEventView {
         self.0.occurred_at
     }
 
-    /// For NODE_STARTED and NODE_FINISHED: the node's `PipelineNode.id`.
+    /// For NODE_STARTED, NODE_FINISHED and NODE_ABANDONED: the node's `PipelineNode.id`.
     async fn node_id(&self) -> Option<ID> {
         self.0.payload["nodeId"]
             .as_str()
@@ -244,7 +244,8 @@ impl RunEventView {
         self.0.payload["error"].as_str()
     }
 
-    /// For RUN_STARTED: which attempt this is.
+    /// For RUN_STARTED: which attempt this is; for NODE_ABANDONED: the attempt that started the
+    /// node and stopped (its worker died) before finishing it.
     async fn attempt(&self) -> Option<i64> {
         self.0.payload["attempt"].as_i64()
     }
@@ -509,9 +510,10 @@ pub struct RunSubscription;
 
 #[Subscription]
 impl RunSubscription {
-    /// A run's progress: RUN_STARTED (again after a worker died), NODE_STARTED and
-    /// NODE_FINISHED with row counts, then RUN_FINISHED, after which the stream ends. Events
-    /// come in order; with `after` (a `seq`), only later events. Project members only.
+    /// A run's progress: RUN_STARTED (again after a worker died, preceded by NODE_ABANDONED for
+    /// each node the dead attempt left running), NODE_STARTED and NODE_FINISHED with row
+    /// counts, then RUN_FINISHED, after which the stream ends. Events come in order; with
+    /// `after` (a `seq`), only later events. Project members only.
     async fn pipeline_run_events(
         &self,
         ctx: &Context<'_>,
