@@ -1,12 +1,13 @@
 //! The GraphQL primitives every feature shares: ids, pagination, loaders, the operation
-//! observer, request limits, credential scopes and persisted documents. It knows no feature;
-//! the schema that merges them all is `crate::schema`.
+//! observer, request limits, subscription metering, credential scopes and persisted documents.
+//! It knows no feature; the schema that merges them all is `crate::schema`.
 
 pub mod credential_scopes;
 pub mod document;
 pub mod ids;
 pub mod limits;
 pub mod loaders;
+pub mod metering;
 pub mod observer;
 pub mod pagination;
 pub mod persisted;

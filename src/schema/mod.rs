@@ -15,7 +15,8 @@ use crate::{
     audit::api::AuditQuery,
     bookmarks::api::{BookmarkMutation, BookmarkQuery, BookmarkSubscription},
     graphql::{
-        credential_scopes::CredentialScopes, limits::RequestLimits, observer::OperationObserver,
+        credential_scopes::CredentialScopes, limits::RequestLimits, metering::SubscriptionMetering,
+        observer::OperationObserver,
         system::SystemSubscription,
     },
     limits::api::RateLimitQuery,
@@ -23,7 +24,14 @@ use crate::{
         PipelineGraphMutation, PipelineMutation, PipelineQuery, PipelineSubscription, RunMutation,
         RunQuery, RunSubscription,
     },
-    projects::api::{ProjectMutation, ProjectQuery, ProjectSubscription},
+    limits::RedisLink,
+    projects::{
+        api::{
+            PresenceMutation, PresenceSubscription, ProjectMutation, ProjectQuery,
+            ProjectSubscription,
+        },
+        presence::PresenceBoard,
+    },
     reactions::{
         api::{ReactionMutation, ReactionQuery, ReactionSubscription},
         predictor::ExternalPredictor,
@@ -60,6 +68,7 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     UserMutation,
     ProjectMutation,
+    PresenceMutation,
     TaskMutation,
     ReactionMutation,
     SecurityMutation,
@@ -77,6 +86,7 @@ pub struct MutationRoot(
 pub struct SubscriptionRoot(
     SystemSubscription,
     ProjectSubscription,
+    PresenceSubscription,
     ReactionSubscription,
     BookmarkSubscription,
     PipelineSubscription,
@@ -99,6 +109,8 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     // Depth, complexity, aliases and the rest are checked by `limits` with their names.
     .extension(CredentialScopes)
     .extension(RequestLimits)
+    // After the limits: its admission runs inside their validation, before they charge.
+    .extension(SubscriptionMetering)
 }
 
 /// async-graphql's connection types carry no description of their own.
@@ -137,7 +149,7 @@ fn describe_connections(
 }
 
 /// The schema served by `state`, with the services its features need beyond the state (the
-/// external reaction predictor, when configured).
+/// external reaction predictor, when configured; the presence board).
 pub fn build_schema(state: AppState) -> anyhow::Result<CatalystSchema> {
     let query_limits = &state.settings.abuse.query;
     let builder = builder().limit_recursive_depth((query_limits.max_depth * 3).max(64));
@@ -157,7 +169,15 @@ pub fn build_schema(state: AppState) -> anyhow::Result<CatalystSchema> {
         Some(predictor) => builder.data(Arc::new(predictor)),
         None => builder,
     };
-    Ok(builder.data(state).finish())
+    let presence = PresenceBoard::new(
+        state.redis.clone().map(|client| {
+            RedisLink::new(client, &state.settings.abuse.rate.redis_key_prefix)
+        }),
+        state.events.clone(),
+        state.settings.presence.timeout,
+        state.shutdown.clone(),
+    );
+    Ok(builder.data(presence).data(state).finish())
 }
 
 /// The SDL committed as `schema.graphql`.
