@@ -53,13 +53,18 @@ async fn viewers_join_focus_and_leave_across_two_instances() {
     let ada = instance_a.register("ada@example.com", "Ada").await;
     let grace = instance_a.register("grace@example.com", "Grace").await;
     let project = instance_a.create_project(&ada, "Apollo").await;
-    instance_a.add_member(&ada, &project, &grace, "VIEWER").await;
-    let task = instance_a.create_task(&ada, &project, "Launch", json!({})).await;
+    instance_a
+        .add_member(&ada, &project, &grace, "VIEWER")
+        .await;
+    let task = instance_a
+        .create_task(&ada, &project, "Launch", json!({}))
+        .await;
     let task_id = task["id"].clone();
 
     // Ada opens the board on A: she is its only viewer.
     let mut adas = socket_of(&instance_a, &ada).await;
-    adas.subscribe("presence", PRESENCE, json!({ "p": project })).await;
+    adas.subscribe("presence", PRESENCE, json!({ "p": project }))
+        .await;
     assert_eq!(
         next_event(&mut adas).await,
         ("JOINED".into(), "ada@example.com".into(), Value::Null)
@@ -78,7 +83,10 @@ async fn viewers_join_focus_and_leave_across_two_instances() {
     }
     assert_eq!(
         first,
-        BTreeSet::from(["ada@example.com".to_string(), "grace@example.com".to_string()])
+        BTreeSet::from([
+            "ada@example.com".to_string(),
+            "grace@example.com".to_string()
+        ])
     );
     assert_eq!(
         next_event(&mut adas).await,
@@ -103,11 +111,18 @@ async fn viewers_join_focus_and_leave_across_two_instances() {
     assert_eq!(event["focusTaskId"], task_id);
     let viewers = event["viewers"].as_array().expect("viewers");
     assert_eq!(viewers.len(), 2, "{message}");
-    assert!(viewers.contains(&json!({ "user": { "email": "grace@example.com" }, "focusTaskId": task_id })));
-    assert!(viewers.contains(&json!({ "user": { "email": "ada@example.com" }, "focusTaskId": null })));
+    assert!(viewers
+        .contains(&json!({ "user": { "email": "grace@example.com" }, "focusTaskId": task_id })));
+    assert!(
+        viewers.contains(&json!({ "user": { "email": "ada@example.com" }, "focusTaskId": null }))
+    );
     assert_eq!(
         next_event(&mut graces).await,
-        ("FOCUS_CHANGED".into(), "grace@example.com".into(), task_id.clone())
+        (
+            "FOCUS_CHANGED".into(),
+            "grace@example.com".into(),
+            task_id.clone()
+        )
     );
 
     // Grace closes the board: Ada sees her leave, with the focus she had.
@@ -132,7 +147,10 @@ async fn viewers_join_focus_and_leave_across_two_instances() {
         .iter()
         .filter_map(|edge| edge["node"]["kind"].as_str())
         .collect();
-    assert!(kinds.iter().all(|kind| !kind.contains("PRESENCE")), "{kinds:?}");
+    assert!(
+        kinds.iter().all(|kind| !kind.contains("PRESENCE")),
+        "{kinds:?}"
+    );
 }
 
 #[tokio::test]
@@ -150,11 +168,16 @@ async fn a_killed_client_and_a_silent_viewer_are_left_in_time() {
     app.add_member(&ada, &project, &alan, "VIEWER").await;
 
     let mut adas = socket_of(&app, &ada).await;
-    adas.subscribe("presence", PRESENCE, json!({ "p": project })).await;
+    adas.subscribe("presence", PRESENCE, json!({ "p": project }))
+        .await;
     assert_eq!(next_event(&mut adas).await.0, "JOINED");
     // Ada keeps heartbeating while the others come and go.
     let heartbeat = {
-        let (address, token, project) = (app.url("/graphql"), ada.access_token.clone(), project.clone());
+        let (address, token, project) = (
+            app.url("/graphql"),
+            ada.access_token.clone(),
+            project.clone(),
+        );
         tokio::spawn(async move {
             let client = reqwest::Client::new();
             loop {
@@ -237,7 +260,9 @@ async fn only_members_see_presence_and_a_removed_member_is_cut_off() {
     );
     // A task of another project is no focus here.
     let elsewhere = app.create_project(&mallory, "Elsewhere").await;
-    let foreign = app.create_task(&mallory, &elsewhere, "Not yours", json!({})).await;
+    let foreign = app
+        .create_task(&mallory, &elsewhere, "Not yours", json!({}))
+        .await;
     let body = app
         .graphql_as(
             &ada.access_token,

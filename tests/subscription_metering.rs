@@ -54,11 +54,18 @@ async fn the_opening_and_every_event_spend_points_shown_on_each_event() {
     socket.subscribe("ticks", TICKS, json!({})).await;
 
     let first = next_for(&mut socket, "ticks").await;
-    assert!(first["payload"]["data"]["serverTime"].is_string(), "{first}");
+    assert!(
+        first["payload"]["data"]["serverTime"].is_string(),
+        "{first}"
+    );
     let limit = first["payload"]["extensions"]["rateLimit"]["limit"].as_u64();
     assert_eq!(limit, Some(100_000_000), "{first}");
     let (cost, mut remaining) = rate_limit(&first);
-    assert_eq!(cost, 1 + 7, "the first event carries the opening's cost: {first}");
+    assert_eq!(
+        cost,
+        1 + 7,
+        "the first event carries the opening's cost: {first}"
+    );
     assert_eq!(remaining, 100_000_000 - 8);
     for _ in 0..2 {
         let event = next_for(&mut socket, "ticks").await;
@@ -68,7 +75,9 @@ async fn the_opening_and_every_event_spend_points_shown_on_each_event() {
     }
 
     // Every event delivered before `complete` was charged; nothing after it is.
-    socket.send(json!({ "id": "ticks", "type": "complete" })).await;
+    socket
+        .send(json!({ "id": "ticks", "type": "complete" }))
+        .await;
     while let Some(event) = socket.next_message_within(Duration::from_secs(2)).await {
         if event["type"] != "next" {
             break;
@@ -167,8 +176,10 @@ async fn running_subscriptions_are_capped_per_user_across_instances() {
     let grace = instance_a.register("grace@example.com", "Grace").await;
 
     // A count left by an instance that died (its liveness key lapsed) does not count.
-    let redis = redis::Client::open(std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()))
-        .expect("a valid Redis url");
+    let redis = redis::Client::open(
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+    )
+    .expect("a valid Redis url");
     let mut connection = redis
         .get_multiplexed_async_connection()
         .await
@@ -184,9 +195,13 @@ async fn running_subscriptions_are_capped_per_user_across_instances() {
 
     let mut on_a = socket_of(&instance_a, &ada).await;
     let mut on_b = socket_of(&instance_b, &ada).await;
-    admitted(&mut on_a, "a1").await.expect("a first subscription");
+    admitted(&mut on_a, "a1")
+        .await
+        .expect("a first subscription");
     admitted(&mut on_a, "a2").await.expect("a second one");
-    admitted(&mut on_b, "b1").await.expect("a third, on the other instance");
+    admitted(&mut on_b, "b1")
+        .await
+        .expect("a third, on the other instance");
     let dead: bool = redis::cmd("HEXISTS")
         .arg(&key)
         .arg("a-dead-instance")
@@ -204,7 +219,9 @@ async fn running_subscriptions_are_capped_per_user_across_instances() {
     assert_eq!(error["extensions"]["max"], 3);
     // Another user has slots of their own.
     let mut graces = socket_of(&instance_b, &grace).await;
-    admitted(&mut graces, "g1").await.expect("another user's own");
+    admitted(&mut graces, "g1")
+        .await
+        .expect("another user's own");
 
     // Ending one on A frees a slot that B may use.
     on_a.send(json!({ "id": "a1", "type": "complete" })).await;
@@ -212,7 +229,10 @@ async fn running_subscriptions_are_capped_per_user_across_instances() {
     // The slot is released in Redis just after `complete`: retried until it is.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     for attempt in 0.. {
-        if admitted(&mut on_b, &format!("retry{attempt}")).await.is_ok() {
+        if admitted(&mut on_b, &format!("retry{attempt}"))
+            .await
+            .is_ok()
+        {
             break;
         }
         assert!(

@@ -213,10 +213,8 @@ fn metered<'s>(
             }
             if let Metering::Metered(subscription) = &mut metering {
                 // Errors alone (a refusal, a stream's last word) are not events: free.
-                if response.data != Value::Null {
-                    if !subscription.pay_for(&mut response).await {
-                        return None;
-                    }
+                if response.data != Value::Null && !subscription.pay_for(&mut response).await {
+                    return None;
                 }
             }
             Some((response, (responses, metering)))
@@ -256,7 +254,9 @@ impl MeteredSubscription {
             ),
             retry_after_secs,
         };
-        response.errors.push(refused(warning, "rateLimit", charge.limit));
+        response
+            .errors
+            .push(refused(warning, "rateLimit", charge.limit));
         response
             .extensions
             .insert("rateLimit".into(), rate_limit(&charge, 0));

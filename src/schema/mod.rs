@@ -16,15 +16,14 @@ use crate::{
     bookmarks::api::{BookmarkMutation, BookmarkQuery, BookmarkSubscription},
     graphql::{
         credential_scopes::CredentialScopes, limits::RequestLimits, metering::SubscriptionMetering,
-        observer::OperationObserver,
-        system::SystemSubscription,
+        observer::OperationObserver, system::SystemSubscription,
     },
     limits::api::RateLimitQuery,
+    limits::RedisLink,
     pipelines::api::{
         PipelineGraphMutation, PipelineMutation, PipelineQuery, PipelineSubscription, RunMutation,
         RunQuery, RunSubscription,
     },
-    limits::RedisLink,
     projects::{
         api::{
             PresenceMutation, PresenceSubscription, ProjectMutation, ProjectQuery,
@@ -81,7 +80,12 @@ pub struct MutationRoot(
 /// Live streams over WebSocket on `/graphql` (`graphql-transport-ws`, or legacy `graphql-ws`),
 /// with the token as `authorization` in the `connection_init` payload. A stream the subscriber
 /// loses access to ends with `FORBIDDEN`; a `projectEvents` subscriber too slow to keep up ends
-/// with `SUBSCRIBER_TOO_SLOW` (resume with `after`).
+/// with `SUBSCRIBER_TOO_SLOW` (resume with `after`). Subscriptions are metered: opening one
+/// costs its complexity and each delivered event `SUBSCRIPTION_EVENT_POINTS` (10 by default)
+/// from the viewer's budget, reported in the event's `extensions.rateLimit`; on an empty budget
+/// a new one is refused with `RATE_LIMITED`, and a running one gets one `RATE_LIMITED` warning
+/// with its next event and ends at the one after. At most `SUBSCRIPTION_MAX_PER_USER` run at
+/// once per user, over every connection.
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(
     SystemSubscription,
@@ -170,9 +174,10 @@ pub fn build_schema(state: AppState) -> anyhow::Result<CatalystSchema> {
         None => builder,
     };
     let presence = PresenceBoard::new(
-        state.redis.clone().map(|client| {
-            RedisLink::new(client, &state.settings.abuse.rate.redis_key_prefix)
-        }),
+        state
+            .redis
+            .clone()
+            .map(|client| RedisLink::new(client, &state.settings.abuse.rate.redis_key_prefix)),
         state.events.clone(),
         state.settings.presence.timeout,
         state.shutdown.clone(),

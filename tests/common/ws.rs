@@ -96,7 +96,9 @@ impl GraphqlWs {
     pub async fn next_message_within(&mut self, wait: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let frame = tokio::time::timeout_at(deadline, self.socket.next()).await.ok()?;
+            let frame = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()?;
             match frame {
                 Some(Ok(Message::Text(text))) => {
                     let message: Value =

@@ -45,9 +45,9 @@ pub enum PresenceEventKind {
     Left,
 }
 
-/// Someone viewing a project.
 pub struct ProjectViewer(Viewing);
 
+/// Someone viewing a project.
 #[Object]
 impl ProjectViewer {
     /// Who is viewing.
@@ -68,13 +68,13 @@ async fn viewer_user(ctx: &Context<'_>, user_id: Uuid) -> AppResult<User> {
         .ok_or_else(|| not_found("user"))
 }
 
-/// One change in who is viewing a project.
 pub struct PresenceEvent {
     kind: PresenceEventKind,
     viewing: Viewing,
     viewers: Arc<Vec<Viewing>>,
 }
 
+/// One change in who is viewing a project.
 #[Object]
 impl PresenceEvent {
     /// What happened.
@@ -89,7 +89,9 @@ impl PresenceEvent {
 
     /// Their focus after the event (for `LEFT`, the last one they had); null for none.
     async fn focus_task_id(&self) -> Option<ID> {
-        self.viewing.focus_task_id.map(|task| encode_id(TASK_TYPE, task))
+        self.viewing
+            .focus_task_id
+            .map(|task| encode_id(TASK_TYPE, task))
     }
 
     /// Everyone viewing the project after this event, as this stream has seen it.
@@ -98,13 +100,13 @@ impl PresenceEvent {
     }
 }
 
-/// The answer to `updatePresence`: the viewer's entry and when it lapses.
 pub struct PresenceUpdate {
     viewing: Viewing,
     expires_at: DateTime<Utc>,
     heartbeat_interval_seconds: i32,
 }
 
+/// The answer to `updatePresence`: the viewer's entry and when it lapses.
 #[Object]
 impl PresenceUpdate {
     /// The viewer as others see them now.
@@ -125,8 +127,11 @@ impl PresenceUpdate {
 }
 
 fn board<'a>(ctx: &Context<'a>) -> AppResult<&'a PresenceBoard> {
-    ctx.data::<PresenceBoard>()
-        .map_err(|_| internal(anyhow::anyhow!("the schema was built without a presence board")))
+    ctx.data::<PresenceBoard>().map_err(|_| {
+        internal(anyhow::anyhow!(
+            "the schema was built without a presence board"
+        ))
+    })
 }
 
 /// The viewer may see (and be seen in) the project's presence: non-members get `NOT_FOUND`.
@@ -214,11 +219,13 @@ impl PresenceSubscription {
         let board = board(ctx)?.clone();
         // Boxed: the setup's state is freed once the stream is open.
         let follower = Box::pin(PresenceFollower::open(state, board, viewer, project_id)).await?;
-        Ok(futures_util::stream::unfold(follower, |mut follower| async move {
-            let item = follower.next().await?;
-            Some((item, follower))
-        })
-        .boxed())
+        Ok(
+            futures_util::stream::unfold(follower, |mut follower| async move {
+                let item = follower.next().await?;
+                Some((item, follower))
+            })
+            .boxed(),
+        )
     }
 }
 
