@@ -155,11 +155,25 @@ async fn viewers_join_focus_and_leave_across_two_instances() {
 
 #[tokio::test]
 async fn a_killed_client_and_a_silent_viewer_are_left_in_time() {
-    // Without Redis: the in-process presence set, with a 2 s timeout (checked every 400 ms).
+    // The in-process presence set, with a 2 s timeout (checked every 400 ms).
     let app = TestApp::builder()
         .env("PRESENCE_TIMEOUT_SECONDS", "2")
         .spawn()
         .await;
+    killed_and_silent_viewers_leave(&app).await;
+}
+
+#[tokio::test]
+async fn a_killed_client_and_a_silent_viewer_are_left_in_time_with_the_set_in_redis() {
+    let app = TestApp::builder()
+        .with_redis()
+        .env("PRESENCE_TIMEOUT_SECONDS", "2")
+        .spawn()
+        .await;
+    killed_and_silent_viewers_leave(&app).await;
+}
+
+async fn killed_and_silent_viewers_leave(app: &TestApp) {
     let ada = app.register("ada@example.com", "Ada").await;
     let grace = app.register("grace@example.com", "Grace").await;
     let alan = app.register("alan@example.com", "Alan").await;
