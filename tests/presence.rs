@@ -181,7 +181,7 @@ async fn killed_and_silent_viewers_leave(app: &TestApp) {
     app.add_member(&ada, &project, &grace, "EDITOR").await;
     app.add_member(&ada, &project, &alan, "VIEWER").await;
 
-    let mut adas = socket_of(&app, &ada).await;
+    let mut adas = socket_of(app, &ada).await;
     adas.subscribe("presence", PRESENCE, json!({ "p": project }))
         .await;
     assert_eq!(next_event(&mut adas).await.0, "JOINED");
@@ -207,7 +207,7 @@ async fn killed_and_silent_viewers_leave(app: &TestApp) {
     };
 
     // Grace's client dies: its socket drops without `complete`.
-    let mut graces = socket_of(&app, &grace).await;
+    let mut graces = socket_of(app, &grace).await;
     graces
         .subscribe("presence", PRESENCE, json!({ "p": project }))
         .await;
