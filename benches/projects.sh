@@ -19,6 +19,7 @@ psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>
 DATABASE_URL="$PG/$DB" BIND_ADDR="127.0.0.1:$PORT" \
   JWT_SECRET="benchmark-secret-that-is-at-least-32-bytes" \
   RATE_LIMIT_USER_POINTS=1000000000000 RATE_LIMIT_ANONYMOUS_POINTS=1000000000000 \
+  SUBSCRIPTION_MAX_PER_USER=1000000 \
   DATABASE_POOL_SIZE=32 LOG_FORMAT=json RUST_LOG=warn \
   "$CARGO_TARGET_DIR/release/catalyst" serve > /tmp/catalyst-bench-projects.log 2>&1 &
 SERVER=$!

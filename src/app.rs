@@ -13,7 +13,7 @@ use crate::{
     events::{bus::LogFallback, EventBus},
     graphql::persisted::PersistedDocuments,
     http,
-    limits::{RateLimiter, RedisLink},
+    limits::{RateLimiter, RedisLink, SubscriptionSlots},
     pipelines::worker::spawn_workers,
     schema::build_schema,
     state::{AppServices, AppState},
@@ -86,7 +86,12 @@ async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, watch::Sender
         metrics,
         events,
         statements,
-        limiter: RateLimiter::new(redis_link),
+        limiter: RateLimiter::new(redis_link.clone()),
+        subscriptions: SubscriptionSlots::new(
+            redis_link,
+            settings.abuse.rate.subscription_lease,
+            shutdown.clone(),
+        ),
         persisted,
         shutdown,
     });

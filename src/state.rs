@@ -13,7 +13,7 @@ use crate::{
     db::{DbPool, StatementCounter},
     events::EventBus,
     graphql::persisted::PersistedDocuments,
-    limits::limiter::RateLimiter,
+    limits::{limiter::RateLimiter, SubscriptionSlots},
     telemetry::Metrics,
 };
 
@@ -31,6 +31,8 @@ pub struct AppServices {
     pub statements: StatementCounter,
     /// Points budgets and named limits (Redis-shared when configured).
     pub limiter: RateLimiter,
+    /// Running subscriptions per user, over every connection and instance.
+    pub subscriptions: SubscriptionSlots,
     /// Automatic persisted queries and the trusted-documents manifest.
     pub persisted: PersistedDocuments,
     /// Flips to true when the server starts shutting down; long-lived streams watch it.

@@ -90,6 +90,9 @@ pub enum ProjectPermission {
     ShareBookmark,
     /// Change or delete a bookmark someone shared into the project.
     EditSharedBookmark,
+    /// See who else is viewing the project, and be seen there (`projectPresence`,
+    /// `updatePresence`).
+    ViewPresence,
 }
 
 impl ProjectPermission {
@@ -97,7 +100,7 @@ impl ProjectPermission {
     pub fn minimum_role(self) -> ProjectRole {
         use ProjectPermission::*;
         match self {
-            ReadProject | ReadSharedBookmarks => ProjectRole::Viewer,
+            ReadProject | ReadSharedBookmarks | ViewPresence => ProjectRole::Viewer,
             RunPipeline => ProjectRole::Executor,
             CreateTask | UpdateTask | DeleteTask | EditPipeline => ProjectRole::Editor,
             ShareBookmark | EditSharedBookmark => ProjectRole::Editor,

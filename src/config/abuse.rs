@@ -45,6 +45,13 @@ pub struct RateLimitSettings {
     pub register_per_minute: u64,
     pub login_per_minute: u64,
     pub predict_reaction_per_minute: u64,
+    /// Points every delivered subscription event spends (opening one spends its complexity).
+    pub subscription_event_points: u64,
+    /// Subscriptions one user (or address) may run at once, over every connection and instance.
+    pub subscription_max_per_user: usize,
+    /// How long an instance's count of running subscriptions outlives its last heartbeat in
+    /// Redis, so a dead instance's subscriptions stop counting after this.
+    pub subscription_lease: Duration,
     /// Prepended to every Redis key this server writes (counters, persisted queries), so
     /// deployments and test runs sharing one Redis never share counters.
     pub redis_key_prefix: String,
@@ -174,6 +181,17 @@ impl AbuseSettings {
                 60,
                 1..=1_000_000,
             )?,
+            // A busy board delivers a few hundred events an hour: a few thousand points of a
+            // budget of a million.
+            subscription_event_points: number("SUBSCRIPTION_EVENT_POINTS", 10, 0..=1_000_000)?,
+            // A board tab runs two or three; the WebSocket cap is 100 per connection.
+            subscription_max_per_user: number("SUBSCRIPTION_MAX_PER_USER", 200, 1..=10_000_000)?
+                as usize,
+            subscription_lease: Duration::from_secs(number(
+                "SUBSCRIPTION_LEASE_SECONDS",
+                60,
+                3..=3_600,
+            )?),
             redis_key_prefix,
         };
 

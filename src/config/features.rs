@@ -169,3 +169,25 @@ impl PipelineSettings {
         })
     }
 }
+
+/// Presence on a project board: how long a viewer stays listed after their last heartbeat.
+#[derive(Debug, Clone)]
+pub struct PresenceSettings {
+    /// A viewer not heard from (`updatePresence` or opening `projectPresence`) for this long is
+    /// `LEFT`; expiry is checked every fifth of it, so `LEFT` follows within 6/5 of it.
+    pub timeout: Duration,
+}
+
+impl PresenceSettings {
+    pub(super) fn from_vars(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(PresenceSettings {
+            // 25 s plus one sweep (5 s): a silent viewer is `LEFT` within 30 s.
+            timeout: Duration::from_secs(parse_number(
+                get,
+                "PRESENCE_TIMEOUT_SECONDS",
+                25,
+                1..=3_600,
+            )?),
+        })
+    }
+}

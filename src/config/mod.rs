@@ -19,7 +19,7 @@ pub use account_security::AccountSecuritySettings;
 use env::{invalid, parse_number};
 pub use env::{AppEnv, ConfigError};
 use features::predictor_settings;
-pub use features::{BookmarkPolicy, PipelineSettings, PredictorSettings};
+pub use features::{BookmarkPolicy, PipelineSettings, PredictorSettings, PresenceSettings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -62,6 +62,7 @@ pub struct Settings {
     pub abuse: AbuseSettings,
     pub bookmarks: BookmarkPolicy,
     pub pipelines: PipelineSettings,
+    pub presence: PresenceSettings,
 }
 
 /// The minimum secret length for HS256: a shorter key weakens the MAC below its 256-bit design.
@@ -179,6 +180,7 @@ impl Settings {
         let abuse = AbuseSettings::from_vars(&get, app_env, &cors_origins)?;
         let bookmarks = BookmarkPolicy::from_vars(&get)?;
         let pipelines = PipelineSettings::from_vars(&get)?;
+        let presence = PresenceSettings::from_vars(&get)?;
 
         Ok(Settings {
             app_env,
@@ -202,6 +204,7 @@ impl Settings {
             abuse,
             bookmarks,
             pipelines,
+            presence,
         })
     }
 

@@ -146,3 +146,23 @@ fn pipeline_limits_default_to_the_issue_and_bad_values_are_refused() {
     let lease = Settings::from_vars(vars(&[("PIPELINE_LEASE_SECONDS", "0")])).unwrap_err();
     assert_eq!(lease.variable, "PIPELINE_LEASE_SECONDS");
 }
+
+#[test]
+fn subscription_metering_and_presence_have_generous_defaults_and_bounds() {
+    let settings = Settings::from_vars(HashMap::new()).expect("defaults are valid");
+    let rate = &settings.abuse.rate;
+    assert_eq!(rate.subscription_event_points, 10);
+    assert_eq!(rate.subscription_max_per_user, 200);
+    assert!(rate.subscription_max_per_user > settings.abuse.http.ws_max_subscriptions);
+    assert_eq!(rate.subscription_lease, Duration::from_secs(60));
+    // 25 s and a sweep every fifth of it: LEFT within 30 s.
+    assert_eq!(settings.presence.timeout, Duration::from_secs(25));
+    for (variable, value) in [
+        ("SUBSCRIPTION_MAX_PER_USER", "0"),
+        ("SUBSCRIPTION_LEASE_SECONDS", "1"),
+        ("PRESENCE_TIMEOUT_SECONDS", "0"),
+    ] {
+        let error = Settings::from_vars(vars(&[(variable, value)])).unwrap_err();
+        assert_eq!(error.variable, variable);
+    }
+}

@@ -31,6 +31,8 @@ pub enum Topic {
     PipelineRun(Uuid),
     /// New runs were queued: idle pipeline workers on every instance look for work.
     PipelineQueue,
+    /// Who is viewing one project (ephemeral notices, never in the activity log).
+    ProjectPresence(Uuid),
 }
 
 /// An event worth telling subscribers about. Serialized across instances.

@@ -1,13 +1,14 @@
 //! The GraphQL primitives every feature shares: ids, pagination, loaders, the operation
-//! observer, request limits, credential scopes, persisted documents and the rule for text
-//! PostgreSQL cannot store. It knows no feature;
-//! the schema that merges them all is `crate::schema`.
+//! observer, request limits, subscription metering, credential scopes, persisted documents and
+//! the rule for text PostgreSQL cannot store. It knows no feature; the schema that merges them
+//! all is `crate::schema`.
 
 pub mod credential_scopes;
 pub mod document;
 pub mod ids;
 pub mod limits;
 pub mod loaders;
+pub mod metering;
 pub mod observer;
 pub mod pagination;
 pub mod persisted;

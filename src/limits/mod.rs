@@ -1,12 +1,14 @@
 //! Rate limiting: every operation spends points equal to its complexity from the budget of
 //! its user (or, anonymously, its address), and named limits cap sensitive mutations
 //! (`register`, `login`, `predictReaction`, …). It owns the counters and their keys; what an
-//! operation costs comes from `cost` and the GraphQL limits extension.
+//! operation costs comes from `cost` and the GraphQL limits extension. Subscriptions are metered
+//! too (`subscriptions` counts the running ones; `graphql::metering` charges their events).
 
 pub mod api;
 pub mod cost;
 pub mod limiter;
 pub mod link;
+pub mod subscriptions;
 
 use std::{
     sync::{Arc, Mutex},
@@ -17,6 +19,7 @@ use async_graphql::Context;
 
 pub use limiter::{Charge, RateLimiter, WindowLimit};
 pub use link::RedisLink;
+pub use subscriptions::{SlotsFull, SubscriptionSlot, SubscriptionSlots};
 
 use crate::{
     auth::{client::ClientInfo, viewer::Viewer},
@@ -126,6 +129,14 @@ fn address_subject(client: Option<&ClientInfo>) -> String {
         .and_then(|client| client.ip_address.as_deref())
         .unwrap_or("unknown");
     format!("ip:{address}")
+}
+
+/// Who a subscription counts against: its user, or its address when anonymous.
+pub fn subscriber(viewer: Option<&Viewer>, client: Option<&ClientInfo>) -> String {
+    match viewer {
+        Some(Viewer::User(user)) => format!("user:{}", user.user_id()),
+        _ => address_subject(client),
+    }
 }
 
 /// The points bucket and budget of a viewer.

@@ -1,6 +1,6 @@
 //! Follows a subscriber's own membership through a project's event stream, so permission is
 //! re-checked on every event without a query per subscriber. Used by every stream of project
-//! events (`projectEvents`, `pipelineEvents`).
+//! events (`projectEvents`, `pipelineEvents`) and by `projectPresence`.
 
 use crate::{
     auth::{
@@ -8,7 +8,10 @@ use crate::{
         viewer::AuthenticatedUser,
     },
     error::{forbidden, not_found, AppError},
-    events::stream::{StreamEnd, StreamItem},
+    events::{
+        stream::{StreamEnd, StreamItem},
+        ActivityEvent,
+    },
     projects::{activity::Activity, views::ProjectEventNode},
 };
 use uuid::Uuid;
@@ -66,6 +69,22 @@ impl MembershipWatch {
             event,
             access: self.access,
         })
+    }
+
+    /// Follows one live event of the project for a stream that is not made of its events
+    /// (presence): an error when the subscriber may no longer hold `permission`.
+    pub fn follow(
+        &mut self,
+        event: &ActivityEvent,
+        permission: ProjectPermission,
+    ) -> Result<(), AppError> {
+        let activity = Activity::of(event)?;
+        self.observe(activity);
+        if self.access.allows(permission) {
+            return Ok(());
+        }
+        self.ended = true;
+        Err(forbidden("you are no longer a member of this project"))
     }
 
     /// Changes to the subscriber's own membership change what they may receive next.

@@ -15,15 +15,22 @@ use crate::{
     audit::api::AuditQuery,
     bookmarks::api::{BookmarkMutation, BookmarkQuery, BookmarkSubscription},
     graphql::{
-        credential_scopes::CredentialScopes, limits::RequestLimits, observer::OperationObserver,
-        storable_text::StorableText, system::SystemSubscription,
+        credential_scopes::CredentialScopes, limits::RequestLimits, metering::SubscriptionMetering,
+        observer::OperationObserver, storable_text::StorableText, system::SystemSubscription,
     },
     limits::api::RateLimitQuery,
+    limits::RedisLink,
     pipelines::api::{
         PipelineGraphMutation, PipelineMutation, PipelineQuery, PipelineSubscription, RunMutation,
         RunQuery, RunSubscription,
     },
-    projects::api::{ProjectMutation, ProjectQuery, ProjectSubscription},
+    projects::{
+        api::{
+            PresenceMutation, PresenceSubscription, ProjectMutation, ProjectQuery,
+            ProjectSubscription,
+        },
+        presence::PresenceBoard,
+    },
     reactions::{
         api::{ReactionMutation, ReactionQuery, ReactionSubscription},
         predictor::ExternalPredictor,
@@ -60,6 +67,7 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     UserMutation,
     ProjectMutation,
+    PresenceMutation,
     TaskMutation,
     ReactionMutation,
     SecurityMutation,
@@ -72,11 +80,17 @@ pub struct MutationRoot(
 /// Live streams over WebSocket on `/graphql` (`graphql-transport-ws`, or legacy `graphql-ws`),
 /// with the token as `authorization` in the `connection_init` payload. A stream the subscriber
 /// loses access to ends with `FORBIDDEN`; a `projectEvents` subscriber too slow to keep up ends
-/// with `SUBSCRIBER_TOO_SLOW` (resume with `after`).
+/// with `SUBSCRIBER_TOO_SLOW` (resume with `after`). Subscriptions are metered: opening one
+/// costs its complexity and each delivered event `SUBSCRIPTION_EVENT_POINTS` (10 by default)
+/// from the viewer's budget, reported in the event's `extensions.rateLimit`; on an empty budget
+/// a new one is refused with `RATE_LIMITED`, and a running one gets one `RATE_LIMITED` warning
+/// with its next event and ends at the one after. At most `SUBSCRIPTION_MAX_PER_USER` run at
+/// once per user, over every connection.
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(
     SystemSubscription,
     ProjectSubscription,
+    PresenceSubscription,
     ReactionSubscription,
     BookmarkSubscription,
     PipelineSubscription,
@@ -102,6 +116,8 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     .extension(StorableText)
     // Depth, complexity, aliases and the rest are checked by `limits` with their names.
     .extension(RequestLimits)
+    // After the limits: its admission runs inside their validation, before they charge.
+    .extension(SubscriptionMetering)
 }
 
 /// async-graphql's connection types carry no description of their own.
@@ -140,7 +156,7 @@ fn describe_connections(
 }
 
 /// The schema served by `state`, with the services its features need beyond the state (the
-/// external reaction predictor, when configured).
+/// external reaction predictor, when configured; the presence board).
 pub fn build_schema(state: AppState) -> anyhow::Result<CatalystSchema> {
     let query_limits = &state.settings.abuse.query;
     let builder = builder().limit_recursive_depth((query_limits.max_depth * 3).max(64));
@@ -160,7 +176,16 @@ pub fn build_schema(state: AppState) -> anyhow::Result<CatalystSchema> {
         Some(predictor) => builder.data(Arc::new(predictor)),
         None => builder,
     };
-    Ok(builder.data(state).finish())
+    let presence = PresenceBoard::new(
+        state
+            .redis
+            .clone()
+            .map(|client| RedisLink::new(client, &state.settings.abuse.rate.redis_key_prefix)),
+        state.events.clone(),
+        state.settings.presence.timeout,
+        state.shutdown.clone(),
+    );
+    Ok(builder.data(presence).data(state).finish())
 }
 
 /// The SDL committed as `schema.graphql`.

@@ -118,6 +118,32 @@ impl GraphqlWs {
         }
     }
 
+    /// The next protocol message if one arrives within `wait`; None when none does.
+    pub async fn next_message_within(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()?;
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let message: Value =
+                        serde_json::from_str(&text).expect("server messages are JSON");
+                    if message["type"] == "ping" {
+                        self.send(json!({ "type": "pong" })).await;
+                        continue;
+                    }
+                    return Some(message);
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    panic!("socket closed unexpectedly: {:?}", closed_from(frame))
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => panic!("socket dropped unexpectedly"),
+            }
+        }
+    }
+
     /// The next protocol message; panics if the socket closes instead.
     pub async fn next_message(&mut self) -> Value {
         match self.next_event().await {
