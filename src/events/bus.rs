@@ -27,6 +27,9 @@ pub enum Topic {
     PipelineRun(Uuid),
     /// New runs were queued: idle pipeline workers on every instance look for work.
     PipelineQueue,
+    /// One user's sessions or API keys ended (sign-out, revocation, password change): their
+    /// live connections stop streaming (`auth::live`).
+    Credentials(Uuid),
 }
 
 /// An event worth telling subscribers about. Serialized across instances.

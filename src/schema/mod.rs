@@ -15,6 +15,7 @@ use crate::{
     audit::api::AuditQuery,
     bookmarks::api::{BookmarkMutation, BookmarkQuery, BookmarkSubscription},
     graphql::{
+        connection::{ConnectionMutation, FollowCredentials},
         credential_scopes::CredentialScopes, limits::RequestLimits, observer::OperationObserver,
         system::SystemSubscription,
     },
@@ -67,12 +68,15 @@ pub struct MutationRoot(
     PipelineMutation,
     PipelineGraphMutation,
     RunMutation,
+    ConnectionMutation,
 );
 
-/// Live streams over WebSocket on `/graphql` (`graphql-transport-ws`, or legacy `graphql-ws`),
-/// with the token as `authorization` in the `connection_init` payload. A stream the subscriber
-/// loses access to ends with `FORBIDDEN`; a `projectEvents` subscriber too slow to keep up ends
-/// with `SUBSCRIBER_TOO_SLOW` (resume with `after`).
+/// Live streams on `/graphql` over WebSocket (`graphql-transport-ws`, or legacy `graphql-ws`,
+/// with the token as `authorization` in the `connection_init` payload) or Server-Sent Events
+/// (graphql-sse, with the `Authorization` header; `Last-Event-ID` resumes after that cursor). A
+/// stream the subscriber loses access to ends with `FORBIDDEN`; one whose credentials expire or
+/// are revoked ends with `UNAUTHENTICATED` (`extensions.reason`); a `projectEvents` subscriber
+/// too slow to keep up ends with `SUBSCRIBER_TOO_SLOW` (resume with `after`).
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(
     SystemSubscription,
@@ -99,6 +103,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     // Depth, complexity, aliases and the rest are checked by `limits` with their names.
     .extension(CredentialScopes)
     .extension(RequestLimits)
+    .extension(FollowCredentials)
 }
 
 /// async-graphql's connection types carry no description of their own.
