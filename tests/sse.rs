@@ -113,20 +113,26 @@ async fn a_stream_cut_after_three_events_resumes_on_another_instance_exactly_aft
 
     let mut stream = follow_project(&instance_a, &owner, &project, None, 1).await;
     for title in ["e1", "e2", "e3"] {
-        instance_a.create_task(&owner, &project, title, json!({})).await;
+        instance_a
+            .create_task(&owner, &project, title, json!({}))
+            .await;
     }
     let first = titles_and_ids(&mut stream, 3).await;
     drop(stream);
     // Missed while disconnected.
     for title in ["e4", "e5"] {
-        instance_a.create_task(&owner, &project, title, json!({})).await;
+        instance_a
+            .create_task(&owner, &project, title, json!({}))
+            .await;
     }
 
     let last_id = first[2].1.clone();
     let mut resumed = follow_project(&instance_b, &owner, &project, Some(&last_id), 1).await;
     let replayed = titles_and_ids(&mut resumed, 2).await;
     // Live, made on the other instance: through Redis, after the replay.
-    instance_a.create_task(&owner, &project, "e6", json!({})).await;
+    instance_a
+        .create_task(&owner, &project, "e6", json!({}))
+        .await;
     let live = titles_and_ids(&mut resumed, 1).await;
 
     let titles: Vec<&str> = first
@@ -160,7 +166,10 @@ async fn last_event_id_overrides_the_after_argument_the_client_first_sent() {
             json!({ "id": project }),
         )
         .await;
-    let edges = data(&history)["project"]["activity"]["edges"].as_array().unwrap().clone();
+    let edges = data(&history)["project"]["activity"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
     let cursor_of = |title: &str| {
         edges
             .iter()
@@ -258,7 +267,10 @@ async fn single_connection_mode_reserves_streams_runs_and_stops_operations() {
             .unwrap_or_else(|| panic!("no {kind} of {id} in {seen:?}"))
     };
     let me_result = of("me", "next").json();
-    assert_eq!(me_result["payload"]["data"]["me"]["email"], "owner@example.com");
+    assert_eq!(
+        me_result["payload"]["data"]["me"]["email"],
+        "owner@example.com"
+    );
     of("me", "complete");
     let event = of("events", "next");
     let payload = &event.json()["payload"]["data"]["projectEvents"];
@@ -277,9 +289,11 @@ async fn single_connection_mode_reserves_streams_runs_and_stops_operations() {
     let complete = stream.next_event().await;
     assert_eq!(complete.event, "complete");
     assert_eq!(complete.json()["id"], "events");
-    common::wait::eventually("the stopped operation to stop listening", std::time::Duration::from_secs(10), || async {
-        (app_subscribers(&app, &project) == 0).then_some(())
-    })
+    common::wait::eventually(
+        "the stopped operation to stop listening",
+        std::time::Duration::from_secs(10),
+        || async { (app_subscribers(&app, &project) == 0).then_some(()) },
+    )
     .await;
 }
 
@@ -337,7 +351,10 @@ async fn sse_takes_credentials_from_the_header_only_and_refuses_bad_ones_like_ht
     .await;
     let refused = stream.next_event().await;
     assert_eq!(refused.event, "next");
-    assert_eq!(refused.json()["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    assert_eq!(
+        refused.json()["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
     assert_eq!(stream.next_event().await.event, "complete");
 }
 

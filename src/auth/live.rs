@@ -112,9 +112,7 @@ impl CredentialsEnded {
         }
         match (self.ended, held.credential) {
             (EndedCredentials::Session(ended), HeldKind::Session(session)) => ended == session,
-            (EndedCredentials::SessionsExcept(kept), HeldKind::Session(session)) => {
-                kept != session
-            }
+            (EndedCredentials::SessionsExcept(kept), HeldKind::Session(session)) => kept != session,
             (EndedCredentials::ApiKey(ended), HeldKind::ApiKey(key)) => ended == key,
             _ => false,
         }

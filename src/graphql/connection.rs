@@ -54,11 +54,9 @@ impl Extension for FollowCredentials {
     }
 }
 
-enum Step {
-    Deliver(Response),
-    Done,
-    Ended(CredentialEnd),
-}
+/// What an operation does next: deliver a response, finish (`Ok(None)`), or end because its
+/// credentials did.
+type Step = Result<Option<Response>, CredentialEnd>;
 
 /// One operation of a live connection, admitted while its connection's credentials hold.
 struct CredentialGuard<'s> {
@@ -93,11 +91,11 @@ impl<'s> CredentialGuard<'s> {
         futures_util::stream::unfold(Some(self), |guard| async move {
             let mut guard = guard?;
             match guard.next().await {
-                Step::Deliver(response) => Some((response, Some(guard))),
-                Step::Done => None,
+                Ok(Some(response)) => Some((response, Some(guard))),
+                Ok(None) => None,
                 // The ending is the operation's last word: the guard (and the operation with
                 // it) is dropped, so nothing else is delivered.
-                Step::Ended(end) => {
+                Err(end) => {
                     let error = end.into_error().into_server_error(Default::default());
                     Some((Response::from_errors(vec![error]), None))
                 }
@@ -111,7 +109,7 @@ impl<'s> CredentialGuard<'s> {
         loop {
             let held = *self.held.borrow_and_update();
             if let Some(end) = held.ended {
-                return Step::Ended(end);
+                return Err(end);
             }
             let expires_in = (held.expires_at - Utc::now()).to_std().unwrap_or_default();
             if expires_in.is_zero() {
@@ -128,8 +126,8 @@ impl<'s> CredentialGuard<'s> {
                     }
                 }
                 response = self.operation.next() => match response {
-                    Some(response) => return Step::Deliver(response),
-                    None => return Step::Done,
+                    Some(response) => return Ok(Some(response)),
+                    None => return Ok(None),
                 },
             }
         }
@@ -137,7 +135,7 @@ impl<'s> CredentialGuard<'s> {
 
     fn end(&self, held: &HeldCredential, end: CredentialEnd) -> Step {
         self.live.mark_ended(held, end);
-        Step::Ended(end)
+        Err(end)
     }
 
     async fn judge(
@@ -217,8 +215,7 @@ impl ConnectionMutation {
         }
         let state = AppState::from_ctx(ctx);
         let resolved =
-            resolve_credentials(Some(&format!("Bearer {token}")), &state.keys, &state.pool)
-                .await?;
+            resolve_credentials(Some(&format!("Bearer {token}")), &state.keys, &state.pool).await?;
         let user = resolved.viewer.authenticated()?;
         let expires_at = resolved.expires_at.unwrap_or_else(Utc::now);
         if user.user_id() != live.current().user_id {

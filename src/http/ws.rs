@@ -145,7 +145,10 @@ impl ConnectionAuth {
                 // The socket's credentials follow it: they end its operations when they
                 // expire or are revoked, and `renewConnectionAuth` replaces them.
                 if let (Viewer::User(user), Some(expires_at)) = (&viewer, expires_at) {
-                    data.insert(LiveCredentials::new(HeldCredential::of(user, expires_at), true));
+                    data.insert(LiveCredentials::new(
+                        HeldCredential::of(user, expires_at),
+                        true,
+                    ));
                 }
                 data.insert(viewer);
                 data.insert(self.client);

@@ -16,7 +16,9 @@ use crate::{
     bookmarks::api::{BookmarkMutation, BookmarkQuery, BookmarkSubscription},
     graphql::{
         connection::{ConnectionMutation, FollowCredentials},
-        credential_scopes::CredentialScopes, limits::RequestLimits, observer::OperationObserver,
+        credential_scopes::CredentialScopes,
+        limits::RequestLimits,
+        observer::OperationObserver,
         system::SystemSubscription,
     },
     limits::api::RateLimitQuery,

@@ -197,8 +197,8 @@ async fn distinct(
         Err(error) => return authentication_failed(super::graphql::ResponseMedia::Json, error),
     };
     let request_id = caller.request_id.clone();
-    let frames = operation_frames(&state, caller, raw, over_get, last_event_id(headers), None)
-        .await;
+    let frames =
+        operation_frames(&state, caller, raw, over_get, last_event_id(headers), None).await;
     event_stream_response(
         Scoped::new(request_id, frames),
         state.app.settings.abuse.http.sse_keep_alive,
@@ -297,13 +297,18 @@ fn session_data(
 
 fn persisted_refusal(error: PersistedQueryError) -> GraphqlResponse {
     let (message, code) = match error {
-        PersistedQueryError::NotFound => ("PersistedQueryNotFound".to_string(), "PERSISTED_QUERY_NOT_FOUND"),
-        PersistedQueryError::NotSupported => {
-            ("PersistedQueryNotSupported".to_string(), "PERSISTED_QUERY_NOT_SUPPORTED")
-        }
-        PersistedQueryError::HashMismatch => {
-            ("provided sha does not match query".to_string(), "BAD_USER_INPUT")
-        }
+        PersistedQueryError::NotFound => (
+            "PersistedQueryNotFound".to_string(),
+            "PERSISTED_QUERY_NOT_FOUND",
+        ),
+        PersistedQueryError::NotSupported => (
+            "PersistedQueryNotSupported".to_string(),
+            "PERSISTED_QUERY_NOT_SUPPORTED",
+        ),
+        PersistedQueryError::HashMismatch => (
+            "provided sha does not match query".to_string(),
+            "BAD_USER_INPUT",
+        ),
         PersistedQueryError::BadExtension(message) => (message, "BAD_USER_INPUT"),
         PersistedQueryError::NotTrusted => (
             "this server only runs trusted documents; this operation is not in its manifest"
@@ -319,7 +324,11 @@ fn persisted_refusal(error: PersistedQueryError) -> GraphqlResponse {
     GraphqlResponse::from_errors(vec![error])
 }
 
-fn next_frame(operation_id: Option<&str>, cursor: Option<String>, response: &GraphqlResponse) -> Bytes {
+fn next_frame(
+    operation_id: Option<&str>,
+    cursor: Option<String>,
+    response: &GraphqlResponse,
+) -> Bytes {
     let payload = serde_json::to_value(response).unwrap_or_else(
         |_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] }),
     );

@@ -29,7 +29,9 @@ use crate::{
     auth::{tokens::generate_opaque_token, viewer::Viewer},
     error::REQUEST_ID,
     http::{
-        graphql::{authentication_failed, resolve_caller, Caller, RawGraphqlRequest, ResponseMedia},
+        graphql::{
+            authentication_failed, resolve_caller, Caller, RawGraphqlRequest, ResponseMedia,
+        },
         HttpState,
     },
 };
@@ -230,7 +232,11 @@ pub async fn run_operation(
     let max = state.app.settings.abuse.http.ws_max_subscriptions;
     {
         let Ok(operations) = reservation.operations.lock() else {
-            return plain_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "INTERNAL");
+            return plain_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+                "INTERNAL",
+            );
         };
         if operations.contains_key(&operation_id) {
             return plain_error(
@@ -249,19 +255,16 @@ pub async fn run_operation(
     }
     let request_id = caller.request_id.clone();
     let id: Arc<str> = Arc::from(operation_id.as_str());
-    let frames = operation_frames(
-        &state,
-        caller,
-        raw,
-        false,
-        last_event_id(headers),
-        Some(id),
-    )
-    .await;
+    let frames =
+        operation_frames(&state, caller, raw, false, last_event_id(headers), Some(id)).await;
     let sender = reservation.frames.clone();
     let finished = Arc::downgrade(&reservation);
     let Ok(mut operations) = reservation.operations.lock() else {
-        return plain_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "INTERNAL");
+        return plain_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error",
+            "INTERNAL",
+        );
     };
     let forget_id = operation_id.clone();
     // Spawned under the lock, so the operation cannot finish (and forget itself) before it is

@@ -53,7 +53,14 @@ impl PipelineSubscription {
             .transpose()?;
         let state = AppState::from_ctx(ctx).clone();
         let marks = CursorMarks::of(ctx);
-        Ok(Box::pin(open_pipeline_events(state, viewer, pipeline_id, after_seq, marks)).await?)
+        Ok(Box::pin(open_pipeline_events(
+            state,
+            viewer,
+            pipeline_id,
+            after_seq,
+            marks,
+        ))
+        .await?)
     }
 }
 

@@ -529,7 +529,14 @@ impl RunSubscription {
             .map_err(|_| bad_input("after", "is not a `seq` of this run"))?;
         let state = AppState::from_ctx(ctx).clone();
         let marks = CursorMarks::of(ctx);
-        Ok(Box::pin(open_run_events(state, viewer, run_id, after.unwrap_or(0), marks)).await?)
+        Ok(Box::pin(open_run_events(
+            state,
+            viewer,
+            run_id,
+            after.unwrap_or(0),
+            marks,
+        ))
+        .await?)
     }
 }
 

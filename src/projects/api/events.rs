@@ -50,7 +50,10 @@ impl ProjectSubscription {
         let marks = CursorMarks::of(ctx);
         // Setup runs in its own boxed future: its query state is freed once the stream is
         // open, instead of staying inside every idle subscription.
-        Ok(Box::pin(open_project_events(state, viewer, project_id, after_seq, marks)).await?)
+        Ok(Box::pin(open_project_events(
+            state, viewer, project_id, after_seq, marks,
+        ))
+        .await?)
     }
 }
 
@@ -71,21 +74,19 @@ async fn open_project_events(
         ProjectEventStream::open(&state.pool, &state.events, project_id, after_seq).await?;
     let watcher = MembershipWatch::new(&viewer, access);
     let events = Box::pin(stream.into_stream());
-    Ok(
-        futures_util::stream::unfold(
-            (events, watcher, marks),
-            |(mut events, mut watcher, marks)| async move {
-                if watcher.ended {
-                    return None;
-                }
-                let item = events.next().await?;
-                let output = watcher.admit(item);
-                if let Ok(node) = &output {
-                    marks.mark(node.event.seq);
-                }
-                Some((output, (events, watcher, marks)))
-            },
-        )
-        .boxed(),
+    Ok(futures_util::stream::unfold(
+        (events, watcher, marks),
+        |(mut events, mut watcher, marks)| async move {
+            if watcher.ended {
+                return None;
+            }
+            let item = events.next().await?;
+            let output = watcher.admit(item);
+            if let Ok(node) = &output {
+                marks.mark(node.event.seq);
+            }
+            Some((output, (events, watcher, marks)))
+        },
     )
+    .boxed())
 }
