@@ -87,6 +87,7 @@ async fn ws_subscriber(
     bench: &Bench,
     index: usize,
     project: &str,
+    per_connection: usize,
     receipts: mpsc::Sender<Instant>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let stream = bench.connect(index).await?;
@@ -108,10 +109,12 @@ async fn ws_subscriber(
             break;
         }
     }
-    let subscribe = json!({ "id": "events", "type": "subscribe", "payload": { "query": EVENTS, "variables": { "p": project } } });
-    socket
-        .send(Message::Text(subscribe.to_string().into()))
-        .await?;
+    for operation in 0..per_connection {
+        let subscribe = json!({ "id": format!("events-{operation}"), "type": "subscribe", "payload": { "query": EVENTS, "variables": { "p": project } } });
+        socket
+            .send(Message::Text(subscribe.to_string().into()))
+            .await?;
+    }
     Ok(tokio::spawn(async move {
         while let Some(Ok(message)) = socket.next().await {
             if matches!(&message, Message::Text(text) if text.contains("\"next\"")) {
@@ -128,18 +131,38 @@ async fn sse_subscriber(
     bench: &Bench,
     index: usize,
     project: &str,
+    per_connection: usize,
     receipts: mpsc::Sender<Instant>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let mut stream = bench.connect(index).await?;
     let body = json!({ "query": EVENTS, "variables": { "p": project } }).to_string();
-    let request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\
-         Authorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
-        bench.server,
-        bench.token,
-        body.len(),
-        body
-    );
+    // More than one subscription per connection: graphql-sse's single connection mode.
+    let reservation = if per_connection > 1 {
+        let response = bench
+            .http
+            .put(format!("{}/graphql", bench.base))
+            .bearer_auth(&bench.token)
+            .send()
+            .await?;
+        Some(response.text().await?)
+    } else {
+        None
+    };
+    let request = match &reservation {
+        None => format!(
+            "POST /graphql HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\
+             Authorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+            bench.server,
+            bench.token,
+            body.len(),
+            body
+        ),
+        Some(token) => format!(
+            "GET /graphql HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\
+             Authorization: Bearer {}\r\nX-GraphQL-Event-Stream-Token: {token}\r\n\r\n",
+            bench.server, bench.token,
+        ),
+    };
     stream.write_all(request.as_bytes()).await?;
     let mut buffer = vec![0u8; 2048];
     let read = stream.read(&mut buffer).await?;
@@ -148,6 +171,21 @@ async fn sse_subscriber(
             "the stream did not open: {}",
             String::from_utf8_lossy(&buffer[..read])
         );
+    }
+    if let Some(token) = &reservation {
+        for operation in 0..per_connection {
+            let accepted = bench
+                .http
+                .post(format!("{}/graphql", bench.base))
+                .bearer_auth(&bench.token)
+                .header("x-graphql-event-stream-token", token)
+                .json(&json!({ "query": EVENTS, "variables": { "p": project }, "extensions": { "operationId": format!("events-{operation}") } }))
+                .send()
+                .await?;
+            if accepted.status() != 202 {
+                anyhow::bail!("operation refused: {}", accepted.text().await?);
+            }
+        }
     }
     Ok(tokio::spawn(async move {
         let mut buffer = vec![0u8; 2048];
@@ -184,6 +222,9 @@ async fn main() -> anyhow::Result<()> {
     let transport = env_or("BENCH_TRANSPORT", "ws");
     let subscribers: usize = env_or("BENCH_SUBSCRIBERS", "10000").parse()?;
     let rounds: usize = env_or("BENCH_ROUNDS", "20").parse()?;
+    let per_connection: usize = env_or("BENCH_PER_CONNECTION", "1").parse()?;
+    let connections = subscribers.div_ceil(per_connection);
+    let subscribers = connections * per_connection;
 
     let mut bench = Bench {
         http: reqwest::Client::new(),
@@ -216,13 +257,14 @@ async fn main() -> anyhow::Result<()> {
     let (receipts, mut received) = mpsc::channel::<Instant>(subscribers * 2);
     let mut readers = Vec::with_capacity(subscribers);
     let opening = Instant::now();
-    for chunk in (0..subscribers).collect::<Vec<_>>().chunks(250) {
+    for chunk in (0..connections).collect::<Vec<_>>().chunks(250) {
         let opened = futures_util::future::join_all(chunk.iter().map(|&index| {
             let (bench, project, receipts) = (&bench, project.as_str(), receipts.clone());
+            let transport = transport.as_str();
             async move {
-                match transport.as_str() {
-                    "sse" => sse_subscriber(bench, index, project, receipts).await,
-                    _ => ws_subscriber(bench, index, project, receipts).await,
+                match transport {
+                    "sse" => sse_subscriber(bench, index, project, per_connection, receipts).await,
+                    _ => ws_subscriber(bench, index, project, per_connection, receipts).await,
                 }
             }
         }))
@@ -236,8 +278,8 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(5)).await;
     let rss_after = server_rss_kib(server_pid)?;
     println!(
-        "{transport}: {subscribers} idle subscriptions (one connection each) opened in {:.1} s; \
-         server RSS {:.1} -> {:.1} MiB: {:.1} KiB per idle subscription, connection included",
+        "{transport}: {subscribers} idle subscriptions ({per_connection} per connection, {connections} connections) \
+         opened in {:.1} s; server RSS {:.1} -> {:.1} MiB: {:.1} KiB per idle subscription, connection share included",
         opened_in.as_secs_f64(),
         rss_before / 1024.0,
         rss_after / 1024.0,

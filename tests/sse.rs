@@ -391,3 +391,54 @@ async fn a_single_stream_runs_no_more_operations_than_a_websocket() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
     assert_eq!(body["errors"][0]["extensions"]["limit"], "maxSubscriptions");
 }
+
+fn sse_client_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sse-client")
+}
+
+/// `npm ci` when the locked client is not there yet (a fresh clone); `.ci/run` runs it too.
+fn install_sse_client() {
+    if sse_client_dir().join("node_modules/graphql-sse").is_dir() {
+        return;
+    }
+    let status = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(sse_client_dir())
+        .status()
+        .expect("npm runs (Node 20 is required for this test)");
+    assert!(status.success(), "npm ci in tests/sse-client failed");
+}
+
+#[tokio::test]
+async fn the_graphql_sse_npm_client_works_in_both_modes() {
+    install_sse_client();
+    let app = TestApp::spawn().await;
+    let owner = app.register("owner@example.com", "Owner").await;
+    let project = app.create_project(&owner, "Board").await;
+    let output = tokio::task::spawn_blocking({
+        let (origin, token, email) = (
+            app.address.clone(),
+            owner.access_token.clone(),
+            owner.email.clone(),
+        );
+        move || {
+            std::process::Command::new("node")
+                .arg("sse-client.mjs")
+                .current_dir(sse_client_dir())
+                .env("ORIGIN", origin)
+                .env("TOKEN", token)
+                .env("EMAIL", email)
+                .env("PROJECT_ID", project)
+                .output()
+                .expect("node runs (Node 20 is required for this test)")
+        }
+    })
+    .await
+    .expect("the client script's thread finishes");
+    assert!(
+        output.status.success(),
+        "the graphql-sse client failed\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
