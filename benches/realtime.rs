@@ -257,7 +257,12 @@ async fn main() -> anyhow::Result<()> {
     let (receipts, mut received) = mpsc::channel::<Instant>(subscribers * 2);
     let mut readers = Vec::with_capacity(subscribers);
     let opening = Instant::now();
-    for chunk in (0..connections).collect::<Vec<_>>().chunks(250) {
+    // Many subscriptions per connection are set up in a burst the pool cannot queue for
+    // long (each reads the project's log head): fewer connections at a time, then a pause.
+    let chunk_size = (250 / per_connection).max(1);
+    let pause = Duration::from_millis(if per_connection > 1 { 200 } else { 0 });
+    for chunk in (0..connections).collect::<Vec<_>>().chunks(chunk_size) {
+        tokio::time::sleep(pause).await;
         let opened = futures_util::future::join_all(chunk.iter().map(|&index| {
             let (bench, project, receipts) = (&bench, project.as_str(), receipts.clone());
             let transport = transport.as_str();

@@ -13,7 +13,7 @@ DB=catalyst_bench_realtime
 SUBSCRIBERS=${SUBSCRIBERS:-10000}
 ROUNDS=${ROUNDS:-20}
 IDLE=${IDLE:-50000}
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/catalyst-target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 # PROFILE=dev measures a debug build (same type sizes, so the same memory per subscription;
 # slower fan-out) where a release build does not fit the time or the disk.
 PROFILE=${PROFILE:-release}
@@ -45,10 +45,16 @@ phase() { # transport subscribers rounds [subscriptions per connection]
 }
 
 echo "== catalyst real-time benchmark: $(nproc) cores, $PROFILE build"
-phase ws "$SUBSCRIBERS" "$ROUNDS"
-phase sse "$SUBSCRIBERS" "$ROUNDS"
-# The open-file limit allows about 19,000 connections per process here (it cannot be raised
-# without CAP_SYS_RESOURCE), so 50,000 subscriptions share connections: 100 per WebSocket,
-# 100 per single-connection SSE stream.
-phase ws "$IDLE" 0 100
-phase sse "$IDLE" 0 100
+# PHASES picks some of: ws sse idle-ws idle-sse (all by default).
+PHASES=${PHASES:-ws sse idle-ws idle-sse}
+for name in $PHASES; do
+  case $name in
+    ws) phase ws "$SUBSCRIBERS" "$ROUNDS" ;;
+    sse) phase sse "$SUBSCRIBERS" "$ROUNDS" ;;
+    # The open-file limit allows about 19,000 connections per process here (it cannot be
+    # raised without CAP_SYS_RESOURCE), so 50,000 subscriptions share connections: 100 per
+    # WebSocket, 100 per single-connection SSE stream.
+    idle-ws) phase ws "$IDLE" 0 100 ;;
+    idle-sse) phase sse "$IDLE" 0 100 ;;
+  esac
+done
