@@ -207,6 +207,17 @@ pub async fn revoke_api_key(
     ))
 }
 
+/// Whether `key_id` was revoked (or no longer exists).
+pub async fn is_revoked(connection: &mut AsyncPgConnection, key_id: Uuid) -> AppResult<bool> {
+    let revoked_at: Option<Option<DateTime<Utc>>> = api_keys::table
+        .find(key_id)
+        .select(api_keys::revoked_at)
+        .first(connection)
+        .await
+        .optional()?;
+    Ok(revoked_at.is_none_or(|revoked_at| revoked_at.is_some()))
+}
+
 /// The live (unrevoked, unexpired) key with this secret and its owner, in one statement: this
 /// runs on every request made with a key. Records the use when the last one is over a minute old.
 pub async fn find_live_key_user(

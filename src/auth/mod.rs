@@ -6,6 +6,7 @@ pub mod account;
 pub mod api_keys;
 pub mod authz;
 pub mod client;
+pub mod live;
 pub mod login_throttle;
 pub mod passwords;
 pub mod project_roles;

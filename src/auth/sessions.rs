@@ -258,6 +258,25 @@ pub async fn revoke_other_sessions(
     Ok(revoked)
 }
 
+/// Why `session_id` ended, or `None` while it is live. A session that is gone, or revoked
+/// without a recorded reason, counts as revoked by its user.
+pub async fn end_of_session(
+    connection: &mut AsyncPgConnection,
+    session_id: Uuid,
+) -> AppResult<Option<RevokeReason>> {
+    let found: Option<(Option<DateTime<Utc>>, Option<RevokeReason>)> = sessions::table
+        .find(session_id)
+        .select((sessions::revoked_at, sessions::revoked_reason))
+        .first(connection)
+        .await
+        .optional()?;
+    Ok(match found {
+        None => Some(RevokeReason::RevokedByUser),
+        Some((None, _)) => None,
+        Some((Some(_), reason)) => Some(reason.unwrap_or(RevokeReason::RevokedByUser)),
+    })
+}
+
 /// The user behind a live (unrevoked, unexpired) session, in one statement: this runs on every
 /// authenticated request.
 pub async fn find_live_session_user(

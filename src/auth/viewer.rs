@@ -1,5 +1,6 @@
 //! The identity behind one request or WebSocket connection, resolved once from its credentials.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 // Kept reachable here too: the viewer and its client are resolved together from one request.
@@ -63,6 +64,15 @@ impl Viewer {
     }
 }
 
+/// A viewer and the moment its credentials stop working: the access token's expiry, or the API
+/// key's. Live connections end their streams then (`auth::live`).
+#[derive(Debug, Clone)]
+pub struct ResolvedCredentials {
+    pub viewer: Viewer,
+    /// `None` for an anonymous viewer.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 /// Resolves an `Authorization` header value. No header means anonymous; a header that does not
 /// prove a live session is an error, never a silent downgrade to anonymous.
 pub async fn resolve_viewer(
@@ -70,8 +80,20 @@ pub async fn resolve_viewer(
     keys: &TokenKeys,
     pool: &DbPool,
 ) -> AppResult<Viewer> {
+    Ok(resolve_credentials(authorization, keys, pool).await?.viewer)
+}
+
+/// `resolve_viewer`, keeping when the credentials expire.
+pub async fn resolve_credentials(
+    authorization: Option<&str>,
+    keys: &TokenKeys,
+    pool: &DbPool,
+) -> AppResult<ResolvedCredentials> {
     let Some(header) = authorization.map(str::trim).filter(|h| !h.is_empty()) else {
-        return Ok(Viewer::Anonymous);
+        return Ok(ResolvedCredentials {
+            viewer: Viewer::Anonymous,
+            expires_at: None,
+        });
     };
     let token = header
         .strip_prefix("Bearer ")
@@ -88,26 +110,32 @@ pub async fn resolve_viewer(
     let user = sessions::find_live_session_user(&mut connection, claims.sid, claims.sub)
         .await?
         .ok_or_else(invalid_token)?;
-    Ok(Viewer::User(AuthenticatedUser {
-        user,
-        credential: Credential::Session(claims.sid),
-    }))
+    Ok(ResolvedCredentials {
+        viewer: Viewer::User(AuthenticatedUser {
+            user,
+            credential: Credential::Session(claims.sid),
+        }),
+        expires_at: DateTime::from_timestamp(claims.exp, 0),
+    })
 }
 
-async fn resolve_api_key(secret: &str, pool: &DbPool) -> AppResult<Viewer> {
+async fn resolve_api_key(secret: &str, pool: &DbPool) -> AppResult<ResolvedCredentials> {
     let mut connection = pool.get().await?;
     let (key, user) = api_keys::find_live_key_user(&mut connection, secret)
         .await?
         .ok_or_else(|| {
             AppError::Unauthenticated("the API key is invalid, expired or revoked".into())
         })?;
-    Ok(Viewer::User(AuthenticatedUser {
-        credential: Credential::ApiKey {
-            key_id: key.id,
-            scopes: key.scopes(),
-        },
-        user,
-    }))
+    Ok(ResolvedCredentials {
+        viewer: Viewer::User(AuthenticatedUser {
+            credential: Credential::ApiKey {
+                key_id: key.id,
+                scopes: key.scopes(),
+            },
+            user,
+        }),
+        expires_at: Some(key.expires_at),
+    })
 }
 
 fn invalid_token() -> AppError {

@@ -76,6 +76,10 @@ pub struct HttpHardeningSettings {
     pub ws_init_timeout: Duration,
     pub ws_max_subscriptions: usize,
     pub ws_max_message_bytes: usize,
+    /// How often an SSE stream sends a keep-alive comment, so proxies keep idle streams open.
+    pub sse_keep_alive: Duration,
+    /// A single-connection SSE reservation not claimed by its stream within this is dropped.
+    pub sse_reservation_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -221,6 +225,12 @@ impl AbuseSettings {
                 256 * 1024,
                 1024..=16 * 1024 * 1024,
             )? as usize,
+            sse_keep_alive: Duration::from_secs(number("SSE_KEEP_ALIVE_SECONDS", 12, 1..=300)?),
+            sse_reservation_timeout: Duration::from_secs(number(
+                "SSE_RESERVATION_TIMEOUT_SECONDS",
+                30,
+                1..=3_600,
+            )?),
         };
         Ok(AbuseSettings {
             query,

@@ -33,6 +33,9 @@ pub enum Topic {
     PipelineQueue,
     /// Who is viewing one project (ephemeral notices, never in the activity log).
     ProjectPresence(Uuid),
+    /// One user's sessions or API keys ended (sign-out, revocation, password change): their
+    /// live connections stop streaming (`auth::live`).
+    Credentials(Uuid),
 }
 
 /// An event worth telling subscribers about. Serialized across instances.

@@ -3,6 +3,7 @@
 //! the rule for text PostgreSQL cannot store. It knows no feature; the schema that merges them
 //! all is `crate::schema`.
 
+pub mod connection;
 pub mod credential_scopes;
 pub mod document;
 pub mod ids;
@@ -12,5 +13,6 @@ pub mod metering;
 pub mod observer;
 pub mod pagination;
 pub mod persisted;
+pub mod resume;
 pub mod storable_text;
 pub mod system;

@@ -10,17 +10,18 @@ use axum::{
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::{
     caller::{client_info, request_id},
     hardening::{RATE_LIMIT_LIMIT, RATE_LIMIT_REMAINING, RATE_LIMIT_RESET},
-    ws, HttpState,
+    sse, ws, HttpState,
 };
 use crate::{
     auth::{
         client::ClientInfo,
-        viewer::{resolve_viewer, Viewer},
+        viewer::{resolve_credentials, Viewer},
     },
     error::{AppError, REQUEST_ID},
     graphql::{
@@ -119,7 +120,7 @@ pub(super) fn request_error(
     response
 }
 
-fn parse_request_object(value: Value) -> Result<RawGraphqlRequest, String> {
+pub(super) fn parse_request_object(value: Value) -> Result<RawGraphqlRequest, String> {
     let Value::Object(mut object) = value else {
         return Err("the request body must be a JSON object".into());
     };
@@ -157,6 +158,11 @@ pub async fn graphql_post(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
+    if sse::accepts_event_stream(request.headers())
+        || sse::stream_token(request.headers(), request.uri()).is_some()
+    {
+        return sse::post(state, peer, request).await;
+    }
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
     let Some(media) = negotiate(&headers) else {
@@ -236,6 +242,9 @@ pub async fn graphql_get(
             Err(rejection) => rejection.into_response(),
         };
     }
+    if sse::accepts_event_stream(request.headers()) {
+        return sse::get(state, peer, request).await;
+    }
     let headers = request.headers().clone();
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
@@ -259,7 +268,7 @@ fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
         .is_some_and(|value| value.eq_ignore_ascii_case("websocket"))
 }
 
-fn parse_get_parameters(query_string: &str) -> Result<RawGraphqlRequest, String> {
+pub(super) fn parse_get_parameters(query_string: &str) -> Result<RawGraphqlRequest, String> {
     let mut object = serde_json::Map::new();
     for (key, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
         let value = match key.as_ref() {
@@ -275,7 +284,7 @@ fn parse_get_parameters(query_string: &str) -> Result<RawGraphqlRequest, String>
 
 /// The client accepts neither response type; the refusal itself still comes as JSON, the one
 /// shape every error has.
-fn not_acceptable() -> Response {
+pub(super) fn not_acceptable() -> Response {
     request_error(
         StatusCode::NOT_ACCEPTABLE,
         ResponseMedia::Json,
@@ -285,13 +294,15 @@ fn not_acceptable() -> Response {
 }
 
 /// Who is asking, resolved once per HTTP request (a batch shares it).
-struct Caller {
-    viewer: Viewer,
-    client: ClientInfo,
-    request_id: String,
+pub(super) struct Caller {
+    pub(super) viewer: Viewer,
+    pub(super) client: ClientInfo,
+    pub(super) request_id: String,
+    /// When the credentials stop working (an SSE stream ends then).
+    pub(super) expires_at: Option<DateTime<Utc>>,
 }
 
-async fn resolve_caller(
+pub(super) async fn resolve_caller(
     state: &HttpState,
     peer: SocketAddr,
     headers: &HeaderMap,
@@ -300,16 +311,17 @@ async fn resolve_caller(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    let viewer = REQUEST_ID
+    let resolved = REQUEST_ID
         .scope(
             request_id.clone(),
-            resolve_viewer(authorization, &state.app.keys, &state.app.pool),
+            resolve_credentials(authorization, &state.app.keys, &state.app.pool),
         )
         .await?;
     Ok(Caller {
-        viewer,
+        viewer: resolved.viewer,
         client: client_info(headers, peer),
         request_id,
+        expires_at: resolved.expires_at,
     })
 }
 
@@ -599,7 +611,7 @@ fn finish_response(
 
 /// Errors raised by async-graphql itself (parsing, validation, input coercion) carry no code;
 /// they are all the client's doing, except the depth and complexity limits, which get theirs.
-fn ensure_error_code(error: &mut async_graphql::ServerError) {
+pub(super) fn ensure_error_code(error: &mut async_graphql::ServerError) {
     let extensions = error.extensions.get_or_insert_with(Default::default);
     if extensions.get("code").is_some() {
         return;
@@ -649,7 +661,7 @@ fn caller_refused(media: ResponseMedia, error: AppError, request_id: &str) -> Re
 }
 
 /// Credentials were presented and did not hold: 401, so clients know to refresh or sign in.
-fn authentication_failed(media: ResponseMedia, error: AppError) -> Response {
+pub(super) fn authentication_failed(media: ResponseMedia, error: AppError) -> Response {
     let code = error.code();
     let mut response = request_error(
         StatusCode::UNAUTHORIZED,

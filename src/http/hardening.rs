@@ -69,8 +69,20 @@ pub async fn add_security_headers(
 pub fn cors_layer(settings: &Settings) -> anyhow::Result<CorsLayer> {
     let origins = &settings.cors_origins;
     let layer = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            super::sse::STREAM_TOKEN_HEADER,
+            super::sse::LAST_EVENT_ID_HEADER,
+        ])
         .expose_headers([
             REQUEST_ID_HEADER,
             RATE_LIMIT_LIMIT,

@@ -9,9 +9,10 @@ mod hardening;
 mod health;
 mod multipart;
 mod playground;
+mod sse;
 mod ws;
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use axum::{
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
@@ -36,6 +37,8 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 pub struct HttpState {
     pub app: AppState,
     pub schema: CatalystSchema,
+    /// Single-connection SSE streams reserved on this instance.
+    sse: Arc<sse::Reservations>,
 }
 
 pub fn router(app: AppState, schema: CatalystSchema) -> anyhow::Result<Router> {
@@ -43,7 +46,11 @@ pub fn router(app: AppState, schema: CatalystSchema) -> anyhow::Result<Router> {
     let security_headers = hardening::security_headers(&app.settings);
     let max_body_bytes = app.settings.abuse.http.max_body_bytes;
     let timeout = app.settings.request_timeout;
-    let state = HttpState { app, schema };
+    let state = HttpState {
+        app,
+        schema,
+        sse: Arc::default(),
+    };
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -70,9 +77,14 @@ pub fn router(app: AppState, schema: CatalystSchema) -> anyhow::Result<Router> {
     Ok(Router::new()
         .route(
             "/graphql",
-            get(graphql::graphql_get).post(graphql::graphql_post).layer(
-                middleware::from_fn_with_state(state.clone(), multipart::accept_uploads),
-            ),
+            get(graphql::graphql_get)
+                .post(graphql::graphql_post)
+                .put(sse::reserve)
+                .delete(sse::stop)
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    multipart::accept_uploads,
+                )),
         )
         .route("/playground", get(playground::playground))
         .route("/playground/assets/{name}", get(playground::asset))

@@ -37,7 +37,12 @@ use super::{
     HttpState,
 };
 use crate::{
-    auth::{client::ClientInfo, tokens::TokenKeys, viewer::resolve_viewer},
+    auth::{
+        client::ClientInfo,
+        live::{HeldCredential, LiveCredentials},
+        tokens::TokenKeys,
+        viewer::{resolve_credentials, ResolvedCredentials, Viewer},
+    },
     db::DbPool,
     error::{AppError, REQUEST_ID},
     graphql::{loaders::Loaders, storable_text},
@@ -159,9 +164,17 @@ impl ConnectionAuth {
             .get("authorization")
             .or_else(|| payload.get("Authorization"))
             .and_then(|value| value.as_str());
-        match resolve_viewer(authorization, &self.keys, &self.pool).await {
-            Ok(viewer) => {
+        match resolve_credentials(authorization, &self.keys, &self.pool).await {
+            Ok(ResolvedCredentials { viewer, expires_at }) => {
                 let mut data = Data::default();
+                // The socket's credentials follow it: they end its operations when they
+                // expire or are revoked, and `renewConnectionAuth` replaces them.
+                if let (Viewer::User(user), Some(expires_at)) = (&viewer, expires_at) {
+                    data.insert(LiveCredentials::new(
+                        HeldCredential::of(user, expires_at),
+                        true,
+                    ));
+                }
                 data.insert(viewer);
                 data.insert(self.client);
                 // A socket lives for hours: rows cached for its lifetime would go stale.

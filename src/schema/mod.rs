@@ -15,8 +15,13 @@ use crate::{
     audit::api::AuditQuery,
     bookmarks::api::{BookmarkMutation, BookmarkQuery, BookmarkSubscription},
     graphql::{
-        credential_scopes::CredentialScopes, limits::RequestLimits, metering::SubscriptionMetering,
-        observer::OperationObserver, storable_text::StorableText, system::SystemSubscription,
+        connection::{ConnectionMutation, FollowCredentials},
+        credential_scopes::CredentialScopes,
+        limits::RequestLimits,
+        metering::SubscriptionMetering,
+        observer::OperationObserver,
+        storable_text::StorableText,
+        system::SystemSubscription,
     },
     limits::api::RateLimitQuery,
     limits::RedisLink,
@@ -75,17 +80,20 @@ pub struct MutationRoot(
     PipelineMutation,
     PipelineGraphMutation,
     RunMutation,
+    ConnectionMutation,
 );
 
-/// Live streams over WebSocket on `/graphql` (`graphql-transport-ws`, or legacy `graphql-ws`),
-/// with the token as `authorization` in the `connection_init` payload. A stream the subscriber
-/// loses access to ends with `FORBIDDEN`; a `projectEvents` subscriber too slow to keep up ends
-/// with `SUBSCRIBER_TOO_SLOW` (resume with `after`). Subscriptions are metered: opening one
-/// costs its complexity and each delivered event `SUBSCRIPTION_EVENT_POINTS` (10 by default)
-/// from the viewer's budget, reported in the event's `extensions.rateLimit`; on an empty budget
-/// a new one is refused with `RATE_LIMITED`, and a running one gets one `RATE_LIMITED` warning
-/// with its next event and ends at the one after. At most `SUBSCRIPTION_MAX_PER_USER` run at
-/// once per user, over every connection.
+/// Live streams on `/graphql` over WebSocket (`graphql-transport-ws`, or legacy `graphql-ws`,
+/// with the token as `authorization` in the `connection_init` payload) or Server-Sent Events
+/// (graphql-sse, with the `Authorization` header; `Last-Event-ID` resumes after that cursor). A
+/// stream the subscriber loses access to ends with `FORBIDDEN`; one whose credentials expire or
+/// are revoked ends with `UNAUTHENTICATED` (`extensions.reason`); a `projectEvents` subscriber
+/// too slow to keep up ends with `SUBSCRIBER_TOO_SLOW` (resume with `after`). Subscriptions are
+/// metered: opening one costs its complexity and each delivered event
+/// `SUBSCRIPTION_EVENT_POINTS` (10 by default) from the viewer's budget, reported in the
+/// event's `extensions.rateLimit`; on an empty budget a new one is refused with `RATE_LIMITED`,
+/// and a running one gets one `RATE_LIMITED` warning with its next event and ends at the one
+/// after. At most `SUBSCRIPTION_MAX_PER_USER` run at once per user, over every connection.
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(
     SystemSubscription,
@@ -118,6 +126,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     .extension(RequestLimits)
     // After the limits: its admission runs inside their validation, before they charge.
     .extension(SubscriptionMetering)
+    .extension(FollowCredentials)
 }
 
 /// async-graphql's connection types carry no description of their own.

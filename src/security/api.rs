@@ -17,6 +17,7 @@ use crate::{
         api_keys::{self, ApiKey, ApiKeyCursor, ApiScope, NewApiKey},
         authz::{self, SessionOnly, SignedIn},
         client::ClientInfo,
+        live::{CredentialEnd, CredentialsEnded, EndedCredentials},
         login_throttle::{self, locked_error},
         passwords::verify_password,
         sessions::{self, RevokeReason, Session, SessionCursor},
@@ -436,6 +437,14 @@ impl SecurityMutation {
             if !revoked {
                 return Err(not_found("session"));
             }
+            change.publish_after_commit(
+                CredentialsEnded {
+                    user_id,
+                    ended: EndedCredentials::Session(session_id),
+                    reason: CredentialEnd::SessionRevoked,
+                }
+                .into_event(),
+            );
             let entry = AuditEntry::by_user(AuditEventKind::SessionRevoked, user_id)
                 .on_target(id.to_string());
             audit_store::record(&mut change.db, &client, entry).await
@@ -524,6 +533,14 @@ impl SecurityMutation {
             let key = api_keys::revoke_api_key(&mut change.db, user_id, key_id)
                 .await?
                 .ok_or_else(|| not_found("API key"))?;
+            change.publish_after_commit(
+                CredentialsEnded {
+                    user_id,
+                    ended: EndedCredentials::ApiKey(key_id),
+                    reason: CredentialEnd::ApiKeyRevoked,
+                }
+                .into_event(),
+            );
             let entry = AuditEntry::by_user(AuditEventKind::ApiKeyRevoked, user_id)
                 .on_target(id.to_string());
             audit_store::record(&mut change.db, &client, entry).await?;

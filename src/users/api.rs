@@ -12,6 +12,7 @@ use crate::{
     auth::{
         authz::{self, PlatformGuard, PlatformPermission, SessionOnly, SignedIn},
         client::ClientInfo,
+        live::{CredentialEnd, CredentialsEnded, EndedCredentials},
         passwords::{check_password_policy, hash_password, verify_password},
         sessions::{self, RevokeReason, Rotation},
     },
@@ -248,10 +249,21 @@ impl UserMutation {
     /// Ends the current session: its refresh token and access tokens stop working.
     #[graphql(guard = "SessionOnly")]
     async fn logout(&self, ctx: &Context<'_>) -> AppResult<bool> {
-        let (_, session_id) = authz::require_session(authz::viewer(ctx))?;
+        let (viewer, session_id) = authz::require_session(authz::viewer(ctx))?;
         let state = AppState::from_ctx(ctx);
+        let user_id = viewer.user_id();
         work::run(state, async |change| {
-            sessions::revoke_session(&mut change.db, session_id, RevokeReason::Logout).await
+            sessions::revoke_session(&mut change.db, session_id, RevokeReason::Logout).await?;
+            // Live connections on this session stop streaming, on every instance.
+            change.publish_after_commit(
+                CredentialsEnded {
+                    user_id,
+                    ended: EndedCredentials::Session(session_id),
+                    reason: CredentialEnd::SignedOut,
+                }
+                .into_event(),
+            );
+            Ok(())
         })
         .await?;
         Ok(true)
@@ -315,6 +327,14 @@ impl UserMutation {
                 RevokeReason::PasswordChanged,
             )
             .await?;
+            change.publish_after_commit(
+                CredentialsEnded {
+                    user_id,
+                    ended: EndedCredentials::SessionsExcept(session_id),
+                    reason: CredentialEnd::PasswordChanged,
+                }
+                .into_event(),
+            );
             Ok(user)
         })
         .await

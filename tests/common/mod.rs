@@ -7,6 +7,7 @@ pub mod diff;
 pub mod process;
 pub mod redis;
 pub mod schema_model;
+pub mod sse;
 pub mod wait;
 pub mod ws;
 
@@ -502,6 +503,11 @@ impl TestApp {
     /// start of its labels if need be), or None while the server has not exported it.
     pub async fn metric(&self, series: &str) -> Option<f64> {
         sample(&self.metrics().await, series)
+    }
+
+    /// How many of this server's subscriptions listen to `topic` right now.
+    pub fn subscriber_count(&self, topic: Topic) -> usize {
+        self.events.local_subscriber_count(topic)
     }
 
     /// Waits until `count` of this server's subscriptions (or workers) listen to `topic` on its

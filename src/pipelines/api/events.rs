@@ -9,7 +9,10 @@ use crate::{
     auth::{authz, viewer::AuthenticatedUser},
     error::{bad_input, AppResult},
     events::stream::{ProjectEventStream, StreamItem},
-    graphql::ids::decode_id,
+    graphql::{
+        ids::decode_id,
+        resume::{resume_after, CursorMarks},
+    },
     pipelines::{
         model::PIPELINE_TYPE,
         views::{PipelineEventView, PipelineView},
@@ -38,7 +41,7 @@ impl PipelineSubscription {
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<PipelineEventView>>> {
         let viewer = authz::signed_in(ctx)?.clone();
         let pipeline_id = decode_id(PIPELINE_TYPE, "pipelineId", &pipeline_id)?;
-        let after_seq = after
+        let after_seq = resume_after(ctx, after)
             .as_deref()
             .map(|cursor| {
                 cursor
@@ -49,7 +52,15 @@ impl PipelineSubscription {
             })
             .transpose()?;
         let state = AppState::from_ctx(ctx).clone();
-        Ok(Box::pin(open_pipeline_events(state, viewer, pipeline_id, after_seq)).await?)
+        let marks = CursorMarks::of(ctx);
+        Ok(Box::pin(open_pipeline_events(
+            state,
+            viewer,
+            pipeline_id,
+            after_seq,
+            marks,
+        ))
+        .await?)
     }
 }
 
@@ -58,6 +69,7 @@ async fn open_pipeline_events(
     viewer: AuthenticatedUser,
     pipeline_id: Uuid,
     after_seq: Option<i64>,
+    marks: CursorMarks,
 ) -> AppResult<BoxStream<'static, async_graphql::Result<PipelineEventView>>> {
     let view = {
         let mut connection = state.pool.get().await?;
@@ -72,7 +84,7 @@ async fn open_pipeline_events(
     .await?;
     let watcher = MembershipWatch::new(&viewer, view.access);
     let events = Box::pin(stream.into_stream());
-    let wanted = pipeline_id;
+    let wanted = (pipeline_id, marks);
     Ok(futures_util::stream::unfold(
         (events, watcher, wanted),
         |(mut events, mut watcher, wanted)| async move {
@@ -91,12 +103,13 @@ async fn open_pipeline_events(
                                 return Some((Err(error.into()), (events, watcher, wanted)));
                             }
                         };
-                        if activity.pipeline_id() != Some(wanted) {
+                        if activity.pipeline_id() != Some(wanted.0) {
                             continue;
                         }
                         if matches!(activity, Activity::PipelineDeleted(_)) {
                             watcher.ended = true;
                         }
+                        wanted.1.mark(node.event.seq);
                         let view = PipelineEventView {
                             event: node.event,
                             access: node.access,

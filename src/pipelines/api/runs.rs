@@ -22,6 +22,7 @@ use crate::{
         ids::{decode_id, encode_id},
         loaders::Loaders,
         pagination::{connection_from_rows, decode_cursor, encode_cursor, page_size},
+        resume::{resume_after, CursorMarks},
     },
     limits::{self, NamedLimit},
     pipelines::{
@@ -524,8 +525,20 @@ impl RunSubscription {
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<RunEventView>>> {
         let viewer = authz::signed_in(ctx)?.clone();
         let run_id = decode_id(RUN_TYPE, "runId", &run_id)?;
+        let after = resume_after(ctx, after.map(|seq| seq.to_string()))
+            .map(|seq| seq.parse::<i32>())
+            .transpose()
+            .map_err(|_| bad_input("after", "is not a `seq` of this run"))?;
         let state = AppState::from_ctx(ctx).clone();
-        Ok(Box::pin(open_run_events(state, viewer, run_id, after.unwrap_or(0))).await?)
+        let marks = CursorMarks::of(ctx);
+        Ok(Box::pin(open_run_events(
+            state,
+            viewer,
+            run_id,
+            after.unwrap_or(0),
+            marks,
+        ))
+        .await?)
     }
 }
 
@@ -625,6 +638,7 @@ async fn open_run_events(
     viewer: AuthenticatedUser,
     run_id: Uuid,
     after: i32,
+    marks: CursorMarks,
 ) -> AppResult<BoxStream<'static, async_graphql::Result<RunEventView>>> {
     // Subscribe before the first read, so nothing committed in between goes unnoticed.
     let notices = state.events.subscribe(Topic::PipelineRun(run_id));
@@ -642,11 +656,14 @@ async fn open_run_events(
         finished: false,
     };
     Ok(
-        futures_util::stream::unfold(stream, |mut stream| async move {
+        futures_util::stream::unfold((stream, marks), |(mut stream, marks)| async move {
             let item = stream.next_event().await?;
+            if let Ok(event) = &item {
+                marks.mark(event.seq);
+            }
             Some((
                 item.map(RunEventView).map_err(async_graphql::Error::from),
-                stream,
+                (stream, marks),
             ))
         })
         .boxed(),

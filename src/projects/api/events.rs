@@ -9,7 +9,10 @@ use crate::{
     auth::{authz, project_roles, viewer::AuthenticatedUser},
     error::AppResult,
     events::stream::ProjectEventStream,
-    graphql::ids::decode_id,
+    graphql::{
+        ids::decode_id,
+        resume::{resume_after, CursorMarks},
+    },
     projects::{
         views::{ProjectEventNode, PROJECT_TYPE},
         watch::MembershipWatch,
@@ -39,11 +42,18 @@ impl ProjectSubscription {
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<ProjectEventNode>>> {
         let viewer = authz::signed_in(ctx)?.clone();
         let project_id = decode_id(PROJECT_TYPE, "projectId", &project_id)?;
-        let after_seq = after.as_deref().map(parse_event_cursor).transpose()?;
+        let after_seq = resume_after(ctx, after)
+            .as_deref()
+            .map(parse_event_cursor)
+            .transpose()?;
         let state = AppState::from_ctx(ctx).clone();
+        let marks = CursorMarks::of(ctx);
         // Setup runs in its own boxed future: its query state is freed once the stream is
         // open, instead of staying inside every idle subscription.
-        Ok(Box::pin(open_project_events(state, viewer, project_id, after_seq)).await?)
+        Ok(Box::pin(open_project_events(
+            state, viewer, project_id, after_seq, marks,
+        ))
+        .await?)
     }
 }
 
@@ -52,6 +62,7 @@ async fn open_project_events(
     viewer: AuthenticatedUser,
     project_id: Uuid,
     after_seq: Option<i64>,
+    marks: CursorMarks,
 ) -> AppResult<BoxStream<'static, async_graphql::Result<ProjectEventNode>>> {
     let access = {
         let mut connection = state.pool.get().await?;
@@ -63,15 +74,19 @@ async fn open_project_events(
         ProjectEventStream::open(&state.pool, &state.events, project_id, after_seq).await?;
     let watcher = MembershipWatch::new(&viewer, access);
     let events = Box::pin(stream.into_stream());
-    Ok(
-        futures_util::stream::unfold((events, watcher), |(mut events, mut watcher)| async move {
+    Ok(futures_util::stream::unfold(
+        (events, watcher, marks),
+        |(mut events, mut watcher, marks)| async move {
             if watcher.ended {
                 return None;
             }
             let item = events.next().await?;
             let output = watcher.admit(item);
-            Some((output, (events, watcher)))
-        })
-        .boxed(),
+            if let Ok(node) = &output {
+                marks.mark(node.event.seq);
+            }
+            Some((output, (events, watcher, marks)))
+        },
     )
+    .boxed())
 }

@@ -290,7 +290,9 @@ impl PresenceFollower {
                             self.apply(notice.user_id, notice.viewing);
                         }
                     }
-                    Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => self.catch_up().await,
+                    Ok(BusMessage::Resync | BusMessage::LogHead(_)) | Err(RecvError::Lagged(_)) => {
+                        self.catch_up().await
+                    }
                     Err(RecvError::Closed) => return None,
                 },
                 message = self.project.recv() => match message {
@@ -300,7 +302,8 @@ impl PresenceFollower {
                             return Some(Err(error.into()));
                         }
                     }
-                    Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => {
+                    // While Redis is down, a log head that moved may hide a membership change.
+                    Ok(BusMessage::Resync | BusMessage::LogHead(_)) | Err(RecvError::Lagged(_)) => {
                         if let Err(error) = self.recheck_membership().await {
                             self.membership.ended = true;
                             return Some(Err(error.into()));
