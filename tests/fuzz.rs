@@ -31,6 +31,8 @@ use serde_json::{json, Value};
 const CLIENTS: usize = 4;
 /// Selections nest at most this deep below the root field (the depth limit is 12).
 const MAX_SELECTION_DEPTH: usize = 3;
+/// Messages read from each fuzzed subscription before it is completed.
+const SUBSCRIPTION_MESSAGES: usize = 5;
 /// An answer slower than this counts as a failure: nothing the fuzzer asks should take long.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -663,7 +665,12 @@ async fn run_subscriptions(
                 .subscribe(&id, &operation.query, operation.variables.clone())
                 .await;
             let described = || format!("{} {}", operation.query, operation.variables);
-            while let Some(event) = socket.next_event_within(Duration::from_millis(200)).await {
+            // A stream may say nothing, or tick without end (`serverTime`): a few messages, or
+            // a moment's silence, are enough to judge it.
+            for _ in 0..SUBSCRIPTION_MESSAGES {
+                let Some(event) = socket.next_event_within(Duration::from_millis(200)).await else {
+                    break;
+                };
                 let message = match event {
                     Event::Message(message) => message,
                     Event::Closed(closed) => {
