@@ -158,6 +158,8 @@ impl<'s> CredentialGuard<'s> {
                     }
                 }
             }
+            // Project log heads are not sent on a credentials topic.
+            Ok(BusMessage::LogHead(_)) => None,
             Err(RecvError::Closed) => {
                 self.notices = None;
                 None
