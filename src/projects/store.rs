@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{
+    expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping},
+    pg::Pg,
     prelude::*,
+    query_builder::{AstPass, QueryFragment, QueryId},
     sql_types::{Json, Nullable},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -83,6 +86,40 @@ pub const MEMBERS_JSON: &str = "(SELECT json_agg(json_build_object(
           WHERE pm.project_id = projects.id
           ORDER BY pm.created_at, pm.user_id) m)";
 
+/// `MEMBERS_JSON` (or a null) as a column of the page. Not `dsl::sql`: a literal marks the query
+/// unsafe to keep as a prepared statement, and this one runs on every listing.
+#[derive(Debug, Clone, Copy)]
+struct MembersColumn {
+    with_members: bool,
+}
+
+impl Expression for MembersColumn {
+    type SqlType = Nullable<Json>;
+}
+
+impl QueryFragment<Pg> for MembersColumn {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(if self.with_members {
+            MEMBERS_JSON
+        } else {
+            "NULL::json"
+        });
+        Ok(())
+    }
+}
+
+/// Two texts under one type: the statement cache must key it by its text.
+impl QueryId for MembersColumn {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<QS> SelectableExpression<QS> for MembersColumn {}
+impl<QS> AppearsOnTable<QS> for MembersColumn {}
+impl ValidGrouping<()> for MembersColumn {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
 #[derive(serde::Deserialize)]
 struct MemberJson {
     project_id: Uuid,
@@ -135,11 +172,7 @@ pub async fn list_projects(
     limit: i64,
     with_members: bool,
 ) -> AppResult<Vec<ListedProject>> {
-    let members = diesel::dsl::sql::<Nullable<Json>>(if with_members {
-        MEMBERS_JSON
-    } else {
-        "NULL::json"
-    });
+    let members = MembersColumn { with_members };
     let mut query = projects::table
         .left_join(
             project_members::table.on(project_members::project_id

@@ -6,17 +6,14 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{
-    pg::Pg,
-    query_builder::BoxedSqlQuery,
-    sql_types::{
-        Array, BigInt, Bool, Json, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid,
-    },
+    sql_types::{Bool, Json, Nullable, SmallInt, Text, Timestamptz},
     QueryableByName,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::{
+    db::statement::{Bind, Statement},
     error::{bad_input, AppResult},
     tasks::{
         model::Task,
@@ -175,9 +172,8 @@ impl After {
     }
 }
 
-type Statement = BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>;
-
-/// Builds the statement; its placeholders are numbered in the order the binds are added below.
+/// Builds the statement. Its text depends only on the order, which filters are set, whether
+/// there is a cursor and what is prefetched, so each variant is prepared once per connection.
 fn page_statement(
     prefix: &str,
     project_ids: &[Uuid],
@@ -188,115 +184,94 @@ fn page_statement(
         .as_ref()
         .map(|(key, id)| After::parse(query.order, key, *id))
         .transpose()?;
-    let mut conditions = vec!["project_id = p.id".to_string()];
-    let mut next_bind = 2;
-    let mut placeholder = || {
-        let current = next_bind;
-        next_bind += 1;
-        format!("${current}")
-    };
-    // In board order a status filter narrows the index range itself.
-    let status_rank = query
-        .filter
-        .status
-        .filter(|_| query.order == TaskOrder::Position);
-    if status_rank.is_some() {
-        conditions.push(format!("status_rank = {}", placeholder()));
-    } else if query.filter.status.is_some() {
-        conditions.push(format!("status = {}", placeholder()));
-    }
-    if query.filter.assignee_id.is_some() {
-        conditions.push(format!("assignee_id = {}", placeholder()));
-    }
-    if query.filter.label.is_some() {
-        conditions.push(format!("{} = ANY(labels)", placeholder()));
-    }
-    if query.filter.search.is_some() {
-        let pattern = placeholder();
-        conditions.push(format!(
-            "(title ILIKE {pattern} OR description ILIKE {pattern})"
-        ));
-    }
     let columns = order_columns(query.order);
-    match &after {
-        Some(After::Board(..)) => {
-            let (rank, position, id) = (placeholder(), placeholder(), placeholder());
-            conditions.push(format!("({columns}) > ({rank}, {position}, {id})"));
+    let mut statement = Statement::new();
+    statement
+        .sql(prefix)
+        .sql("WITH page AS MATERIALIZED (SELECT t.* FROM unnest(")
+        .bind(Bind::Uuids(project_ids.to_vec()))
+        .sql("::uuid[]) AS p(id) CROSS JOIN LATERAL (SELECT tasks.* FROM tasks WHERE project_id = p.id");
+    match query.filter.status {
+        // In board order a status filter narrows the index range itself.
+        Some(status) if query.order == TaskOrder::Position => {
+            statement
+                .sql(" AND status_rank = ")
+                .bind(Bind::SmallInt(status.board_rank()));
         }
-        Some(After::Time(..) | After::Rank(..)) => {
-            let (key, id) = (placeholder(), placeholder());
-            conditions.push(format!("({columns}) > ({key}, {id})"));
-        }
-        Some(After::Due(..)) => {
-            let (due, id) = (placeholder(), placeholder());
-            conditions.push(format!(
-                "({columns}) > (COALESCE({due}, 'infinity'::timestamptz), {id})"
-            ));
+        Some(status) => {
+            statement
+                .sql(" AND status = ")
+                .bind(Bind::Name(status.stored_name()));
         }
         None => {}
     }
-    let limit = placeholder();
+    if let Some(assignee_id) = query.filter.assignee_id {
+        statement
+            .sql(" AND assignee_id = ")
+            .bind(Bind::Uuid(assignee_id));
+    }
+    if let Some(label) = &query.filter.label {
+        statement
+            .sql(" AND ")
+            .bind(Bind::Text(label.clone()))
+            .sql(" = ANY(labels)");
+    }
+    if let Some(search) = &query.filter.search {
+        let pattern = format!("%{}%", escape_like(search));
+        statement
+            .sql(" AND (title ILIKE ")
+            .bind(Bind::Text(pattern.clone()))
+            .sql(" OR description ILIKE ")
+            .bind(Bind::Text(pattern))
+            .sql(")");
+    }
+    if let Some(after) = after {
+        statement.sql(&format!(" AND ({columns}) > ("));
+        match after {
+            After::Board(rank, position, id) => statement
+                .bind(Bind::SmallInt(rank))
+                .sql(", ")
+                .bind(Bind::Text(position))
+                .sql(", ")
+                .bind(Bind::Uuid(id)),
+            After::Time(at, id) => statement
+                .bind(Bind::Time(at))
+                .sql(", ")
+                .bind(Bind::Uuid(id)),
+            After::Due(due, id) => statement
+                .sql("COALESCE(")
+                .bind(Bind::MaybeTime(due))
+                .sql(", 'infinity'::timestamptz), ")
+                .bind(Bind::Uuid(id)),
+            After::Rank(rank, id) => statement
+                .bind(Bind::SmallInt(rank))
+                .sql(", ")
+                .bind(Bind::Uuid(id)),
+        };
+        statement.sql(")");
+    }
+    statement
+        .sql(&format!(" ORDER BY {columns} LIMIT "))
+        .bind(Bind::BigInt(query.fetch))
+        .sql(") t) ");
     let (assignee_columns, assignee_join, subtask_assignee_join) = if query.prefetch.assignees {
         (
             ASSIGNEE_COLUMNS,
-            "LEFT JOIN users u ON u.id = page.assignee_id",
-            "LEFT JOIN users u ON u.id = s.assignee_id",
+            " LEFT JOIN users u ON u.id = page.assignee_id",
+            " LEFT JOIN users u ON u.id = s.assignee_id",
         )
     } else {
         (NO_ASSIGNEE_COLUMNS, "", "")
     };
-    let subtasks = if query.prefetch.subtasks {
-        format!(
-            " UNION ALL
-             SELECT s.*, 1::smallint AS part, {assignee_columns}
-             FROM page CROSS JOIN LATERAL (
-                 SELECT tasks.* FROM tasks WHERE parent_id = page.id
-                 ORDER BY status_rank, position, id
-             ) s {subtask_assignee_join}"
-        )
-    } else {
-        String::new()
-    };
-    let sql = format!(
-        "{prefix}WITH page AS MATERIALIZED (
-             SELECT t.* FROM unnest($1::uuid[]) AS p(id) CROSS JOIN LATERAL (
-                 SELECT tasks.* FROM tasks WHERE {conditions}
-                 ORDER BY {columns} LIMIT {limit}
-             ) t
-         )
-         SELECT page.*, {PAGE}::smallint AS part, {assignee_columns}
-         FROM page {assignee_join}{subtasks}",
-        conditions = conditions.join(" AND "),
-    );
-
-    let mut statement = diesel::sql_query(sql)
-        .into_boxed::<Pg>()
-        .bind::<Array<SqlUuid>, _>(project_ids.to_vec());
-    if let Some(status) = status_rank {
-        statement = statement.bind::<SmallInt, _>(status.board_rank());
-    } else if let Some(status) = query.filter.status {
-        statement = statement.bind::<Text, _>(status);
+    statement.sql(&format!(
+        "SELECT page.*, {PAGE}::smallint AS part, {assignee_columns} FROM page{assignee_join}"
+    ));
+    if query.prefetch.subtasks {
+        statement.sql(&format!(
+            " UNION ALL SELECT s.*, 1::smallint AS part, {assignee_columns} \
+             FROM page CROSS JOIN LATERAL (SELECT tasks.* FROM tasks WHERE parent_id = page.id \
+             ORDER BY status_rank, position, id) s{subtask_assignee_join}"
+        ));
     }
-    if let Some(assignee_id) = query.filter.assignee_id {
-        statement = statement.bind::<SqlUuid, _>(assignee_id);
-    }
-    if let Some(label) = &query.filter.label {
-        statement = statement.bind::<Text, _>(label.clone());
-    }
-    if let Some(search) = &query.filter.search {
-        statement = statement.bind::<Text, _>(format!("%{}%", escape_like(search)));
-    }
-    statement = match after {
-        Some(After::Board(rank, position, id)) => statement
-            .bind::<SmallInt, _>(rank)
-            .bind::<Text, _>(position)
-            .bind::<SqlUuid, _>(id),
-        Some(After::Time(at, id)) => statement.bind::<Timestamptz, _>(at).bind::<SqlUuid, _>(id),
-        Some(After::Due(due, id)) => statement
-            .bind::<Nullable<Timestamptz>, _>(due)
-            .bind::<SqlUuid, _>(id),
-        Some(After::Rank(rank, id)) => statement.bind::<SmallInt, _>(rank).bind::<SqlUuid, _>(id),
-        None => statement,
-    };
-    Ok(statement.bind::<BigInt, _>(query.fetch))
+    Ok(statement)
 }

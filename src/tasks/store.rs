@@ -3,17 +3,17 @@
 
 use std::cmp::Ordering;
 
-use diesel::{
-    prelude::*,
-    sql_types::{Array, Uuid as SqlUuid},
-};
+use diesel::{prelude::*, sql_types::Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
     auth::authz::ProjectRole,
-    db::schema::{project_members, projects, tasks},
+    db::{
+        schema::{project_members, projects, tasks},
+        statement::{Bind, Statement},
+    },
     error::{conflict, AppResult},
     projects::model::Project,
     tasks::model::{NewTask, Task, TaskChanges, TaskStatus},
@@ -201,15 +201,15 @@ pub async fn subtasks_of(
     connection: &mut AsyncPgConnection,
     parent_ids: &[Uuid],
 ) -> AppResult<Vec<Task>> {
-    Ok(diesel::sql_query(
-        "SELECT s.* FROM unnest($1::uuid[]) AS p(id) CROSS JOIN LATERAL (
-             SELECT tasks.* FROM tasks WHERE parent_id = p.id
-             ORDER BY status_rank, position, id
-         ) s",
-    )
-    .bind::<Array<SqlUuid>, _>(parent_ids.to_vec())
-    .load(connection)
-    .await?)
+    let mut statement = Statement::new();
+    statement
+        .sql("SELECT s.* FROM unnest(")
+        .bind(Bind::Uuids(parent_ids.to_vec()))
+        .sql(
+            "::uuid[]) AS p(id) CROSS JOIN LATERAL (SELECT tasks.* FROM tasks \
+             WHERE parent_id = p.id ORDER BY status_rank, position, id) s",
+        );
+    Ok(statement.load(connection).await?)
 }
 
 /// (project, status, count) for several projects (the task-count loader).
