@@ -8,7 +8,8 @@
 # installed from npm into benches/postgraphile/node_modules). Run from anywhere:
 #   bash benches/postgraphile.sh
 # CONNECTIONS (32), DURATION (10 s a round), ROUNDS (2), SIZES ("small large"), PORT (18200)
-# and PGL_PORT (18201) override the defaults.
+# and PGL_PORT (18201) override the defaults; CATALYST_BIN runs a given catalyst binary instead
+# of building the release one (to compare two builds, or to keep building while it runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +29,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/catalyst-target}"
 HERE=benches/postgraphile
 WORK=$(mktemp -d /tmp/catalyst-side-by-side.XXXXXX)
 
-cargo build --release --quiet --bin catalyst
+if [ -z "${CATALYST_BIN:-}" ]; then
+  cargo build --release --quiet --bin catalyst
+  CATALYST_BIN="$CARGO_TARGET_DIR/release/catalyst"
+fi
 [ -x "$HERE/node_modules/.bin/node" ] || (cd "$HERE" && npm ci --no-audit --no-fund --silent)
 NODE="$PWD/$HERE/node_modules/.bin/node"
 
@@ -55,7 +59,7 @@ start_catalyst() {
     JWT_SECRET="benchmark-secret-that-is-at-least-32-bytes" \
     RATE_LIMIT_USER_POINTS=1000000000000 RATE_LIMIT_ANONYMOUS_POINTS=1000000000000 \
     DATABASE_POOL_SIZE="$CONNECTIONS" WORKER_CONCURRENCY=0 LOG_FORMAT=json RUST_LOG=warn \
-    "$CARGO_TARGET_DIR/release/catalyst" serve > "$WORK/catalyst.log" 2>&1 &
+    "$CATALYST_BIN" serve > "$WORK/catalyst.log" 2>&1 &
   CATALYST=$!
   wait_for "http://127.0.0.1:$PORT/graphql"
 }
@@ -115,7 +119,7 @@ measure() { # size shape contender
       [ "$who" = catalyst ] && counted_before=$(catalyst_statements)
       local output
       output=$(BODY="$(cat "$WORK/$who-$shape.body")" TOKEN="$token" \
-        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s benches/graphql.lua "$url")
+        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s -s benches/graphql.lua "$url")
       grep -q "Non-2xx" <<<"$output" && { echo "$who $shape: non-2xx answers" >&2; exit 1; }
       requests=$(awk '/requests in/ {print $1}' <<<"$output")
       rps=$(awk '/Requests\/sec/ {print $2}' <<<"$output")
@@ -133,7 +137,7 @@ measure() { # size shape contender
   python3 - "$size" "$shape" "$who" "$requests" "$rps" "$before" "$after" "$counted_before" "$counted_after" >> "$WORK/results" <<'PY'
 import sys
 size, shape, who, requests, rps, before, after, counted_before, counted_after = sys.argv[1:]
-requests = int(requests.split("/")[0])
+requests = max(int(requests.split("/")[0]), 1)
 (xacts_before, ms_before), (xacts_after, ms_after) = (map(float, s.split()) for s in (before, after))
 statements = (xacts_after - xacts_before) / requests
 if counted_before:  # Catalyst counts its own statements; pg_stat_database counts transactions.

@@ -230,7 +230,7 @@ fn decode_members(members: Option<serde_json::Value>) -> AppResult<Vec<(ProjectM
     let rows: Vec<MemberJson> = serde_json::from_value(members).map_err(internal)?;
     let mut members: Vec<(ProjectMember, User)> = rows.into_iter().map(Into::into).collect();
     // The aggregate keeps the subquery's order in practice, not by contract.
-    members.sort_by(|(a, _), (b, _)| (a.created_at, a.user_id).cmp(&(b.created_at, b.user_id)));
+    members.sort_by_key(|(a, _)| (a.created_at, a.user_id));
     Ok(members)
 }
 
