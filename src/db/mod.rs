@@ -2,6 +2,7 @@
 //! embedded migrations. Feature stores receive connections from here and never build their own.
 
 pub mod schema;
+pub mod statement;
 mod stored_enum;
 
 use std::{

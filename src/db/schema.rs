@@ -152,6 +152,8 @@ diesel::table! {
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        status_rank -> Int2,
+        priority_rank -> Int2,
     }
 }
 

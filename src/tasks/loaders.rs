@@ -4,7 +4,6 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
-use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::{
@@ -13,9 +12,10 @@ use crate::{
     graphql::loaders::RequestLoad,
     tasks::{
         model::{Task, TaskStatus},
-        store::{self as task_store, TaskPageQuery},
+        pages as task_pages,
+        store::{self as task_store, TaskOrder, TaskPageQuery},
     },
-    users::{model::User, store as user_store},
+    users::model::User,
 };
 
 pub struct TaskLoader {
@@ -49,9 +49,9 @@ pub struct TaskPage {
 }
 
 /// One page of a project's tasks; keys asking the same page of different projects share a
-/// statement. Assignees and subtasks, when the query reads them, come in the same batch: left
-/// to their own loaders, a large page that resolves slower than the batching window would split
-/// them into several batches, and the statement count would grow with the data.
+/// statement. Assignees and subtasks, when the query reads them, come in that same statement
+/// (`tasks::pages`): left to their own loaders, they would cost a statement each, and a large
+/// page that resolves slower than the batching window would split them into several batches.
 pub struct TaskPageLoader {
     pool: DbPool,
 }
@@ -69,90 +69,69 @@ impl Loader<(Uuid, Arc<TaskPageQuery>)> for TaskPageLoader {
             by_query.entry(query.clone()).or_default().push(*project_id);
         }
         let mut connection = self.pool.get().await?;
-        let mut pages: HashMap<(Uuid, Arc<TaskPageQuery>), TaskPage> = HashMap::new();
+        let mut pages = HashMap::with_capacity(keys.len());
         for (query, project_ids) in by_query {
-            let tasks = task_store::page_tasks(&mut connection, &project_ids, &query).await?;
-            for project_id in &project_ids {
-                pages.insert((*project_id, query.clone()), TaskPage::default());
+            let rows = task_pages::load_pages(&mut connection, &project_ids, &query).await?;
+            for (project_id, page) in split_by_project(&project_ids, rows, &query) {
+                pages.insert((project_id, query.clone()), page);
             }
-            for task in tasks {
-                if let Some(page) = pages.get_mut(&(task.project_id, query.clone())) {
-                    page.tasks.push(task);
-                }
-            }
-        }
-        let prefetch = keys
-            .first()
-            .map(|(_, query)| query.prefetch)
-            .unwrap_or_default();
-        if prefetch.assignees {
-            attach_assignees(&mut connection, &mut pages).await?;
-        }
-        if prefetch.subtasks {
-            attach_subtasks(&mut connection, &mut pages).await?;
         }
         Ok(pages)
     }
 }
 
-type Pages = HashMap<(Uuid, Arc<TaskPageQuery>), TaskPage>;
-
-async fn attach_assignees(
-    connection: &mut AsyncPgConnection,
-    pages: &mut Pages,
-) -> Result<(), AppError> {
-    let mut assignee_ids: Vec<Uuid> = pages
-        .values()
-        .flat_map(|page| page.tasks.iter().filter_map(|task| task.assignee_id))
+/// Deals the rows of one page statement out to the projects they belong to.
+fn split_by_project(
+    project_ids: &[Uuid],
+    rows: task_pages::PageRows,
+    query: &TaskPageQuery,
+) -> HashMap<Uuid, TaskPage> {
+    let mut pages: HashMap<Uuid, TaskPage> = project_ids
+        .iter()
+        .map(|id| (*id, TaskPage::default()))
         .collect();
-    assignee_ids.sort_unstable();
-    assignee_ids.dedup();
-    if assignee_ids.is_empty() {
-        return Ok(());
+    for task in rows.tasks {
+        if let Some(page) = pages.get_mut(&task.project_id) {
+            page.tasks.push(task);
+        }
     }
-    let users: HashMap<Uuid, User> = user_store::find_by_ids(connection, &assignee_ids)
-        .await?
+    let users: HashMap<Uuid, User> = rows
+        .assignees
         .into_iter()
         .map(|user| (user.id, user))
         .collect();
-    for page in pages.values_mut() {
-        let mut ids: Vec<Uuid> = page
-            .tasks
-            .iter()
-            .filter_map(|task| task.assignee_id)
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        page.assignees = ids.iter().filter_map(|id| users.get(id).cloned()).collect();
-    }
-    Ok(())
-}
-
-async fn attach_subtasks(
-    connection: &mut AsyncPgConnection,
-    pages: &mut Pages,
-) -> Result<(), AppError> {
-    let parent_ids: Vec<Uuid> = pages
-        .values()
-        .flat_map(|page| page.tasks.iter().map(|task| task.id))
-        .collect();
-    if parent_ids.is_empty() {
-        return Ok(());
-    }
     let mut by_parent: HashMap<Uuid, Vec<Task>> = HashMap::new();
-    for subtask in task_store::subtasks_of(connection, &parent_ids).await? {
+    for subtask in rows.subtasks {
         if let Some(parent_id) = subtask.parent_id {
             by_parent.entry(parent_id).or_default().push(subtask);
         }
     }
-    for page in pages.values_mut() {
-        page.subtasks = page
-            .tasks
-            .iter()
-            .map(|task| (task.id, by_parent.remove(&task.id).unwrap_or_default()))
-            .collect();
+    for subtasks in by_parent.values_mut() {
+        subtasks.sort_by(|a, b| TaskOrder::Position.compare(a, b));
     }
-    Ok(())
+    for page in pages.values_mut() {
+        page.tasks.sort_by(|a, b| query.order.compare(a, b));
+        if query.prefetch.subtasks {
+            page.subtasks = page
+                .tasks
+                .iter()
+                .map(|task| (task.id, by_parent.remove(&task.id).unwrap_or_default()))
+                .collect();
+        }
+        if query.prefetch.assignees {
+            let subtasks = page.subtasks.iter().flat_map(|(_, subtasks)| subtasks);
+            let mut ids: Vec<Uuid> = page
+                .tasks
+                .iter()
+                .chain(subtasks)
+                .filter_map(|task| task.assignee_id)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            page.assignees = ids.iter().filter_map(|id| users.get(id).cloned()).collect();
+        }
+    }
+    pages
 }
 
 impl RequestLoad for TaskPageLoader {
@@ -179,6 +158,9 @@ impl Loader<Uuid> for SubtaskLoader {
             if let Some(parent_id) = task.parent_id {
                 grouped.entry(parent_id).or_default().push(task);
             }
+        }
+        for subtasks in grouped.values_mut() {
+            subtasks.sort_by(|a, b| TaskOrder::Position.compare(a, b));
         }
         Ok(grouped)
     }

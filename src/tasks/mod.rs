@@ -5,6 +5,7 @@ pub mod api;
 pub mod connection;
 pub mod loaders;
 pub mod model;
+pub mod pages;
 pub mod position;
 pub mod store;
 pub mod views;

@@ -136,6 +136,16 @@ impl TaskStatus {
             TaskStatus::Done => '3',
         }
     }
+
+    /// The same order as stored in `tasks.status_rank`, which the board index sorts by.
+    pub fn board_rank(self) -> i16 {
+        match self {
+            TaskStatus::Todo => 0,
+            TaskStatus::InProgress => 1,
+            TaskStatus::Blocked => 2,
+            TaskStatus::Done => 3,
+        }
+    }
 }
 
 /// How urgent a task is, least urgent first.

@@ -1,22 +1,22 @@
 //! Task queries. Takes a connection; knows nothing of GraphQL. Pages of tasks for many projects
-//! come from one windowed statement, so a nested query costs one statement per level.
+//! are built in `tasks::pages`; the orders and page requests they read are defined here.
 
-use diesel::{
-    pg::Pg,
-    prelude::*,
-    sql_types::{Array, BigInt, Text, Uuid as SqlUuid},
-};
+use std::cmp::Ordering;
+
+use diesel::{prelude::*, sql_types::Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
     auth::authz::ProjectRole,
-    db::schema::{project_members, projects, tasks},
+    db::{
+        schema::{project_members, projects, tasks},
+        statement::{Bind, Statement},
+    },
     error::{conflict, AppResult},
     projects::model::Project,
     tasks::model::{NewTask, Task, TaskChanges, TaskStatus},
-    users::store::escape_like,
 };
 
 pub async fn insert_task(connection: &mut AsyncPgConnection, task: NewTask) -> AppResult<Task> {
@@ -195,17 +195,21 @@ pub async fn delete_subtree(
     Ok(doomed)
 }
 
-/// Subtasks of several tasks in board order (the subtask loader).
+/// Subtasks of several tasks in board order (the subtask loader): each parent's from its own
+/// range of the subtask index, so none is sorted. Rows come grouped by parent.
 pub async fn subtasks_of(
     connection: &mut AsyncPgConnection,
     parent_ids: &[Uuid],
 ) -> AppResult<Vec<Task>> {
-    Ok(tasks::table
-        .filter(tasks::parent_id.eq_any(parent_ids))
-        .order((tasks::status.asc(), tasks::position.asc()))
-        .select(Task::as_select())
-        .load(connection)
-        .await?)
+    let mut statement = Statement::new();
+    statement
+        .sql("SELECT s.* FROM unnest(")
+        .bind(Bind::Uuids(parent_ids.to_vec()))
+        .sql(
+            "::uuid[]) AS p(id) CROSS JOIN LATERAL (SELECT tasks.* FROM tasks \
+             WHERE parent_id = p.id ORDER BY status_rank, position, id) s",
+        );
+    Ok(statement.load(connection).await?)
 }
 
 /// (project, status, count) for several projects (the task-count loader).
@@ -247,25 +251,8 @@ pub enum SortKey {
 pub type TaskCursor = (SortKey, Uuid);
 
 impl TaskOrder {
-    /// The SQL sort key. Must agree with `sort_key` below, which computes it in Rust for cursors.
-    fn sql_key(self) -> &'static str {
-        match self {
-            TaskOrder::Position => {
-                "((CASE status WHEN 'TODO' THEN '0' WHEN 'IN_PROGRESS' THEN '1' \
-                 WHEN 'BLOCKED' THEN '2' ELSE '3' END) || position) COLLATE \"C\""
-            }
-            TaskOrder::CreatedAt => "(extract(epoch FROM created_at) * 1000000)::bigint",
-            TaskOrder::UpdatedAt => "(extract(epoch FROM updated_at) * 1000000)::bigint",
-            TaskOrder::DueAt => {
-                "COALESCE((extract(epoch FROM due_at) * 1000000)::bigint, 9223372036854775807)"
-            }
-            TaskOrder::Priority => {
-                "(CASE priority WHEN 'URGENT' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2 \
-                 ELSE 3 END)::bigint"
-            }
-        }
-    }
-
+    /// A task's place in this order, as cursors carry it. Must agree with the order of the
+    /// index columns the page statement reads (`tasks::pages`).
     pub fn sort_key(self, task: &Task) -> SortKey {
         match self {
             TaskOrder::Position => {
@@ -280,6 +267,31 @@ impl TaskOrder {
             TaskOrder::Priority => SortKey::Int(task.priority.urgency_rank()),
         }
     }
+
+    /// The order itself, as PostgreSQL sorts the index columns (text in byte order, uuids by
+    /// their bytes), ties broken by id. Pages are put in this order after they are read, so the
+    /// join plan PostgreSQL picks for the rows around a page cannot reorder it.
+    pub fn compare(self, a: &Task, b: &Task) -> Ordering {
+        let by_key = match self {
+            TaskOrder::Position => board_order(a, b),
+            TaskOrder::CreatedAt => a.created_at.cmp(&b.created_at),
+            TaskOrder::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+            TaskOrder::DueAt => match (a.due_at, b.due_at) {
+                (Some(a), Some(b)) => a.cmp(&b),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            },
+            TaskOrder::Priority => a.priority.urgency_rank().cmp(&b.priority.urgency_rank()),
+        };
+        by_key.then_with(|| a.id.cmp(&b.id))
+    }
+}
+
+/// Board order without the id: status column, then position in it.
+pub fn board_order(a: &Task, b: &Task) -> Ordering {
+    (a.status.board_rank(), a.position.as_bytes())
+        .cmp(&(b.status.board_rank(), b.position.as_bytes()))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -306,80 +318,4 @@ pub struct TaskPageQuery {
 pub struct TaskPrefetch {
     pub assignees: bool,
     pub subtasks: bool,
-}
-
-/// The first `query.fetch` matching tasks of each project, in one statement: a window function
-/// numbers each project's rows and the outer query keeps the first ones.
-pub async fn page_tasks(
-    connection: &mut AsyncPgConnection,
-    project_ids: &[Uuid],
-    query: &TaskPageQuery,
-) -> AppResult<Vec<Task>> {
-    let key = query.order.sql_key();
-    let mut conditions = vec!["project_id = ANY($1)".to_string()];
-    let mut next_bind = 2;
-    let mut placeholder = || {
-        let current = next_bind;
-        next_bind += 1;
-        format!("${current}")
-    };
-    if query.filter.status.is_some() {
-        conditions.push(format!("status = {}", placeholder()));
-    }
-    if query.filter.assignee_id.is_some() {
-        conditions.push(format!("assignee_id = {}", placeholder()));
-    }
-    if query.filter.label.is_some() {
-        conditions.push(format!("{} = ANY(labels)", placeholder()));
-    }
-    if query.filter.search.is_some() {
-        let pattern = placeholder();
-        conditions.push(format!(
-            "(title ILIKE {pattern} OR description ILIKE {pattern})"
-        ));
-    }
-    if let Some((sort_key, _)) = &query.after {
-        let key_placeholder = placeholder();
-        let id_placeholder = placeholder();
-        let typed_key = match sort_key {
-            SortKey::Text(_) => format!("{key_placeholder}::text COLLATE \"C\""),
-            SortKey::Int(_) => format!("{key_placeholder}::bigint"),
-        };
-        conditions.push(format!("({key}, id) > ({typed_key}, {id_placeholder})"));
-    }
-    let limit = placeholder();
-    let sql = format!(
-        "SELECT * FROM (
-             SELECT tasks.*, row_number() OVER (PARTITION BY project_id ORDER BY {key}, id) AS page_rank
-             FROM tasks WHERE {}
-         ) ranked
-         WHERE page_rank <= {limit}
-         ORDER BY project_id, page_rank",
-        conditions.join(" AND ")
-    );
-
-    let mut statement = diesel::sql_query(sql)
-        .into_boxed::<Pg>()
-        .bind::<Array<SqlUuid>, _>(project_ids.to_vec());
-    if let Some(status) = query.filter.status {
-        statement = statement.bind::<Text, _>(status);
-    }
-    if let Some(assignee_id) = query.filter.assignee_id {
-        statement = statement.bind::<SqlUuid, _>(assignee_id);
-    }
-    if let Some(label) = &query.filter.label {
-        statement = statement.bind::<Text, _>(label.clone());
-    }
-    if let Some(search) = &query.filter.search {
-        statement = statement.bind::<Text, _>(format!("%{}%", escape_like(search)));
-    }
-    if let Some((sort_key, id)) = &query.after {
-        statement = match sort_key {
-            SortKey::Text(text) => statement.bind::<Text, _>(text.clone()),
-            SortKey::Int(number) => statement.bind::<BigInt, _>(*number),
-        };
-        statement = statement.bind::<SqlUuid, _>(*id);
-    }
-    statement = statement.bind::<BigInt, _>(query.fetch);
-    Ok(statement.load(connection).await?)
 }

@@ -7,9 +7,11 @@ use crate::{
     error::AppResult,
     graphql::{
         ids::decode_id,
+        loaders::Loaders,
         pagination::{connection_from_rows, decode_cursor, page_size},
     },
     projects::{
+        loaders::MemberLoader,
         store::{self, ProjectCursor, ProjectFilter},
         views::{ProjectNode, PROJECT_TYPE},
     },
@@ -62,8 +64,14 @@ impl ProjectQuery {
             .map(|cursor| decode_cursor("after", cursor))
             .transpose()?;
         let filter = filter.unwrap_or_default();
+        let with_members = ctx
+            .look_ahead()
+            .field("edges")
+            .field("node")
+            .field("members")
+            .exists();
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
-        let rows = store::list_projects(
+        let mut rows = store::list_projects(
             &mut connection,
             viewer.user_id(),
             viewer.is_platform_admin(),
@@ -73,13 +81,20 @@ impl ProjectQuery {
             },
             after_position,
             limit,
+            with_members,
         )
         .await?;
+        drop(connection);
+        let members: Vec<_> = rows
+            .iter_mut()
+            .filter_map(|row| Some((row.project.id, row.members.take()?)))
+            .collect();
+        Loaders::get::<MemberLoader>(ctx).feed_many(members).await;
         let nodes = rows
             .into_iter()
-            .map(|(project, role)| ProjectNode {
-                access: ProjectAccess::for_viewer(viewer, role),
-                project,
+            .map(|row| ProjectNode {
+                access: ProjectAccess::for_viewer(viewer, row.role),
+                project: row.project,
             })
             .collect();
         Ok(connection_from_rows(
