@@ -92,7 +92,8 @@ mod tests;
 pub use amounts::{reaction_amounts, ProductAmount, ReactantAmount, ReactionAmounts};
 pub use balance::{balance, BalanceError};
 pub use catalogue::{
-    lookup_chemical, search_chemicals, Compound, CompoundClass, Solubility, Thermo, ThermoData,
+    lookup_chemical, search_chemicals, Compound, CompoundClass, PhasePoints, Solubility, Thermo,
+    ThermoData,
 };
 pub use elements::{element, Element, ElementCategory, StandardState, ELEMENTS};
 pub use environment::Environment;

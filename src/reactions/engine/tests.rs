@@ -400,7 +400,7 @@ fn amounts_pick_the_limiting_reactant_and_only_ratios_matter() {
     );
     assert_eq!(
         canonical_key(&with_amounts(2.0, 1.0)).unwrap(),
-        "catalyst-engine/v2|env=NORMAL|catalyst=-|H2(g)=2|O2(g)=1"
+        "catalyst-engine/v3|env=NORMAL|catalyst=-|H2(g)=2|O2(g)=1"
     );
     let bad = ReactionInput {
         reactants: vec![ReactantInput {
