@@ -88,6 +88,8 @@ mod thermo;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_solution;
 
 pub use amounts::{reaction_amounts, ProductAmount, ReactantAmount, ReactionAmounts};
 pub use balance::{balance, BalanceError};

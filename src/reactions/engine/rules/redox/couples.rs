@@ -110,7 +110,7 @@ pub(crate) static COUPLES: &[Couple] = &[
     couple("NO3-", "NO", 0.957, ACID, Media::AcidOnly),
     // CRC lists 0.81 V (an old estimate); the NBS data give 0.89 V, which is used.
     Couple { oxidized: "ClO-", reduced: "Cl-", potential: Potential::FromFormationData, media: Media::Any, reducer_only: false },
-    couple("Fe^3+", "Fe^2+", 0.771, ACID, Media::AcidOnly),
+    couple("Fe^3+", "Fe^2+", 0.771, ACID, Media::AcidOrNeutral),
     couple("O2", "H2O2", 0.695, ACID, Media::Any),
     couple("MnO4-", "MnO2", 0.595, BASE, Media::NotAcid),
     couple("I2", "I-", 0.5355, ACID, Media::Any),

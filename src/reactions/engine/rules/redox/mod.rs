@@ -289,10 +289,7 @@ fn excluded(ctx: &Context, oxidizer: &KnownCouple, reducer: &KnownCouple) -> boo
     let metal_in_nitric = oxidizer.couple.oxidized == "NO3-"
         && reducer.couple.reducer_only
         && ctx.compound(Substance { entry: reducer.reduced, state: State::Solid }).class == CompoundClass::Metal;
-    // Iron(III) with iron(II) and nothing else is a mixture, not a reaction.
-    let trivial = ctx.cat.entries[oxidizer.reduced].parsed.canonical
-        == ctx.cat.entries[reducer.reduced].parsed.canonical;
-    same_species || halogens || metal_in_nitric || trivial
+    same_species || halogens || metal_in_nitric
 }
 
 fn candidate<'c>(
@@ -302,9 +299,26 @@ fn candidate<'c>(
     reducer: &'c KnownCouple,
     medium: Medium,
 ) -> Option<Candidate<'c>> {
-    let reduction_half = reduction(ctx.cat, solvent, oxidizer.oxidized, oxidizer.reduced, medium)?;
-    let oxidation_half = reduction(ctx.cat, solvent, reducer.oxidized, reducer.reduced, medium)?;
-    let overall = combine(&reduction_half, &oxidation_half)?;
+    let halves = |form: Medium| {
+        let down = reduction(ctx.cat, solvent, oxidizer.oxidized, oxidizer.reduced, form)?;
+        let up = reduction(ctx.cat, solvent, reducer.oxidized, reducer.reduced, form)?;
+        let overall = combine(&down, &up)?;
+        Some((down, up, overall))
+    };
+    // Neutral water supplies neither H+ nor OH-: write the equation in whichever form only
+    // produces them (acid form unless it consumes H+).
+    let (reduction_half, oxidation_half, overall) = match medium {
+        Medium::Neutral => {
+            let acid_form = halves(Medium::Acidic)?;
+            let consumes_protons = acid_form.2.terms.coefficient(solvent.proton) > 0;
+            if consumes_protons {
+                halves(Medium::Basic)?
+            } else {
+                acid_form
+            }
+        }
+        _ => halves(medium)?,
+    };
     let e_ox = potential(ctx, oxidizer, &reduction_half, medium)?;
     let e_red = potential(ctx, reducer, &oxidation_half, medium)?;
     Some(Candidate {
