@@ -359,25 +359,24 @@ pub(crate) fn reaction_outcome(
         Some(coefficients) => Ok(coefficients),
         None => balance_refs(&left, &right),
     };
-    let coefficients =
-        balanced.map_err(|error| {
-            let unbalanced = |list: &[Substance]| {
-                side_text(
-                    &list
-                        .iter()
-                        .map(|&s| species(ctx.cat, s, 1))
-                        .collect::<Vec<_>>(),
-                )
-            };
-            EngineError::Unbalanceable {
-                equation: format!(
-                    "{} → {}",
-                    unbalanced(&plan.reactants),
-                    unbalanced(&plan.products)
-                ),
-                error,
-            }
-        })?;
+    let coefficients = balanced.map_err(|error| {
+        let unbalanced = |list: &[Substance]| {
+            side_text(
+                &list
+                    .iter()
+                    .map(|&s| species(ctx.cat, s, 1))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        EngineError::Unbalanceable {
+            equation: format!(
+                "{} → {}",
+                unbalanced(&plan.reactants),
+                unbalanced(&plan.products)
+            ),
+            error,
+        }
+    })?;
     let (reactant_coefficients, product_coefficients) = coefficients.split_at(plan.reactants.len());
     let reactants: Vec<(Substance, u32)> = plan
         .reactants

@@ -222,12 +222,16 @@ pub(super) fn check_rows(rows: &[Row]) {
                 })
         })
         .collect();
-    assert!(failures.is_empty(), "{} rows fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} rows fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn check_row(row: &Row) {
     {
-
         let label = format!("{:?} in {:?}", row.reactants, row.env);
         let outcome = predict(row.reactants, row.env, row.catalyst);
         assert_eq!(

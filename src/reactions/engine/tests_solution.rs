@@ -10,8 +10,8 @@ use super::*;
 use Environment::{Acidic, Basic, HighTemperature as Hot, Normal};
 use ReactionClass::{
     Addition as Add, Comproportionation as Comp, Disproportionation as Disp,
-    EsterHydrolysis as EstH, Esterification as Est, Hydrolysis as Hyd, Redox, Saponification as Sap,
-    SingleDisplacement as Sd, Substitution as Sub, Synthesis as Syn,
+    EsterHydrolysis as EstH, Esterification as Est, Hydrolysis as Hyd, Redox,
+    Saponification as Sap, SingleDisplacement as Sd, Substitution as Sub, Synthesis as Syn,
 };
 
 const fn lit(r: Row, initiator: &'static str) -> Row {
@@ -138,13 +138,31 @@ fn explanations_name_oxidizer_reducer_half_equations_and_electrons() {
         "E°cell",
         "Sulfuric acid supplies the H+ ions",
     ] {
-        assert!(outcome.explanation.contains(needle), "{needle}: {}", outcome.explanation);
+        assert!(
+            outcome.explanation.contains(needle),
+            "{needle}: {}",
+            outcome.explanation
+        );
     }
-    assert!(!outcome.explanation.contains("does not take part"), "{}", outcome.explanation);
+    assert!(
+        !outcome.explanation.contains("does not take part"),
+        "{}",
+        outcome.explanation
+    );
     let basic = predict(&["KMnO4", "Na2SO3"], Basic, None);
-    assert!(basic.explanation.contains("MnO4-(aq) + 2 H2O(l) + 3 e- → MnO2(s) + 4 OH-(aq)"), "{}", basic.explanation);
+    assert!(
+        basic
+            .explanation
+            .contains("MnO4-(aq) + 2 H2O(l) + 3 e- → MnO2(s) + 4 OH-(aq)"),
+        "{}",
+        basic.explanation
+    );
     let bleach = predict(&["Cl2", "NaOH"], Normal, None);
-    assert!(bleach.explanation.contains("Cl 0 → −1") && bleach.explanation.contains("Cl 0 → +1"), "{}", bleach.explanation);
+    assert!(
+        bleach.explanation.contains("Cl 0 → −1") && bleach.explanation.contains("Cl 0 → +1"),
+        "{}",
+        bleach.explanation
+    );
 }
 
 #[test]
@@ -157,18 +175,31 @@ fn missing_catalysts_and_initiators_are_explained() {
     assert!(no_reaction_reason(&["K2Cr2O7", "ethanol", "water"], Normal).contains("acidified"));
     assert!(no_reaction_reason(&["nitric oxide"], Hot).contains("not stable"));
     let lit_methane = predict(&["methane", "chlorine"], Normal, Some("light"));
-    assert!(lit_methane.explanation.contains("light splits"), "{}", lit_methane.explanation);
+    assert!(
+        lit_methane.explanation.contains("light splits"),
+        "{}",
+        lit_methane.explanation
+    );
 }
 
 #[test]
 fn states_follow_the_environments_temperature() {
     let hot = predict(&["ZnO", "C"], Hot, None);
-    assert!(hot.explanation.contains("zinc is liquid (mp 419.5 °C, bp 907 °C)"), "{}", hot.explanation);
+    assert!(
+        hot.explanation
+            .contains("zinc is liquid (mp 419.5 °C, bp 907 °C)"),
+        "{}",
+        hot.explanation
+    );
     assert!(hot.explanation.contains("Boudouard"), "{}", hot.explanation);
     let water = lookup_chemical("water").unwrap().phase_points().unwrap();
     assert_eq!((water.melting, water.boiling), (Some(0.0), Some(100.0)));
     let furnace_water = predict(&["sodium", "water"], Hot, None);
-    assert!(furnace_water.equation.contains("H2O(g)"), "{}", furnace_water.equation);
+    assert!(
+        furnace_water.equation.contains("H2O(g)"),
+        "{}",
+        furnace_water.equation
+    );
 }
 
 /// Share of rows whose products match and of literature ΔH° within 5 %, over both suites.
@@ -180,8 +211,11 @@ fn textbook_suite_shares_within_five_percent() {
     for row in &rows {
         let outcome = predict(row.reactants, row.env, row.catalyst);
         let (_, right) = row.equation.split_once(" -> ").unwrap();
-        let mut expected: Vec<(u32, String)> =
-            right.split(" + ").map(term).map(|(n, f, _)| (n, f)).collect();
+        let mut expected: Vec<(u32, String)> = right
+            .split(" + ")
+            .map(term)
+            .map(|(n, f, _)| (n, f))
+            .collect();
         let mut found: Vec<(u32, String)> = outcome
             .products
             .iter()

@@ -9,9 +9,9 @@ use std::sync::LazyLock;
 use super::super::elements::{element, molar_mass};
 use super::super::error::EngineError;
 use super::super::formula::{parse_formula, FormulaError, ParsedFormula};
+use super::data_phase::{PhasePoints, PHASE_POINTS};
 use super::formation::gibbs_of_formation;
 use super::ions::derive_ions;
-use super::data_phase::{PhasePoints, PHASE_POINTS};
 use super::{all_compounds, Compound, CompoundClass, Source, State, Thermo, ThermoData};
 
 pub(crate) static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(Catalogue::build);

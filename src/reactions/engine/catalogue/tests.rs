@@ -244,7 +244,10 @@ fn phase_points_are_sourced_and_agree_with_the_catalogue_at_room_temperature() {
         with_points += 1;
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(with_points >= 140, "only {with_points} formulas have phase points");
+    assert!(
+        with_points >= 140,
+        "only {with_points} formulas have phase points"
+    );
     // Every molecular substance that has rows in two states has its points tabulated.
     for entry in &CATALOGUE.entries {
         let first = CATALOGUE.formula(&entry.parsed.canonical).unwrap();

@@ -507,7 +507,11 @@ fn oxide_reduction(ctx: &Context) -> Verdict {
 /// Whether C + CO2 → 2 CO is downhill at the environment's temperature (from the
 /// catalogue's ΔH° and S°), i.e. carbon burns to CO rather than CO2 in a reduction.
 fn carbon_monoxide_is_stable(ctx: &Context) -> bool {
-    let rows = (ctx.cat.formula("C"), ctx.cat.formula("CO2"), ctx.cat.formula("CO"));
+    let rows = (
+        ctx.cat.formula("C"),
+        ctx.cat.formula("CO2"),
+        ctx.cat.formula("CO"),
+    );
     let (Some(carbon), Some(dioxide), Some(monoxide)) = rows else {
         return false;
     };

@@ -48,12 +48,17 @@ fn nitric_oxide(ctx: &Context) -> Option<Verdict> {
         .is_none()
         .then(|| "The oxygen comes from the surrounding air.".to_string());
     Some(Verdict::Reacts(
-        Plan::new(ReactionClass::Synthesis, vec![no, oxygen], vec![dioxide], story)
-            .supplied_by(supplied)
-            .with_hints(Hints {
-                vigor: 0.2,
-                ..Hints::default()
-            }),
+        Plan::new(
+            ReactionClass::Synthesis,
+            vec![no, oxygen],
+            vec![dioxide],
+            story,
+        )
+        .supplied_by(supplied)
+        .with_hints(Hints {
+            vigor: 0.2,
+            ..Hints::default()
+        }),
     ))
 }
 

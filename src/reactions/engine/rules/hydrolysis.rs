@@ -5,8 +5,8 @@
 
 use super::super::catalogue::State;
 use super::super::model::ReactionClass;
-use super::redox::{find_present, present_species, sides, standard_gibbs};
 use super::redox::half::Terms;
+use super::redox::{find_present, present_species, sides, standard_gibbs};
 use super::{capitalize, join_names, Context, Hints, Plan, Substance, Verdict};
 
 /// (compound, products, what the book says is seen).
@@ -90,12 +90,16 @@ fn by_water(
         0.5
     };
     Verdict::Reacts(
-        Plan::new(ReactionClass::Hydrolysis, vec![compound, water], products, story).with_hints(
-            Hints {
-                vigor,
-                ..Hints::default()
-            },
-        ),
+        Plan::new(
+            ReactionClass::Hydrolysis,
+            vec![compound, water],
+            products,
+            story,
+        )
+        .with_hints(Hints {
+            vigor,
+            ..Hints::default()
+        }),
     )
 }
 
@@ -107,7 +111,10 @@ fn weak_ion(ctx: &Context) -> Verdict {
     let present = present_species(ctx);
     let found = WEAK_IONS.iter().find_map(|&(ion, conjugate, formed)| {
         let ion = find_present(ctx, &present, ctx.cat.ion(ion)?)?;
-        let conjugate = ctx.cat.formula(conjugate).or_else(|| ctx.cat.ion(conjugate))?;
+        let conjugate = ctx
+            .cat
+            .formula(conjugate)
+            .or_else(|| ctx.cat.ion(conjugate))?;
         let formed = ctx.cat.ion(formed)?;
         Some((ion, conjugate, formed))
     });
@@ -118,7 +125,12 @@ fn weak_ion(ctx: &Context) -> Verdict {
     let mut terms = Terms::default();
     // A weak base takes H+ from water; a weak acid just gives up H+ (written H+, not H3O+).
     terms.0 = if basic {
-        vec![(ion.species.entry, 1), (water, 1), (conjugate, -1), (formed, -1)]
+        vec![
+            (ion.species.entry, 1),
+            (water, 1),
+            (conjugate, -1),
+            (formed, -1),
+        ]
     } else {
         vec![(ion.species.entry, 1), (conjugate, -1), (formed, -1)]
     };

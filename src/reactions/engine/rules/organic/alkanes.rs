@@ -18,9 +18,11 @@ const HALOGENATIONS: [(&str, &str, &str, &str); 4] = [
 
 pub(super) fn apply(ctx: &Context) -> Verdict {
     let Some((alkane, halogen, product, acid)) =
-        HALOGENATIONS.iter().find_map(|&(alkane, halogen, product, acid)| {
-            Some((reagent(ctx, alkane)?, reagent(ctx, halogen)?, product, acid))
-        })
+        HALOGENATIONS
+            .iter()
+            .find_map(|&(alkane, halogen, product, acid)| {
+                Some((reagent(ctx, alkane)?, reagent(ctx, halogen)?, product, acid))
+            })
     else {
         return Verdict::NotApplicable;
     };

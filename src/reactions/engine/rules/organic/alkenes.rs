@@ -28,9 +28,11 @@ const HYDROGENATION_CATALYSTS: [&str; 2] = ["Ni", "Pt"];
 const HYDRATION_CATALYSTS: [&str; 2] = ["H3PO4", "H2SO4"];
 
 pub(super) fn apply(ctx: &Context) -> Verdict {
-    let Some((alkene, partner, product)) = ADDITIONS.iter().find_map(|&(alkene, partner, product, _)| {
-        Some((reagent(ctx, alkene)?, reagent(ctx, partner)?, product))
-    }) else {
+    let Some((alkene, partner, product)) =
+        ADDITIONS.iter().find_map(|&(alkene, partner, product, _)| {
+            Some((reagent(ctx, alkene)?, reagent(ctx, partner)?, product))
+        })
+    else {
         return Verdict::NotApplicable;
     };
     let partner_formula = ctx.formula(partner).to_string();

@@ -92,12 +92,9 @@ fn hydrolysis(
     if let Some(base) = alkali(ctx) {
         return saponification(ctx, ester, base, alcohol, carboxylate);
     }
-    let water = ctx.water_reagent().or_else(|| {
-        ctx.env
-            .is_solution()
-            .then(|| ctx.natural("H2O"))
-            .flatten()
-    });
+    let water = ctx
+        .water_reagent()
+        .or_else(|| ctx.env.is_solution().then(|| ctx.natural("H2O")).flatten());
     let Some(water) = water else {
         return Verdict::NotApplicable;
     };
@@ -115,8 +112,15 @@ fn hydrolysis(
             ctx.name(alcohol)
         );
         return Verdict::Reacts(
-            Plan::new(ReactionClass::Saponification, vec![ester, hydroxide], vec![ion, alcohol], story)
-                .supplied_by(Some("The hydroxide ions come from the basic solution.".to_string())),
+            Plan::new(
+                ReactionClass::Saponification,
+                vec![ester, hydroxide],
+                vec![ion, alcohol],
+                story,
+            )
+            .supplied_by(Some(
+                "The hydroxide ions come from the basic solution.".to_string(),
+            )),
         );
     }
     let catalyst = acid_catalyst(ctx);

@@ -12,6 +12,13 @@ use super::super::catalogue::State;
 use super::{Context, Substance, Verdict};
 
 pub(super) fn apply(ctx: &Context) -> Verdict {
+    let organic = ctx.reagents.iter().any(|r| {
+        let elements = &ctx.entry(r.substance).parsed.elements;
+        elements.contains_key("C") && elements.contains_key("H")
+    });
+    if !organic {
+        return Verdict::NotApplicable;
+    }
     for rule in [esters::apply, alkenes::apply, alkanes::apply] {
         match rule(ctx) {
             Verdict::NotApplicable => continue,

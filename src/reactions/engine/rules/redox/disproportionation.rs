@@ -7,7 +7,9 @@
 use super::super::super::model::ReactionClass;
 use super::super::{capitalize, Context, Hints, Plan, Verdict};
 use super::half::{combine, reduction, Medium, Solvent};
-use super::{agreed_coefficients, find_present, half_text, medium, present_species, row, sides, state_change};
+use super::{
+    agreed_coefficients, find_present, half_text, medium, present_species, row, sides, state_change,
+};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Condition {
@@ -46,7 +48,8 @@ static COPPER_ION: Splitting = Splitting {
     reduced: "Cu",
     oxidized: "Cu^2+",
     condition: Condition::NotBasic,
-    note: "copper(I) ions are unstable in water (E°(Cu+/Cu) = 0.52 V exceeds E°(Cu2+/Cu+) = 0.15 V)",
+    note:
+        "copper(I) ions are unstable in water (E°(Cu+/Cu) = 0.52 V exceeds E°(Cu2+/Cu+) = 0.15 V)",
 };
 
 fn holds(condition: Condition, medium: Medium, hot: bool) -> bool {
@@ -96,8 +99,7 @@ pub(crate) fn apply(ctx: &Context) -> Verdict {
         return Verdict::NotApplicable;
     };
     let (reactants, products, mut via_ions) = sides(ctx, &present, &overall.terms);
-    let Some(coefficients) = agreed_coefficients(ctx, &overall.terms, &reactants, &products)
-    else {
+    let Some(coefficients) = agreed_coefficients(ctx, &overall.terms, &reactants, &products) else {
         return Verdict::NotApplicable;
     };
     if let Some(source) = source {
@@ -114,11 +116,16 @@ pub(crate) fn apply(ctx: &Context) -> Verdict {
         overall.electrons,
         ctx.name(species.species)
     );
-    let mut plan = Plan::new(ReactionClass::Disproportionation, reactants, products, story)
-        .with_hints(Hints {
-            vigor: 0.25,
-            ..Hints::default()
-        });
+    let mut plan = Plan::new(
+        ReactionClass::Disproportionation,
+        reactants,
+        products,
+        story,
+    )
+    .with_hints(Hints {
+        vigor: 0.25,
+        ..Hints::default()
+    });
     plan.via_ions = via_ions;
     plan.coefficients = Some(coefficients);
     Verdict::Reacts(plan)

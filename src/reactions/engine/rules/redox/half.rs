@@ -123,10 +123,7 @@ pub(crate) fn reduction(
     let ox = &cat.entries.get(oxidized)?.parsed;
     let red = &cat.entries.get(reduced)?.parsed;
     let key = key_element(ox, red)?;
-    let divisor = gcd(
-        i128::from(count(ox, key)),
-        i128::from(count(red, key)),
-    );
+    let divisor = gcd(i128::from(count(ox, key)), i128::from(count(red, key)));
     let divisor = i64::try_from(divisor).ok().filter(|d| *d > 0)?;
     let a = count(red, key) / divisor;
     let b = count(ox, key) / divisor;
@@ -141,8 +138,7 @@ pub(crate) fn reduction(
     }
     let water = b * count(red, "O") - a * count(ox, "O");
     let protons = -(a * count(ox, "H") - b * count(red, "H") + 2 * water);
-    let electrons =
-        a * i64::from(ox.charge) - b * i64::from(red.charge) + protons;
+    let electrons = a * i64::from(ox.charge) - b * i64::from(red.charge) + protons;
     let mut terms = Terms::default();
     terms.add(oxidized, a);
     terms.add(reduced, -b);

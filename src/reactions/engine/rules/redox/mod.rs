@@ -24,7 +24,9 @@ use super::{capitalize, join_names, thermo_of, Context, Hints, Plan, Substance, 
 use couples::{
     is_halogen_couple, ph, Couple, Potential, COUPLES, FARADAY_KJ_PER_VOLT, NERNST_SLOPE_V,
 };
-use half::{combine, oxidation_state, reduction, signed_state, HalfEquation, Medium, Overall, Solvent};
+use half::{
+    combine, oxidation_state, reduction, signed_state, HalfEquation, Medium, Overall, Solvent,
+};
 
 pub(super) use disproportionation::apply as disproportionation;
 
@@ -141,16 +143,31 @@ pub(crate) fn medium(ctx: &Context) -> Option<(Medium, Option<Substance>)> {
 }
 
 /// E° of a couple in a medium, volts.
-fn potential(ctx: &Context, known: &KnownCouple, half: &HalfEquation, medium: Medium) -> Option<f64> {
+fn potential(
+    ctx: &Context,
+    known: &KnownCouple,
+    half: &HalfEquation,
+    medium: Medium,
+) -> Option<f64> {
     let per_electron = half.protons_in_acid as f64 / half.electrons as f64;
     let in_acid = match known.couple.potential {
-        Potential::Tabulated { volts, in_acid: true } => volts,
-        Potential::Tabulated { volts, in_acid: false } => {
-            volts + NERNST_SLOPE_V * ph(Medium::Basic) * per_electron
-        }
+        Potential::Tabulated {
+            volts,
+            in_acid: true,
+        } => volts,
+        Potential::Tabulated {
+            volts,
+            in_acid: false,
+        } => volts + NERNST_SLOPE_V * ph(Medium::Basic) * per_electron,
         Potential::FromFormationData => {
             let solvent = Solvent::of(ctx.cat)?;
-            let acidic = reduction(ctx.cat, solvent, known.oxidized, known.reduced, Medium::Acidic)?;
+            let acidic = reduction(
+                ctx.cat,
+                solvent,
+                known.oxidized,
+                known.reduced,
+                Medium::Acidic,
+            )?;
             -standard_gibbs(ctx, &acidic.terms.0)? / (acidic.electrons as f64 * FARADAY_KJ_PER_VOLT)
         }
     };
@@ -233,17 +250,20 @@ pub(super) fn in_solution(ctx: &Context) -> Verdict {
         return Verdict::NotApplicable;
     }
     let mut best: Option<Candidate> = None;
-    let mut blocked_by_medium = None;
+    let mut needs_acid = None;
     for oxidizer in oxidizers {
+        if !oxidizer.couple.media.allows(medium) {
+            if oxidizer.couple.oxidized == "Cr2O7^2-" {
+                needs_acid.get_or_insert(oxidizer);
+            }
+            continue;
+        }
         for reducer in KNOWN_COUPLES.iter() {
-            if std::ptr::eq(oxidizer, reducer) || find_present(ctx, &present, reducer.reduced).is_none() {
-                continue;
-            }
-            if excluded(ctx, oxidizer, reducer) {
-                continue;
-            }
-            if !oxidizer.couple.media.allows(medium) || !reducer.couple.media.allows(medium) {
-                blocked_by_medium.get_or_insert((oxidizer, reducer));
+            if std::ptr::eq(oxidizer, reducer)
+                || !reducer.couple.media.allows(medium)
+                || find_present(ctx, &present, reducer.reduced).is_none()
+                || excluded(ctx, oxidizer, reducer)
+            {
                 continue;
             }
             let Some(candidate) = candidate(ctx, solvent, oxidizer, reducer, medium) else {
@@ -265,18 +285,13 @@ pub(super) fn in_solution(ctx: &Context) -> Verdict {
             best.e_red,
             best.cell
         )),
-        None => match blocked_by_medium {
-            Some((oxidizer, _))
-                if !oxidizer.couple.media.allows(medium)
-                    && oxidizer.couple.oxidized == "Cr2O7^2-" =>
-            {
-                Verdict::Unlikely(format!(
+        None => match needs_acid {
+            Some(oxidizer) => Verdict::Unlikely(format!(
                 "{} oxidises as {} only in acidified solution; add an acid (e.g. dilute sulfuric acid) or use an ACIDIC environment.",
                 capitalize(ctx.cat.entries[oxidizer.oxidized].compound.name),
                 ctx.cat.entries[oxidizer.reduced].compound.name
-            ))
-            }
-            _ => Verdict::NotApplicable,
+            )),
+            None => Verdict::NotApplicable,
         },
     }
 }
@@ -288,7 +303,13 @@ fn excluded(ctx: &Context, oxidizer: &KnownCouple, reducer: &KnownCouple) -> boo
     let halogens = is_halogen_couple(oxidizer.couple) && is_halogen_couple(reducer.couple);
     let metal_in_nitric = oxidizer.couple.oxidized == "NO3-"
         && reducer.couple.reducer_only
-        && ctx.compound(Substance { entry: reducer.reduced, state: State::Solid }).class == CompoundClass::Metal;
+        && ctx
+            .compound(Substance {
+                entry: reducer.reduced,
+                state: State::Solid,
+            })
+            .class
+            == CompoundClass::Metal;
     same_species || halogens || metal_in_nitric
 }
 
@@ -337,12 +358,23 @@ fn candidate<'c>(
 /// that bubble off stay gases, soluble molecular products (Br₂, I₂) are dissolved.
 pub(crate) fn in_solution_species(ctx: &Context, entry: usize) -> Substance {
     let row = &ctx.cat.entries[entry];
-    if row.compound.state == State::Aqueous || matches!(row.compound.class, CompoundClass::Cation | CompoundClass::Anion) {
-        return Substance { entry, state: State::Aqueous };
+    if row.compound.state == State::Aqueous
+        || matches!(
+            row.compound.class,
+            CompoundClass::Cation | CompoundClass::Anion
+        )
+    {
+        return Substance {
+            entry,
+            state: State::Aqueous,
+        };
     }
     if row.compound.state != State::Gas {
         if let Some(dissolved) = ctx.cat.sibling_in_state(entry, State::Aqueous) {
-            return Substance { entry: dissolved, state: State::Aqueous };
+            return Substance {
+                entry: dissolved,
+                state: State::Aqueous,
+            };
         }
     }
     ctx.as_product(entry)
@@ -367,7 +399,10 @@ pub(crate) fn sides(
             None => in_solution_species(ctx, entry),
         })
         .collect();
-    let products = terms.right().map(|(entry, _)| in_solution_species(ctx, entry)).collect();
+    let products = terms
+        .right()
+        .map(|(entry, _)| in_solution_species(ctx, entry))
+        .collect();
     (reactants, products, via_ions)
 }
 
@@ -376,10 +411,18 @@ pub(crate) fn half_text(ctx: &Context, half: &HalfEquation, oxidation: bool) -> 
     let term = |entry: usize, n: i64| {
         let row = &ctx.cat.entries[entry];
         let state = in_solution_species(ctx, entry).state;
-        let coefficient = if n > 1 { format!("{n} ") } else { String::new() };
+        let coefficient = if n > 1 {
+            format!("{n} ")
+        } else {
+            String::new()
+        };
         format!("{coefficient}{}({})", row.compound.formula, state.symbol())
     };
-    let electrons = if half.electrons > 1 { format!("{} e-", half.electrons) } else { "e-".to_string() };
+    let electrons = if half.electrons > 1 {
+        format!("{} e-", half.electrons)
+    } else {
+        "e-".to_string()
+    };
     let mut left: Vec<String> = half.terms.left().map(|(e, n)| term(e, n)).collect();
     let mut right: Vec<String> = half.terms.right().map(|(e, n)| term(e, n)).collect();
     left.push(electrons);
@@ -419,20 +462,33 @@ fn plan(
             .overall
             .terms
             .right()
-            .filter(|(e, _)| ctx.cat.entries[*e].parsed.elements.contains_key(best.reduction.key_element))
+            .filter(|(e, _)| {
+                ctx.cat.entries[*e]
+                    .parsed
+                    .elements
+                    .contains_key(best.reduction.key_element)
+            })
             .count()
             == 1;
     let acid_note = match (medium, medium_source) {
-        (Medium::Acidic, Some(acid)) => format!(" {} supplies the H+ ions.", capitalize(ctx.name(acid))),
-        (Medium::Basic, Some(alkali)) => format!(" {} supplies the OH- ions.", capitalize(ctx.name(alkali))),
+        (Medium::Acidic, Some(acid)) => {
+            format!(" {} supplies the H+ ions.", capitalize(ctx.name(acid)))
+        }
+        (Medium::Basic, Some(alkali)) => {
+            format!(" {} supplies the OH- ions.", capitalize(ctx.name(alkali)))
+        }
         (Medium::Acidic, None) => " The acidic solution supplies the H+ ions.".to_string(),
         (Medium::Basic, None) => " The basic solution supplies the OH- ions.".to_string(),
         (Medium::Neutral, _) => String::new(),
     };
     if let Some(source) = medium_source {
-        if best.overall.terms.0.iter().any(|&(e, _)| {
-            matches!(ctx.cat.entries[e].parsed.canonical.as_str(), "H+" | "OH-")
-        }) {
+        if best
+            .overall
+            .terms
+            .0
+            .iter()
+            .any(|&(e, _)| matches!(ctx.cat.entries[e].parsed.canonical.as_str(), "H+" | "OH-"))
+        {
             via_ions.push(source);
         }
     }
@@ -441,7 +497,16 @@ fn plan(
         format!(
             "Comproportionation: {} in two oxidation states meets in one, {}.",
             best.reduction.key_element,
-            join_names(best.overall.terms.right().filter(|(e, _)| ctx.cat.entries[*e].parsed.elements.contains_key(best.reduction.key_element)).map(|(e, _)| name(e)))
+            join_names(
+                best.overall
+                    .terms
+                    .right()
+                    .filter(|(e, _)| ctx.cat.entries[*e]
+                        .parsed
+                        .elements
+                        .contains_key(best.reduction.key_element))
+                    .map(|(e, _)| name(e))
+            )
         )
     } else {
         format!(
@@ -473,11 +538,10 @@ fn plan(
     } else {
         ReactionClass::Redox
     };
-    let mut plan = Plan::new(class, reactants, products, story)
-        .with_hints(Hints {
-            vigor: 0.3,
-            ..Hints::default()
-        });
+    let mut plan = Plan::new(class, reactants, products, story).with_hints(Hints {
+        vigor: 0.3,
+        ..Hints::default()
+    });
     plan.via_ions = via_ions;
     plan.coefficients = Some(coefficients);
     Verdict::Reacts(plan)

@@ -37,24 +37,57 @@ fn text(terms: &Terms, electrons: i64) -> String {
 
 fn half(oxidized: &str, reduced: &str, medium: Medium) -> String {
     let solvent = Solvent::of(&CATALOGUE).unwrap();
-    let half = reduction(&CATALOGUE, solvent, row(oxidized).unwrap(), row(reduced).unwrap(), medium)
-        .unwrap_or_else(|| panic!("{oxidized}/{reduced}"));
+    let half = reduction(
+        &CATALOGUE,
+        solvent,
+        row(oxidized).unwrap(),
+        row(reduced).unwrap(),
+        medium,
+    )
+    .unwrap_or_else(|| panic!("{oxidized}/{reduced}"));
     text(&half.terms, half.electrons)
 }
 
 #[test]
 fn half_equations_match_the_textbook() {
     // OpenStax Chemistry 2e §17.1, "Balancing Oxidation-Reduction Reactions".
-    assert_eq!(half("MnO4-", "Mn^2+", Medium::Acidic), "MnO4- + 8 H+ + 5 e- → Mn^2+ + 4 H2O");
-    assert_eq!(half("MnO4-", "MnO2", Medium::Basic), "MnO4- + 2 H2O + 3 e- → MnO2 + 4 OH-");
-    assert_eq!(half("Cr2O7^2-", "Cr^3+", Medium::Acidic), "Cr2O7^2- + 14 H+ + 6 e- → 2 Cr^3+ + 7 H2O");
-    assert_eq!(half("H2O2", "H2O", Medium::Acidic), "H2O2 + 2 H+ + 2 e- → 2 H2O");
+    assert_eq!(
+        half("MnO4-", "Mn^2+", Medium::Acidic),
+        "MnO4- + 8 H+ + 5 e- → Mn^2+ + 4 H2O"
+    );
+    assert_eq!(
+        half("MnO4-", "MnO2", Medium::Basic),
+        "MnO4- + 2 H2O + 3 e- → MnO2 + 4 OH-"
+    );
+    assert_eq!(
+        half("Cr2O7^2-", "Cr^3+", Medium::Acidic),
+        "Cr2O7^2- + 14 H+ + 6 e- → 2 Cr^3+ + 7 H2O"
+    );
+    assert_eq!(
+        half("H2O2", "H2O", Medium::Acidic),
+        "H2O2 + 2 H+ + 2 e- → 2 H2O"
+    );
     assert_eq!(half("H2O2", "H2O", Medium::Basic), "H2O2 + 2 e- → 2 OH-");
-    assert_eq!(half("NO3-", "NO", Medium::Acidic), "NO3- + 4 H+ + 3 e- → NO + 2 H2O");
-    assert_eq!(half("SO4^2-", "SO3^2-", Medium::Basic), "SO4^2- + H2O + 2 e- → SO3^2- + 2 OH-");
-    assert_eq!(half("IO3-", "I2", Medium::Acidic), "2 IO3- + 12 H+ + 10 e- → I2 + 6 H2O");
-    assert_eq!(half("CH3COOH", "C2H5OH", Medium::Acidic), "CH3COOH + 4 H+ + 4 e- → C2H5OH + H2O");
-    assert_eq!(half("S4O6^2-", "S2O3^2-", Medium::Acidic), "S4O6^2- + 2 e- → 2 S2O3^2-");
+    assert_eq!(
+        half("NO3-", "NO", Medium::Acidic),
+        "NO3- + 4 H+ + 3 e- → NO + 2 H2O"
+    );
+    assert_eq!(
+        half("SO4^2-", "SO3^2-", Medium::Basic),
+        "SO4^2- + H2O + 2 e- → SO3^2- + 2 OH-"
+    );
+    assert_eq!(
+        half("IO3-", "I2", Medium::Acidic),
+        "2 IO3- + 12 H+ + 10 e- → I2 + 6 H2O"
+    );
+    assert_eq!(
+        half("CH3COOH", "C2H5OH", Medium::Acidic),
+        "CH3COOH + 4 H+ + 4 e- → C2H5OH + H2O"
+    );
+    assert_eq!(
+        half("S4O6^2-", "S2O3^2-", Medium::Acidic),
+        "S4O6^2- + 2 e- → 2 S2O3^2-"
+    );
 }
 
 /// Every oxidizer couple with every other couple, in every medium both allow: the
@@ -71,8 +104,20 @@ fn half_reactions_agree_with_the_matrix_balancer() {
             }
             for medium in MEDIA {
                 let (Some(down), Some(up)) = (
-                    reduction(&CATALOGUE, solvent, oxidizer.oxidized, oxidizer.reduced, medium),
-                    reduction(&CATALOGUE, solvent, reducer.oxidized, reducer.reduced, medium),
+                    reduction(
+                        &CATALOGUE,
+                        solvent,
+                        oxidizer.oxidized,
+                        oxidizer.reduced,
+                        medium,
+                    ),
+                    reduction(
+                        &CATALOGUE,
+                        solvent,
+                        reducer.oxidized,
+                        reducer.reduced,
+                        medium,
+                    ),
                 ) else {
                     panic!("{:?}/{:?} do not balance", oxidizer.couple, reducer.couple);
                 };
@@ -121,7 +166,11 @@ fn tabulated_potentials_agree_with_formation_data() {
         let Potential::Tabulated { volts, in_acid } = known.couple.potential else {
             continue;
         };
-        let medium = if in_acid { Medium::Acidic } else { Medium::Basic };
+        let medium = if in_acid {
+            Medium::Acidic
+        } else {
+            Medium::Basic
+        };
         let half = reduction(&CATALOGUE, solvent, known.oxidized, known.reduced, medium).unwrap();
         let gibbs = half.terms.0.iter().try_fold(0.0, |sum, &(entry, n)| {
             // Tables quote liquids that dissolve (H2O2, Br2) for their aqueous form.
@@ -130,8 +179,14 @@ fn tabulated_potentials_agree_with_formation_data() {
                 .then(|| CATALOGUE.sibling_in_state(entry, State::Aqueous))
                 .flatten();
             let substance = match dissolved {
-                Some(entry) => Substance { entry, state: State::Aqueous },
-                None => Substance { entry, state: row.compound.state },
+                Some(entry) => Substance {
+                    entry,
+                    state: State::Aqueous,
+                },
+                None => Substance {
+                    entry,
+                    state: row.compound.state,
+                },
             };
             thermo_of(&CATALOGUE, substance).map(|t| sum - n as f64 * t.gibbs)
         });
