@@ -22,7 +22,8 @@ use crate::{
 const SYSTEM_PROMPT: &str = "You are a chemistry teacher predicting what happens when chemicals \
 are mixed. Answer with one JSON object and nothing else: {\"reactionClass\": one of COMBUSTION, \
 NEUTRALIZATION, SINGLE_DISPLACEMENT, DOUBLE_DISPLACEMENT, GAS_EVOLUTION, SYNTHESIS, \
-DECOMPOSITION, NO_REACTION; \"reactants\": [{\"formula\": string, \"coefficient\": positive \
+DECOMPOSITION, REDOX, DISPROPORTIONATION, COMPROPORTIONATION, HYDROLYSIS, ESTERIFICATION, \
+ESTER_HYDROLYSIS, SAPONIFICATION, ADDITION, SUBSTITUTION, NO_REACTION; \"reactants\": [{\"formula\": string, \"coefficient\": positive \
 integer}]; \"products\": [same shape]; \"explanation\": one or two plain sentences}. Use only the \
 given reactants (plus O2 from air, or H2O in solution), plain formulas such as CaCO3 or Na+, and \
 coefficients that balance every element and the charge. If nothing happens, answer \

@@ -28,9 +28,10 @@ impl From<engine::Source> for ThermoSource {
         match source {
             engine::Source::OpenStax => ThermoSource::OpenstaxChemistry2E,
             engine::Source::Nbs => ThermoSource::NbsTables1982,
-            engine::Source::Crc => ThermoSource::CrcHandbook,
             engine::Source::Codata => ThermoSource::CodataKeyValues,
             engine::Source::Janaf => ThermoSource::NistJanaf,
+            // Phase points come from the same handbook's physical-constants tables.
+            engine::Source::Crc | engine::Source::CrcPhysical => ThermoSource::CrcHandbook,
             engine::Source::IonSum => ThermoSource::SumOfIons,
         }
     }
@@ -68,6 +69,20 @@ impl Chemical {
     /// State at 25 °C.
     async fn state(&self) -> MatterState {
         self.0.state.into()
+    }
+
+    /// Normal melting point, °C at 1 atm (CRC Handbook); null when not tabulated or when it
+    /// sublimes or decomposes before melting.
+    async fn melting_point_celsius(&self) -> Option<f64> {
+        self.0.phase_points().and_then(|points| points.melting)
+    }
+
+    /// Normal boiling point, °C at 1 atm (the sublimation point for a substance that
+    /// sublimes; CRC Handbook); null when not tabulated or when it decomposes first. With the
+    /// melting point it decides the state the engine gives the substance at an environment's
+    /// temperature.
+    async fn boiling_point_celsius(&self) -> Option<f64> {
+        self.0.phase_points().and_then(|points| points.boiling)
     }
 
     /// g/mol, from IUPAC atomic weights.

@@ -51,6 +51,27 @@ pub enum ReactionClassKind {
     Synthesis,
     /// One compound breaking into simpler substances.
     Decomposition,
+    /// Electrons move from a reducer to an oxidizer in solution (e.g. permanganate with
+    /// iron(II)); the explanation gives both half-equations.
+    Redox,
+    /// One element in one oxidation state is both oxidised and reduced (chlorine in alkali).
+    Disproportionation,
+    /// The same element in two oxidation states gives one intermediate state (iodate with
+    /// iodide).
+    Comproportionation,
+    /// Water splits a compound: ionic carbides, nitrides, phosphides and hydrides, or the ion
+    /// of a weak acid or base.
+    Hydrolysis,
+    /// A carboxylic acid and an alcohol give an ester and water, with an acid catalyst.
+    Esterification,
+    /// An ester and water give back the carboxylic acid and alcohol, with an acid catalyst.
+    EsterHydrolysis,
+    /// An ester and an alkali give a carboxylate salt (a soap, for fats) and an alcohol.
+    Saponification,
+    /// A molecule (H2, a halogen, a hydrogen halide, water) adds across a C=C double bond.
+    Addition,
+    /// A halogen replaces a hydrogen atom of an alkane, a radical chain started by light.
+    Substitution,
     /// Nothing happens under these conditions; `explanation` says why.
     NoReaction,
 }
@@ -66,6 +87,15 @@ impl From<engine::ReactionClass> for ReactionClassKind {
             C::GasEvolution => ReactionClassKind::GasEvolution,
             C::Synthesis => ReactionClassKind::Synthesis,
             C::Decomposition => ReactionClassKind::Decomposition,
+            C::Redox => ReactionClassKind::Redox,
+            C::Disproportionation => ReactionClassKind::Disproportionation,
+            C::Comproportionation => ReactionClassKind::Comproportionation,
+            C::Hydrolysis => ReactionClassKind::Hydrolysis,
+            C::Esterification => ReactionClassKind::Esterification,
+            C::EsterHydrolysis => ReactionClassKind::EsterHydrolysis,
+            C::Saponification => ReactionClassKind::Saponification,
+            C::Addition => ReactionClassKind::Addition,
+            C::Substitution => ReactionClassKind::Substitution,
             C::NoReaction => ReactionClassKind::NoReaction,
         }
     }

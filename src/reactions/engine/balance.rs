@@ -81,6 +81,29 @@ pub(crate) fn balance_refs(
     }
 }
 
+/// Whether these coefficients conserve every element and the charge. For equations the
+/// matrix balancer calls ambiguous (permanganate with hydrogen peroxide also balances with
+/// any amount of peroxide decomposing), the half-reaction method's coefficients are checked
+/// with this instead.
+pub(crate) fn conserves(
+    reactants: &[&ParsedFormula],
+    products: &[&ParsedFormula],
+    coefficients: &[u32],
+) -> bool {
+    if coefficients.len() != reactants.len() + products.len() || coefficients.contains(&0) {
+        return false;
+    }
+    let matrix = build_matrix(reactants, products);
+    matrix.iter().all(|row| {
+        row.iter()
+            .zip(coefficients)
+            .try_fold(Rational::integer(0), |sum, (value, &n)| {
+                sum.checked_sub(value.checked_mul(Rational::integer(i64::from(n)))?.negate())
+            })
+            .is_some_and(|total| total.is_zero())
+    })
+}
+
 /// Rows: one per element, plus one for charge when any species is charged.
 fn build_matrix(reactants: &[&ParsedFormula], products: &[&ParsedFormula]) -> Vec<Vec<Rational>> {
     let species: Vec<(&ParsedFormula, i64)> = reactants

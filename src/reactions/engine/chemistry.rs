@@ -1,7 +1,7 @@
 //! Descriptive chemistry the rules rely on: the metal activity series and how
 //! each metal burns and meets water, the halogen series, acid strength,
 //! solubility rules for ion pairs the catalogue lacks, thermal decomposition
-//! conditions, boiling points and flame colours. Textbook generalisations,
+//! conditions and flame colours (melting and boiling points are catalogue data). Textbook generalisations,
 //! kept in tables so the rules stay short.
 
 /// When a metal burns (or is oxidised) in oxygen.
@@ -237,7 +237,7 @@ pub(crate) static DECOMPOSITIONS: [Decomposition; 32] = [
     decomposition("KClO3", &["KCl", "O2"], 400.0, &[("MnO2", 150.0)], "potassium chlorate releases oxygen when heated; manganese(IV) oxide lowers the temperature needed"),
     decomposition("NaClO3", &["NaCl", "O2"], 300.0, &[("MnO2", 150.0)], "sodium chlorate releases oxygen when heated (oxygen candles)"),
     decomposition("KClO4", &["KCl", "O2"], 550.0, &[], "potassium perchlorate releases oxygen when strongly heated"),
-    decomposition("H2O2", &["H2O", "O2"], 150.0, &[("MnO2", -50.0), ("KI", -50.0), ("FeCl3", -50.0), ("Pt", -50.0), ("Ag", -50.0)], "hydrogen peroxide breaks down into water and oxygen"),
+    decomposition("H2O2", &["H2O", "O2"], 150.0, &[("MnO2", -50.0), ("KI", -50.0), ("FeCl3", -50.0), ("Pt", -50.0), ("Ag", -50.0)], "hydrogen peroxide breaks down into water and oxygen, a disproportionation: oxygen at −1 is reduced to −2 in water (H2O2 + 2 H+ + 2 e- → 2 H2O) and oxidised to 0 in O2 (H2O2 → O2 + 2 H+ + 2 e-), one electron moving per O atom"),
     decomposition("HgO", &["Hg", "O2"], 500.0, &[], "red mercury(II) oxide decomposes into mercury and oxygen (how Priestley discovered oxygen)"),
     decomposition("Ag2O", &["Ag", "O2"], 300.0, &[], "silver oxide decomposes into silver and oxygen"),
     decomposition("PbO2", &["PbO", "O2"], 290.0, &[], "lead(IV) oxide loses oxygen to form yellow lead(II) oxide"),
@@ -263,23 +263,4 @@ pub(crate) fn decomposition_of(formula: &str) -> Option<&'static Decomposition> 
         .iter()
         .chain(DEHYDRATIONS.iter())
         .find(|d| d.reactant == formula)
-}
-
-/// Normal boiling points (°C) of substances that have a gas-phase entry.
-const BOILING_POINTS: [(&str, f64); 8] = [
-    ("H2O", 100.0),
-    ("Hg", 356.7),
-    ("Br2", 58.8),
-    ("I2", 184.3),
-    ("CH3OH", 64.7),
-    ("C2H5OH", 78.4),
-    ("C6H6", 80.1),
-    ("H2O2", 150.2),
-];
-
-pub(crate) fn boiling_point(formula: &str) -> Option<f64> {
-    BOILING_POINTS
-        .iter()
-        .find(|(f, _)| *f == formula)
-        .map(|&(_, t)| t)
 }

@@ -2,6 +2,7 @@
 //! supplied reactants came from, catalysts and spectators, the limiting
 //! reactant, and what the thermodynamic numbers mean.
 
+use super::catalogue::State;
 use super::rules::{capitalize, join_names, Context, Plan, Substance};
 use super::thermo::ReactionThermo;
 
@@ -21,7 +22,9 @@ impl Explanation<'_> {
         let mut sentences = vec![plan.story.clone()];
         sentences.extend(plan.supplied.clone());
         sentences.extend(self.unused_catalyst(plan.catalyst));
+        sentences.extend(self.unused_light(plan.initiated_by_light));
         sentences.extend(self.spectators(plan));
+        sentences.extend(self.states_at_temperature(reactants, plan));
         sentences.extend(self.limiting(reactants));
         sentences.push(match thermo {
             Some(thermo) => self.energetics(thermo),
@@ -33,7 +36,53 @@ impl Explanation<'_> {
     pub(crate) fn for_no_reaction(&self, reason: &str) -> String {
         let mut sentences = vec![reason.to_string()];
         sentences.extend(self.unused_catalyst(None));
+        sentences.extend(self.unused_light(false));
         sentences.join(" ")
+    }
+
+    fn unused_light(&self, used: bool) -> Option<String> {
+        (self.ctx.light && !used).then(|| {
+            "Light was offered as an initiator but this reaction does not need it.".to_string()
+        })
+    }
+
+    /// Species shown in a state the catalogue has no row for: which standard data stand in.
+    fn states_at_temperature(&self, reactants: &[(Substance, u32)], plan: &Plan) -> Option<String> {
+        let stand_ins: Vec<String> = reactants
+            .iter()
+            .map(|&(s, _)| s)
+            .chain(plan.products.iter().copied())
+            .filter(|s| {
+                let row = self.ctx.entry(*s).compound;
+                s.state != row.state && s.state != State::Aqueous
+            })
+            .map(|s| {
+                let row = self.ctx.entry(s);
+                let points = row.phase.map_or_else(String::new, |p| {
+                    let mut parts = Vec::new();
+                    if let Some(mp) = p.melting {
+                        parts.push(format!("mp {mp} °C"));
+                    }
+                    if let Some(bp) = p.boiling {
+                        parts.push(format!("bp {bp} °C"));
+                    }
+                    format!(" ({})", parts.join(", "))
+                });
+                format!(
+                    "{} is {}{points}, and its tabulated {} data stand in",
+                    row.compound.name,
+                    s.state.word(),
+                    row.compound.state.word()
+                )
+            })
+            .collect();
+        (!stand_ins.is_empty()).then(|| {
+            format!(
+                "At {:.0} °C {}.",
+                self.ctx.env.temperature_celsius(),
+                join_names(stand_ins.iter().map(String::as_str))
+            )
+        })
     }
 
     fn unused_catalyst(&self, used: Option<Substance>) -> Option<String> {
@@ -54,6 +103,7 @@ impl Explanation<'_> {
             .map(|r| r.substance)
             .filter(|s| {
                 !plan.reactants.iter().any(|r| r.entry == s.entry)
+                    && !plan.via_ions.iter().any(|r| r.entry == s.entry)
                     && plan.catalyst.map(|c| c.entry) != Some(s.entry)
             })
             .map(|s| self.ctx.name(s))

@@ -88,11 +88,14 @@ mod thermo;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_solution;
 
 pub use amounts::{reaction_amounts, ProductAmount, ReactantAmount, ReactionAmounts};
 pub use balance::{balance, BalanceError};
 pub use catalogue::{
-    lookup_chemical, search_chemicals, Compound, CompoundClass, Solubility, Thermo, ThermoData,
+    lookup_chemical, search_chemicals, Compound, CompoundClass, PhasePoints, Solubility, Thermo,
+    ThermoData,
 };
 pub use elements::{element, Element, ElementCategory, StandardState, ELEMENTS};
 pub use environment::Environment;

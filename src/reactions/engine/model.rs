@@ -63,6 +63,25 @@ pub enum ReactionClass {
     GasEvolution,
     Synthesis,
     Decomposition,
+    /// Electron transfer between an oxidizer and a reducer in solution.
+    Redox,
+    /// One element in one oxidation state is both oxidised and reduced.
+    Disproportionation,
+    /// The same element in two oxidation states meets in one intermediate state.
+    Comproportionation,
+    /// Water splits a compound (ionic carbides, nitrides, phosphides, hydrides, salts of
+    /// weak acids or bases).
+    Hydrolysis,
+    /// Carboxylic acid + alcohol → ester + water (acid catalysed).
+    Esterification,
+    /// Ester + water → carboxylic acid + alcohol (acid catalysed).
+    EsterHydrolysis,
+    /// Ester + alkali → carboxylate salt + alcohol.
+    Saponification,
+    /// A molecule adds across a C=C double bond.
+    Addition,
+    /// A hydrogen atom of an alkane replaced by a halogen (radical chain, initiated by light).
+    Substitution,
     NoReaction,
 }
 
@@ -76,6 +95,15 @@ impl ReactionClass {
             ReactionClass::GasEvolution => "gas evolution",
             ReactionClass::Synthesis => "synthesis",
             ReactionClass::Decomposition => "decomposition",
+            ReactionClass::Redox => "redox (electron transfer)",
+            ReactionClass::Disproportionation => "disproportionation",
+            ReactionClass::Comproportionation => "comproportionation",
+            ReactionClass::Hydrolysis => "hydrolysis",
+            ReactionClass::Esterification => "esterification",
+            ReactionClass::EsterHydrolysis => "ester hydrolysis",
+            ReactionClass::Saponification => "saponification",
+            ReactionClass::Addition => "addition",
+            ReactionClass::Substitution => "substitution",
             ReactionClass::NoReaction => "no reaction",
         }
     }

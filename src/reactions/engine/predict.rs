@@ -3,7 +3,7 @@
 //! explanation. Also the cache key, which normalises exactly what the
 //! pipeline depends on.
 
-use super::balance::balance_refs;
+use super::balance::{balance_refs, conserves};
 use super::catalogue::{Catalogue, CompoundClass, State, CATALOGUE};
 use super::error::{EngineError, MAX_REACTANTS, MIN_REACTANTS};
 use super::explain::Explanation;
@@ -16,8 +16,20 @@ const MAX_AMOUNT_MOL: f64 = 1e12;
 /// Ratios are kept to nine significant digits of the largest amount.
 const RATIO_RESOLUTION: f64 = 1e9;
 /// Bumped whenever the same input would give a different outcome (v2: the catalogue's
-/// thermodynamic corrections of issue 18), so stored outcomes of older data are not served.
-const KEY_VERSION: &str = "catalyst-engine/v2";
+/// thermodynamic corrections of issue 18; v3: redox, hydrolysis and organic rules, states
+/// from melting and boiling points), so stored outcomes of older data are not served.
+const KEY_VERSION: &str = "catalyst-engine/v3";
+/// What a caller may write in the catalyst slot to mean light as the initiator of a radical
+/// chain (normalised: lower case, single spaces).
+const LIGHT_WORDS: [&str; 7] = [
+    "light",
+    "uv",
+    "uv light",
+    "ultraviolet light",
+    "sunlight",
+    "hv",
+    "hν",
+];
 
 /// The engine's outcome, and whether a rule decided it. An undecided outcome is the engine's
 /// best guess ("no reaction is expected") for a combination none of its rules covers.
@@ -42,6 +54,9 @@ pub fn assess_reaction(input: &ReactionInput) -> Result<Prediction, EngineError>
     let (outcome, decided_by_rule) = match apply_rules(&ctx) {
         Verdict::Reacts(plan) => (reaction_outcome(&ctx, &explanation, plan)?, true),
         Verdict::NoReaction(reason) => (no_reaction_outcome(&ctx, &explanation, &reason), true),
+        Verdict::Needs(reason) | Verdict::Unlikely(reason) => {
+            (no_reaction_outcome(&ctx, &explanation, &reason), true)
+        }
         Verdict::Undecided(reason) => (no_reaction_outcome(&ctx, &explanation, &reason), false),
         Verdict::NotApplicable => (
             no_reaction_outcome(&ctx, &explanation, "No reaction."),
@@ -60,9 +75,11 @@ pub fn assess_reaction(input: &ReactionInput) -> Result<Prediction, EngineError>
 pub fn canonical_key(input: &ReactionInput) -> Result<String, EngineError> {
     let cat: &'static Catalogue = &CATALOGUE;
     let prepared = prepare(cat, input)?;
-    let catalyst = prepared
-        .catalyst
-        .map_or_else(|| "-".to_string(), |c| substance_id(cat, c));
+    let catalyst = match prepared.catalyst {
+        Some(c) => substance_id(cat, c),
+        None if prepared.light => "light".to_string(),
+        None => "-".to_string(),
+    };
     let reactants: Vec<String> = prepared
         .reagents
         .iter()
@@ -85,6 +102,7 @@ pub(crate) struct Prepared {
     pub ratios: Vec<Option<u64>>,
     pub catalyst: Option<Substance>,
     pub aqueous: bool,
+    pub light: bool,
 }
 
 impl Prepared {
@@ -100,6 +118,7 @@ impl Prepared {
             env,
             catalyst: self.catalyst,
             aqueous: self.aqueous,
+            light: self.light,
         }
     }
 }
@@ -114,12 +133,15 @@ pub(crate) fn prepare(cat: &Catalogue, input: &ReactionInput) -> Result<Prepared
         .iter()
         .map(|r| resolve_reactant(cat, r))
         .collect::<Result<Vec<_>, _>>()?;
-    let catalyst = match input
+    let offered = input
         .catalyst
         .as_deref()
         .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
+        .filter(|c| !c.is_empty());
+    let light = offered.is_some_and(|query| {
+        LIGHT_WORDS.contains(&super::catalogue::normalize_name(query).as_str())
+    });
+    let catalyst = match offered.filter(|_| !light) {
         Some(query) => {
             let found = cat.resolve(query)?;
             Some(Substance {
@@ -130,14 +152,42 @@ pub(crate) fn prepare(cat: &Catalogue, input: &ReactionInput) -> Result<Prepared
         None => None,
     };
     let aqueous = is_solution(cat, &resolved, input.environment);
-    let reagents = merge(cat, dissolve(cat, resolved, aqueous));
+    let reagents = dissolve(cat, resolved, aqueous);
+    let reagents = if aqueous {
+        reagents
+    } else {
+        at_temperature(cat, reagents, input.environment.temperature_celsius())
+    };
+    let reagents = merge(cat, reagents);
     let ratios = reduced_ratios(&reagents);
     Ok(Prepared {
         reagents,
         ratios,
         catalyst,
         aqueous,
+        light,
     })
+}
+
+/// Reagents named without a state, outside a solution, take the state their melting and
+/// boiling points give at the environment's temperature (water put into the furnace is
+/// steam). A row picked by name in another state ("steam", "bromine vapour") stays as chosen.
+fn at_temperature(cat: &Catalogue, reagents: Vec<Reagent>, celsius: f64) -> Vec<Reagent> {
+    reagents
+        .into_iter()
+        .map(|mut reagent| {
+            let entry = reagent.substance.entry;
+            let natural_row = cat.formula(&cat.entries[entry].parsed.canonical) == Some(entry);
+            if reagent.explicit_state || !natural_row {
+                return reagent;
+            }
+            if let Some(state) = cat.state_at(entry, celsius) {
+                let row = cat.sibling_in_state(entry, state).unwrap_or(entry);
+                reagent.substance = Substance { entry: row, state };
+            }
+            reagent
+        })
+        .collect()
 }
 
 fn resolve_reactant(cat: &Catalogue, input: &ReactantInput) -> Result<Reagent, EngineError> {
@@ -181,9 +231,11 @@ fn is_solution(
     reagents: &[Reagent],
     env: super::environment::Environment,
 ) -> bool {
+    // Water named without a state boils in a hot environment: it is steam, not a solvent.
     let water = reagents.iter().any(|r| {
         r.substance.state == State::Liquid
             && cat.entries[r.substance.entry].parsed.canonical == "H2O"
+            && (r.explicit_state || !env.is_hot())
     });
     let dissolved = reagents.iter().any(|r| r.substance.state == State::Aqueous);
     let dissolvable = reagents.iter().any(|r| is_dissolvable(cat, r));
@@ -298,25 +350,33 @@ pub(crate) fn reaction_outcome(
             .map(|s| &ctx.cat.entries[s.entry].parsed)
             .collect::<Vec<_>>()
     };
-    let coefficients =
-        balance_refs(&parsed(&plan.reactants), &parsed(&plan.products)).map_err(|error| {
-            let unbalanced = |list: &[Substance]| {
-                side_text(
-                    &list
-                        .iter()
-                        .map(|&s| species(ctx.cat, s, 1))
-                        .collect::<Vec<_>>(),
-                )
-            };
-            EngineError::Unbalanceable {
-                equation: format!(
-                    "{} → {}",
-                    unbalanced(&plan.reactants),
-                    unbalanced(&plan.products)
-                ),
-                error,
-            }
-        })?;
+    let (left, right) = (parsed(&plan.reactants), parsed(&plan.products));
+    let by_halves = plan
+        .coefficients
+        .clone()
+        .filter(|c| conserves(&left, &right, c));
+    let balanced = match by_halves {
+        Some(coefficients) => Ok(coefficients),
+        None => balance_refs(&left, &right),
+    };
+    let coefficients = balanced.map_err(|error| {
+        let unbalanced = |list: &[Substance]| {
+            side_text(
+                &list
+                    .iter()
+                    .map(|&s| species(ctx.cat, s, 1))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        EngineError::Unbalanceable {
+            equation: format!(
+                "{} → {}",
+                unbalanced(&plan.reactants),
+                unbalanced(&plan.products)
+            ),
+            error,
+        }
+    })?;
     let (reactant_coefficients, product_coefficients) = coefficients.split_at(plan.reactants.len());
     let reactants: Vec<(Substance, u32)> = plan
         .reactants

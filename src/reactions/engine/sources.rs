@@ -25,6 +25,11 @@ pub enum Source {
     /// Monograph 9 (1998).
     #[serde(rename = "JANAF")]
     Janaf,
+    /// CRC Handbook of Chemistry and Physics, 95th ed. (2014), "Physical Constants of
+    /// Inorganic Compounds" and "Physical Constants of Organic Compounds" (melting and
+    /// boiling points).
+    #[serde(rename = "CRC_PHYS")]
+    CrcPhysical,
     /// Not a table: a dissolved strong electrolyte is the sum of its tabulated ions (the NBS
     /// convention for infinite dilution).
     #[serde(rename = "ION_SUM")]
@@ -40,6 +45,7 @@ impl Source {
             Source::Crc => "CRC",
             Source::Codata => "CODATA",
             Source::Janaf => "JANAF",
+            Source::CrcPhysical => "CRC_PHYS",
             Source::IonSum => "ION_SUM",
         }
     }
@@ -61,6 +67,9 @@ impl Source {
             }
             Source::Janaf => {
                 "Chase, NIST-JANAF Thermochemical Tables, 4th ed., J. Phys. Chem. Ref. Data Monograph 9 (1998)"
+            }
+            Source::CrcPhysical => {
+                "CRC Handbook of Chemistry and Physics, 95th ed. (2014): Physical Constants of Inorganic Compounds; Physical Constants of Organic Compounds"
             }
             Source::IonSum => "Sum of the tabulated ions (NBS convention for strong electrolytes at infinite dilution)",
         }

@@ -25,7 +25,7 @@ fn input(reactants: &[&str], environment: Environment, catalyst: Option<&str>) -
     }
 }
 
-fn predict(
+pub(super) fn predict(
     reactants: &[&str],
     environment: Environment,
     catalyst: Option<&str>,
@@ -35,7 +35,7 @@ fn predict(
 }
 
 /// "2 H2O(l)" → (2, "H2O", Some("l")); the state is optional in specs.
-fn term(text: &str) -> (u32, String, Option<String>) {
+pub(super) fn term(text: &str) -> (u32, String, Option<String>) {
     let text = text.trim();
     let (coefficient, rest) = match text.split_once(' ') {
         Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => (n.parse().unwrap(), rest),
@@ -53,7 +53,7 @@ fn term(text: &str) -> (u32, String, Option<String>) {
     (coefficient, rest.to_string(), None)
 }
 
-fn assert_side(label: &str, expected: &str, actual: &[Species]) {
+pub(super) fn assert_side(label: &str, expected: &str, actual: &[Species]) {
     let mut expected: Vec<_> = expected.split(" + ").map(term).collect();
     expected.sort();
     let mut found: Vec<_> = actual
@@ -84,18 +84,18 @@ fn assert_side(label: &str, expected: &str, actual: &[Species]) {
     }
 }
 
-struct Row {
-    reactants: &'static [&'static str],
-    env: Environment,
-    catalyst: Option<&'static str>,
-    class: ReactionClass,
-    equation: &'static str,
+pub(super) struct Row {
+    pub reactants: &'static [&'static str],
+    pub env: Environment,
+    pub catalyst: Option<&'static str>,
+    pub class: ReactionClass,
+    pub equation: &'static str,
     /// Literature ΔH° for the equation as written, kJ (never computed by the engine).
-    enthalpy: Option<f64>,
-    source: &'static str,
+    pub enthalpy: Option<f64>,
+    pub source: &'static str,
 }
 
-const fn row(
+pub(super) const fn row(
     reactants: &'static [&'static str],
     env: Environment,
     class: ReactionClass,
@@ -114,7 +114,7 @@ const fn row(
     }
 }
 
-const fn catalysed(mut r: Row, catalyst: &'static str) -> Row {
+pub(super) const fn catalysed(mut r: Row, catalyst: &'static str) -> Row {
     r.catalyst = Some(catalyst);
     r
 }
@@ -131,7 +131,7 @@ use ReactionClass::{
 // electrolytes" (precipitation = −ΔsolH); textbook = value quoted in
 // general-chemistry texts (Brown/LeMay/Bursten, Atkins, Zumdahl).
 #[rustfmt::skip]
-const TEXTBOOK: &[Row] = &[
+pub(super) const TEXTBOOK: &[Row] = &[
     row(&["methane", "oxygen"], Normal, Comb, "CH4 + 2 O2 -> CO2 + 2 H2O(l)", Some(-890.8), "OS2e Table 5.2, ΔcH° methane"),
     row(&["C2H6"], Normal, Comb, "2 C2H6 + 7 O2 -> 4 CO2 + 6 H2O(l)", Some(-3121.4), "CRC ΔcH° ethane −1560.7 ×2"),
     row(&["propane", "O2"], Normal, Comb, "C3H8 + 5 O2 -> 3 CO2 + 4 H2O(l)", Some(-2219.2), "OS2e Table 5.2, ΔcH° propane"),
@@ -203,7 +203,35 @@ const TEXTBOOK: &[Row] = &[
 #[test]
 fn textbook_reactions_match_literature() {
     assert!(TEXTBOOK.iter().filter(|r| r.enthalpy.is_some()).count() >= 40);
-    for row in TEXTBOOK {
+    check_rows(TEXTBOOK);
+}
+
+/// Checks every row and reports all the rows that fail, not just the first.
+pub(super) fn check_rows(rows: &[Row]) {
+    let failures: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            std::panic::catch_unwind(|| check_row(row))
+                .err()
+                .map(|panic| {
+                    panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default()
+                })
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} rows fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn check_row(row: &Row) {
+    {
         let label = format!("{:?} in {:?}", row.reactants, row.env);
         let outcome = predict(row.reactants, row.env, row.catalyst);
         assert_eq!(
@@ -228,7 +256,7 @@ fn textbook_reactions_match_literature() {
     }
 }
 
-fn no_reaction_reason(reactants: &[&str], env: Environment) -> String {
+pub(super) fn no_reaction_reason(reactants: &[&str], env: Environment) -> String {
     let outcome = predict(reactants, env, None);
     assert_eq!(
         outcome.reaction_class,
@@ -400,7 +428,7 @@ fn amounts_pick_the_limiting_reactant_and_only_ratios_matter() {
     );
     assert_eq!(
         canonical_key(&with_amounts(2.0, 1.0)).unwrap(),
-        "catalyst-engine/v2|env=NORMAL|catalyst=-|H2(g)=2|O2(g)=1"
+        "catalyst-engine/v3|env=NORMAL|catalyst=-|H2(g)=2|O2(g)=1"
     );
     let bad = ReactionInput {
         reactants: vec![ReactantInput {

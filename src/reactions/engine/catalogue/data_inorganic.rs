@@ -127,5 +127,9 @@ pub(super) static MOLECULAR: &[Compound] = &[
     c!("LiH", "lithium hydride", [], Hydride, Solid, "white", ReactsWithWater, t(-90.5, -68.3, 20.0, Os)),
     c!("NaH", "sodium hydride", [], Hydride, Solid, "white", ReactsWithWater, t(-56.275, -33.46, 40.016, Nbs)),
     c!("Li3N", "lithium nitride", [], Nitride, Solid, "red-brown", ReactsWithWater, t(-164.56, -128.6, 62.59, Nbs)),
+    c!("CaH2", "calcium hydride", [], Hydride, Solid, "grey-white", ReactsWithWater, t(-181.5, -142.5, 41.4, Nbs)),
+    c!("Al4C3", "aluminium carbide", ["aluminum carbide"], Carbide, Solid, "yellow", ReactsWithWater, t(-208.8, -196.2, 88.95, Nbs)),
+    // No standard data in the tables used here: products and coefficients only.
+    c!("Ca3P2", "calcium phosphide", ["photophor"], Phosphide, Solid, "red-brown", ReactsWithWater, Unavailable),
     c!("Mg3N2", "magnesium nitride", [], Nitride, Solid, "greenish-yellow", ReactsWithWater, t(-461.08, -400.86, 87.9, Nbs)),
 ];

@@ -4,6 +4,7 @@
 
 use super::Solubility::Soluble;
 use super::Source::Nbs;
+use super::ThermoData::Unavailable;
 use super::{c, t, Compound};
 
 #[rustfmt::skip]
@@ -33,6 +34,8 @@ pub(super) static IONS: &[Compound] = &[
     c!("Co^2+", "cobalt(II) ion", [], Cation, Aqueous, "pink", Soluble, t(-58.2, -54.4, -113.0, Nbs)),
     c!("Hg^2+", "mercury(II) ion", [], Cation, Aqueous, "colorless", Soluble, t(171.1, 164.40, -32.2, Nbs)),
     c!("Sn^2+", "tin(II) ion", [], Cation, Aqueous, "colorless", Soluble, t(-8.8, -27.2, -17.0, Nbs)),
+    // Colour and potentials only: the NBS tables give no standard data for Cr³⁺(aq).
+    c!("Cr^3+", "chromium(III) ion", ["chromic ion"], Cation, Aqueous, "green", Soluble, Unavailable),
     c!("Cd^2+", "cadmium ion", [], Cation, Aqueous, "colorless", Soluble, t(-75.90, -77.612, -73.2, Nbs)),
     // Anions
     c!("OH-", "hydroxide ion", ["hydroxide"], Anion, Aqueous, "colorless", Soluble, t(-229.994, -157.244, -10.75, Nbs)),
@@ -56,6 +59,10 @@ pub(super) static IONS: &[Compound] = &[
     c!("CH3COO-", "acetate ion", ["acetate", "ethanoate"], Anion, Aqueous, "colorless", Soluble, t(-486.01, -369.31, 86.6, Nbs)),
     c!("HCOO-", "formate ion", ["formate", "methanoate"], Anion, Aqueous, "colorless", Soluble, t(-425.55, -351.0, 92.0, Nbs)),
     c!("ClO-", "hypochlorite ion", ["hypochlorite"], Anion, Aqueous, "colorless", Soluble, t(-107.1, -36.8, 42.0, Nbs)),
+    c!("BrO-", "hypobromite ion", ["hypobromite"], Anion, Aqueous, "colorless", Soluble, t(-94.1, -33.4, 42.0, Nbs)),
+    c!("BrO3-", "bromate ion", ["bromate"], Anion, Aqueous, "colorless", Soluble, t(-67.07, 18.60, 161.71, Nbs)),
+    c!("IO3-", "iodate ion", ["iodate"], Anion, Aqueous, "colorless", Soluble, t(-221.3, -128.0, 118.4, Nbs)),
+    c!("S4O6^2-", "tetrathionate ion", ["tetrathionate"], Anion, Aqueous, "colorless", Soluble, t(-1224.2, -1040.4, 257.3, Nbs)),
     c!("ClO3-", "chlorate ion", ["chlorate"], Anion, Aqueous, "colorless", Soluble, t(-103.97, -7.95, 162.3, Nbs)),
     c!("ClO4-", "perchlorate ion", ["perchlorate"], Anion, Aqueous, "colorless", Soluble, t(-129.33, -8.52, 182.0, Nbs)),
     c!("MnO4-", "permanganate ion", ["permanganate"], Anion, Aqueous, "purple", Soluble, t(-541.4, -447.2, 191.2, Nbs)),

@@ -5,6 +5,7 @@
 
 use super::Solubility::{Insoluble, Miscible, SlightlySoluble, Soluble};
 use super::Source::{Crc, Janaf, Nbs, OpenStax as Os};
+use super::ThermoData::Unavailable;
 use super::{c, g, hs, t, Compound};
 
 #[rustfmt::skip]
@@ -51,5 +52,17 @@ pub(super) static ORGANIC: &[Compound] = &[
     c!("CH2Cl2", "dichloromethane", ["methylene chloride"], Organohalide, Liquid, "colorless", SlightlySoluble, hs(-124.2, 177.8, Crc)),
     c!("CHCl3", "trichloromethane", ["chloroform"], Organohalide, Liquid, "colorless", SlightlySoluble, t(-134.1, -73.7, 201.7, Os)),
     c!("CCl4", "tetrachloromethane", ["carbon tetrachloride"], Organohalide, Liquid, "colorless", Insoluble, t(-135.44, -65.21, 216.40, Nbs)),
+    c!("CH3Br", "bromomethane", ["methyl bromide"], Organohalide, Gas, "colorless", SlightlySoluble, hs(-35.4, 246.4, Crc)),
+    c!("C2H5Br", "bromoethane", ["ethyl bromide"], Organohalide, Liquid, "colorless", SlightlySoluble, hs(-90.5, 198.7, Crc)),
+    c!("CH2ClCH2Cl", "1,2-dichloroethane", ["ethylene dichloride", "ethylene chloride"], Organohalide, Liquid, "colorless", SlightlySoluble, hs(-166.8, 208.5, Crc)),
+    // The haloalkanes and esters below carry no standard data in the tables used here.
+    c!("CH2BrCH2Br", "1,2-dibromoethane", ["ethylene dibromide"], Organohalide, Liquid, "colorless", SlightlySoluble, Unavailable),
+    c!("CH3CHBrCH3", "2-bromopropane", ["isopropyl bromide"], Organohalide, Liquid, "colorless", SlightlySoluble, Unavailable),
+    c!("CH3CHBrCH2Br", "1,2-dibromopropane", ["propylene dibromide"], Organohalide, Liquid, "colorless", Insoluble, Unavailable),
+    // Esters
+    c!("CH3COOC2H5", "ethyl ethanoate", ["ethyl acetate"], Ester, Liquid, "colorless", g(8.3), hs(-479.3, 257.7, Crc)),
+    c!("CH3COOCH3", "methyl ethanoate", ["methyl acetate"], Ester, Liquid, "colorless", g(24.5), Unavailable),
+    c!("HCOOCH3", "methyl methanoate", ["methyl formate"], Ester, Liquid, "colorless", Soluble, Unavailable),
+    c!("HCOOC2H5", "ethyl methanoate", ["ethyl formate"], Ester, Liquid, "colorless", g(10.5), Unavailable),
     c!("C2H5Cl", "chloroethane", ["ethyl chloride"], Organohalide, Gas, "colorless", SlightlySoluble, t(-112.17, -60.39, 276.00, Os)),
 ];

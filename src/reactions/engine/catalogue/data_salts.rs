@@ -193,6 +193,7 @@ pub(super) static OTHER_SALTS: &[Compound] = &[
     c!("BaCrO4", "barium chromate", [], Salt, Solid, "yellow", Insoluble, t(-1446.0, -1345.2, 158.6, Nbs)),
     c!("Ag2CrO4", "silver chromate", [], Salt, Solid, "red-brown", Insoluble, t(-731.74, -641.76, 217.6, Nbs)),
     c!("PbCrO4", "lead(II) chromate", ["chrome yellow"], Salt, Solid, "yellow", Insoluble, Unavailable),
+    c!("KIO3", "potassium iodate", [], Salt, Solid, "white", g(9.2), t(-501.37, -418.35, 151.46, Nbs)),
     c!("KClO3", "potassium chlorate", [], Salt, Solid, "white", Soluble, t(-397.73, -296.25, 143.1, Nbs)),
     c!("NaClO3", "sodium chlorate", [], Salt, Solid, "white", Soluble, t(-365.774, -262.259, 123.4, Nbs)),
     c!("KClO4", "potassium perchlorate", [], Salt, Solid, "white", SlightlySoluble, t(-432.75, -303.09, 151.0, Nbs)),

@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 use super::super::elements::{element, molar_mass};
 use super::super::error::EngineError;
 use super::super::formula::{parse_formula, FormulaError, ParsedFormula};
+use super::data_phase::{PhasePoints, PHASE_POINTS};
 use super::formation::gibbs_of_formation;
 use super::ions::derive_ions;
 use super::{all_compounds, Compound, CompoundClass, Source, State, Thermo, ThermoData};
@@ -36,6 +37,8 @@ pub(crate) struct Entry {
     pub dissolved_thermo: Option<Thermo>,
     /// State at 25 °C of this formula (the state of its first entry).
     pub natural_state: State,
+    /// Melting and boiling points of this formula, when tabulated.
+    pub phase: Option<&'static PhasePoints>,
 }
 
 /// A query resolved to an entry and the state the caller asked for.
@@ -92,7 +95,36 @@ impl Catalogue {
         catalogue.index_synonym_formulas();
         catalogue.attach_ions();
         catalogue.attach_thermo();
+        catalogue.attach_phase_points();
         catalogue
+    }
+
+    fn attach_phase_points(&mut self) {
+        for points in PHASE_POINTS {
+            let Ok(parsed) = parse_formula(points.formula) else {
+                continue;
+            };
+            for &index in self.by_formula.get(&parsed.canonical).into_iter().flatten() {
+                if let Some(entry) = self.entries.get_mut(index) {
+                    entry.phase = Some(points);
+                }
+            }
+        }
+    }
+
+    /// The state a pure (undissolved) substance takes at this temperature, from its melting
+    /// and boiling points; `None` when they are not tabulated.
+    pub(crate) fn state_at(&self, index: usize, celsius: f64) -> Option<State> {
+        let points = self.entries.get(index)?.phase?;
+        if points.boiling.is_some_and(|bp| celsius >= bp) {
+            return Some(State::Gas);
+        }
+        match points.melting {
+            Some(mp) if celsius >= mp => Some(State::Liquid),
+            Some(_) => Some(State::Solid),
+            // Sublimes or decomposes before melting: solid below its boiling/sublimation point.
+            None => Some(State::Solid),
+        }
     }
 
     fn add_entry(&mut self, compound: &'static Compound) {
@@ -125,6 +157,7 @@ impl Catalogue {
             thermo: None,
             dissolved_thermo: None,
             natural_state,
+            phase: None,
         });
     }
 

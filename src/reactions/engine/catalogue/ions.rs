@@ -9,8 +9,12 @@ use super::super::formula::charge_suffix;
 use super::{CompoundClass, Entry, IonPair};
 
 /// (formula fragment, canonical ion formula, charge)
-const ANIONS: [(&str, &str, i64); 27] = [
+const ANIONS: [(&str, &str, i64); 31] = [
     ("OH", "OH-", -1),
+    ("IO3", "IO3-", -1),
+    ("BrO3", "BrO3-", -1),
+    ("BrO", "BrO-", -1),
+    ("S4O6", "S4O6^2-", -2),
     ("F", "F-", -1),
     ("Cl", "Cl-", -1),
     ("Br", "Br-", -1),

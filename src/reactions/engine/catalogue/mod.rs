@@ -19,6 +19,7 @@ mod data_elements;
 mod data_inorganic;
 mod data_ions;
 mod data_organic;
+mod data_phase;
 mod data_salts;
 mod formation;
 mod index;
@@ -34,7 +35,8 @@ use serde::Serialize;
 
 pub use super::model::State;
 pub use super::sources::Source;
-pub(crate) use index::{Catalogue, Entry, IonPair, CATALOGUE};
+pub use data_phase::PhasePoints;
+pub(crate) use index::{normalize_name, Catalogue, Entry, IonPair, CATALOGUE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -51,11 +53,13 @@ pub enum CompoundClass {
     Hydride,
     Nitride,
     Carbide,
+    Phosphide,
     Hydrocarbon,
     Alcohol,
     Carbohydrate,
     Organic,
     Organohalide,
+    Ester,
     Molecular,
     Cation,
     Anion,
@@ -154,6 +158,11 @@ impl Compound {
     /// has none.
     pub fn thermo_source(&self) -> Option<Source> {
         self.standard_thermo().map(|thermo| thermo.source)
+    }
+
+    /// Normal melting and boiling points, when tabulated.
+    pub fn phase_points(&self) -> Option<&'static PhasePoints> {
+        CATALOGUE.entry_of(self).and_then(|entry| entry.phase)
     }
 
     /// Stable identifier: formula plus state, e.g. `H2O(l)`.

@@ -210,3 +210,58 @@ fn elements_in_their_standard_state_take_their_entropy_from_the_element_table() 
         .unwrap();
     assert_eq!((sulfur.entropy, sulfur.source), (32.054, Source::Codata));
 }
+
+/// Melting and boiling points: every row names a catalogue formula and its source, the
+/// points are ordered, and at 25 °C they give each formula the state of its first
+/// catalogue row (so the state at another temperature comes from the same data).
+#[test]
+fn phase_points_are_sourced_and_agree_with_the_catalogue_at_room_temperature() {
+    let mut with_points = 0;
+    let mut failures = Vec::new();
+    for points in super::data_phase::PHASE_POINTS {
+        let parsed = parse_formula(points.formula).unwrap();
+        let Some(index) = CATALOGUE.formula(&parsed.canonical) else {
+            panic!("{}: no catalogue row", points.formula);
+        };
+        assert_eq!(points.source, Source::CrcPhysical, "{}", points.formula);
+        if let (Some(mp), Some(bp)) = (points.melting, points.boiling) {
+            assert!(mp < bp, "{}: mp {mp} ≥ bp {bp}", points.formula);
+        }
+        let entry = &CATALOGUE.entries[index];
+        let at_25 = CATALOGUE.state_at(index, 25.0).unwrap();
+        // Acids are listed first as their solutions; the pure substance is a later row.
+        let agrees = if entry.compound.state == State::Aqueous {
+            CATALOGUE.sibling_in_state(index, at_25).is_some()
+        } else {
+            at_25 == entry.compound.state
+        };
+        if !agrees {
+            failures.push(format!(
+                "{}: the points give {at_25:?} at 25 °C, the catalogue says {:?}",
+                points.formula, entry.compound.state
+            ));
+        }
+        with_points += 1;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        with_points >= 140,
+        "only {with_points} formulas have phase points"
+    );
+    // Every molecular substance that has rows in two states has its points tabulated.
+    for entry in &CATALOGUE.entries {
+        let first = CATALOGUE.formula(&entry.parsed.canonical).unwrap();
+        let other_state = entry.compound.state != CATALOGUE.entries[first].compound.state
+            && entry.compound.state != State::Aqueous
+            && CATALOGUE.entries[first].compound.state != State::Aqueous;
+        assert!(
+            !other_state || entry.phase.is_some(),
+            "{} has rows in two states but no melting/boiling points",
+            entry.compound.id()
+        );
+    }
+    let zinc = CATALOGUE.formula("Zn").unwrap();
+    assert_eq!(CATALOGUE.state_at(zinc, 800.0), Some(State::Liquid));
+    let water = CATALOGUE.formula("H2O").unwrap();
+    assert_eq!(CATALOGUE.state_at(water, 800.0), Some(State::Gas));
+}

@@ -16,6 +16,13 @@ pub(super) fn apply(ctx: &Context) -> Verdict {
         return Verdict::NotApplicable;
     };
     let catalyst = chosen_catalyst(ctx, reactant, rule);
+    // In acid, iodide is oxidised by the peroxide instead of catalysing its decomposition.
+    let iodide_in_acid = rule.reactant == "H2O2"
+        && ctx.env == super::super::environment::Environment::Acidic
+        && catalyst.is_some_and(|(c, _)| ctx.is_formula(c, "KI"));
+    if iodide_in_acid {
+        return Verdict::NotApplicable;
+    }
     let others_are_catalysts = ctx
         .reagents
         .iter()

@@ -12,6 +12,7 @@ use super::super::chemistry::{
 use super::super::formula::charge_suffix;
 use super::super::model::ReactionClass;
 use super::acid_base::{basic_oxide_cation, find_acid, supply_note};
+use super::redox::standard_gibbs_at;
 use super::{capitalize, join_names, Context, Hints, Plan, Substance, Verdict};
 
 fn metal_reagent(ctx: &Context) -> Option<(Substance, &'static MetalProfile)> {
@@ -466,11 +467,24 @@ fn oxide_reduction(ctx: &Context) -> Verdict {
             ctx.name(oxide)
         ));
     }
+    let carbon = ctx.is_formula(reducer, "C");
+    let waste = if carbon && carbon_monoxide_is_stable(ctx) {
+        "CO"
+    } else {
+        waste
+    };
     let (Some(metal), Some(waste)) = (ctx.product(oxide_metal.symbol), ctx.product(waste)) else {
         return Verdict::NotApplicable;
     };
+    let which_oxide = if !carbon {
+        ""
+    } else if ctx.is_formula(waste, "CO") {
+        " At this temperature carbon monoxide, not the dioxide, is the stable oxide of carbon next to carbon (C + CO2 → 2 CO has ΔG < 0 above about 700 °C, the Boudouard equilibrium)."
+    } else {
+        " Below about 700 °C carbon dioxide is the stable oxide of carbon (C + CO2 → 2 CO has ΔG > 0)."
+    };
     let story = format!(
-        "Hot {reducer_name} removes oxygen from {}, reducing it to {}; the {reducer_name} is oxidised to {}.",
+        "Hot {reducer_name} removes oxygen from {}, reducing it to {}; the {reducer_name} is oxidised to {}.{which_oxide}",
         ctx.name(oxide),
         ctx.name(metal),
         ctx.name(waste)
@@ -488,6 +502,21 @@ fn oxide_reduction(ctx: &Context) -> Verdict {
             ..Hints::default()
         }),
     )
+}
+
+/// Whether C + CO2 → 2 CO is downhill at the environment's temperature (from the
+/// catalogue's ΔH° and S°), i.e. carbon burns to CO rather than CO2 in a reduction.
+fn carbon_monoxide_is_stable(ctx: &Context) -> bool {
+    let rows = (
+        ctx.cat.formula("C"),
+        ctx.cat.formula("CO2"),
+        ctx.cat.formula("CO"),
+    );
+    let (Some(carbon), Some(dioxide), Some(monoxide)) = rows else {
+        return false;
+    };
+    standard_gibbs_at(ctx, &[(carbon, 1), (dioxide, 1), (monoxide, -2)])
+        .is_some_and(|gibbs| gibbs < 0.0)
 }
 
 fn thermite(

@@ -13,11 +13,15 @@ mod acid_base;
 mod combustion;
 mod decomposition;
 mod displacement;
+mod gas_phase;
+mod hydrolysis;
+mod organic;
 mod precipitation;
+pub(crate) mod redox;
 mod synthesis;
 
 use super::catalogue::{Catalogue, Compound, CompoundClass, Entry, State, Thermo};
-use super::chemistry::{boiling_point, precipitates_by_rule};
+use super::chemistry::precipitates_by_rule;
 use super::environment::Environment;
 use super::model::ReactionClass;
 
@@ -43,6 +47,8 @@ pub(crate) struct Context<'a> {
     pub catalyst: Option<Substance>,
     /// The reaction takes place in water.
     pub aqueous: bool,
+    /// Light (UV or sunlight) was offered as the initiator in the catalyst slot.
+    pub light: bool,
 }
 
 /// Rendering hints a rule knows better than generic derivation.
@@ -69,6 +75,14 @@ pub(crate) struct Plan {
     pub supplied: Option<String>,
     pub catalyst: Option<Substance>,
     pub hints: Hints,
+    /// Coefficients found by the half-reaction method, used when the matrix balancer finds
+    /// the species ambiguous (they are checked to conserve atoms and charge).
+    pub coefficients: Option<Vec<u32>>,
+    /// Light started the reaction (a radical chain).
+    pub initiated_by_light: bool,
+    /// Reagents that take part through some of their ions (the net ionic equation shows
+    /// the ions, so these are not reported as bystanders).
+    pub via_ions: Vec<Substance>,
 }
 
 impl Plan {
@@ -86,15 +100,18 @@ impl Plan {
             supplied: None,
             catalyst: None,
             hints: Hints::default(),
+            via_ions: Vec::new(),
+            initiated_by_light: false,
+            coefficients: None,
         }
     }
 
-    fn supplied_by(mut self, note: Option<String>) -> Plan {
+    pub(crate) fn supplied_by(mut self, note: Option<String>) -> Plan {
         self.supplied = note;
         self
     }
 
-    fn with_hints(mut self, hints: Hints) -> Plan {
+    pub(crate) fn with_hints(mut self, hints: Hints) -> Plan {
         self.hints = hints;
         self
     }
@@ -104,6 +121,13 @@ pub(crate) enum Verdict {
     NotApplicable,
     NoReaction(String),
     Reacts(Plan),
+    /// The mixture would react but something the environment cannot supply is missing (a
+    /// catalyst, an initiator): nothing happens, and no later rule may claim the mixture
+    /// (methane with chlorine must not "burn" because light is missing).
+    Needs(String),
+    /// A refusal that gives way to any other rule's refusal (a negative E°cell says less
+    /// about a mixture than "these ions are spectators").
+    Unlikely(String),
     /// No rule knows this combination; the reason is the engine's best guess that nothing
     /// happens, which an external predictor may overrule.
     Undecided(String),
@@ -111,9 +135,14 @@ pub(crate) enum Verdict {
 
 type Rule = fn(&Context) -> Verdict;
 
-const RULES: [Rule; 9] = [
+const RULES: [Rule; 14] = [
     decomposition::apply,
     displacement::metal_with_water,
+    hydrolysis::apply,
+    redox::disproportionation,
+    redox::in_solution,
+    gas_phase::apply,
+    organic::apply,
     acid_base::gas_evolution,
     acid_base::neutralization,
     displacement::metal_with_acid,
@@ -125,16 +154,21 @@ const RULES: [Rule; 9] = [
 
 pub(crate) fn apply_rules(ctx: &Context) -> Verdict {
     let mut first_refusal = None;
+    let mut fallback = None;
     for rule in RULES {
         match rule(ctx) {
             Verdict::Reacts(plan) => return Verdict::Reacts(plan),
+            Verdict::Needs(reason) => return Verdict::NoReaction(reason),
+            Verdict::Unlikely(reason) => {
+                fallback.get_or_insert(reason);
+            }
             Verdict::NoReaction(reason) => {
                 first_refusal.get_or_insert(reason);
             }
             Verdict::NotApplicable | Verdict::Undecided(_) => {}
         }
     }
-    if let Some(reason) = first_refusal.or_else(|| inert_mixture(ctx)) {
+    if let Some(reason) = first_refusal.or(fallback).or_else(|| inert_mixture(ctx)) {
         return Verdict::NoReaction(reason);
     }
     Verdict::Undecided(generic_refusal(ctx))
@@ -271,21 +305,24 @@ impl<'a> Context<'a> {
                 state: State::Aqueous,
             };
         }
-        let boils = !self.aqueous
-            && boiling_point(&self.cat.entries[entry].parsed.canonical)
-                .is_some_and(|bp| self.temperature() > bp);
-        if boils {
-            if let Some(gas) = self.cat.sibling_in_state(entry, State::Gas) {
-                return Substance {
-                    entry: gas,
-                    state: State::Gas,
-                };
+        if !self.aqueous {
+            if let Some(at_temperature) = self.at_temperature(entry) {
+                return at_temperature;
             }
         }
         Substance {
             entry,
             state: compound.state,
         }
+    }
+
+    /// A pure substance in the state its melting and boiling points give at the
+    /// environment's temperature: its catalogue row in that state when there is one, else
+    /// this row shown in that state (its standard data then stand in for ΔH° and ΔS°).
+    pub(crate) fn at_temperature(&self, entry: usize) -> Option<Substance> {
+        let state = self.cat.state_at(entry, self.temperature())?;
+        let entry = self.cat.sibling_in_state(entry, state).unwrap_or(entry);
+        Some(Substance { entry, state })
     }
 
     /// The compound of a cation and an anion (either may be absent, leaving a
@@ -362,7 +399,9 @@ pub(crate) fn thermo_of(cat: &Catalogue, substance: Substance) -> Option<Thermo>
     } else if substance.state == State::Aqueous {
         entry.dissolved_thermo
     } else {
-        None
+        // A state the catalogue has no row for (zinc melted at 800 °C): the tabulated
+        // standard-state values stand in, and the explanation says so.
+        entry.thermo
     }
 }
 

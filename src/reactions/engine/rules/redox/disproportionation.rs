@@ -1,0 +1,132 @@
+//! Disproportionation: one species is both reduced and oxidised. Halogens in alkali (cold:
+//! hypohalite; hot: halate; iodine gives iodate even cold), copper(I) in water or acid, and
+//! nitrogen dioxide in alkali. The equation is the sum of the two half-equations of the same
+//! species, balanced as in `half`. (H₂O₂ → H₂O + O₂ is the decomposition rule's, which
+//! names the disproportionation in its explanation.)
+
+use super::super::super::model::ReactionClass;
+use super::super::{capitalize, Context, Hints, Plan, Verdict};
+use super::half::{combine, reduction, Medium, Solvent};
+use super::{
+    agreed_coefficients, find_present, half_text, medium, present_species, row, sides, state_change,
+};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Condition {
+    /// Alkali at room temperature.
+    ColdAlkali,
+    /// Alkali in the hot environment.
+    HotAlkali,
+    Alkali,
+    /// Neutral or acidic water.
+    NotBasic,
+}
+
+struct Splitting {
+    species: &'static str,
+    reduced: &'static str,
+    oxidized: &'static str,
+    condition: Condition,
+    /// Where a textbook describes it.
+    note: &'static str,
+}
+
+#[rustfmt::skip]
+static SPLITTINGS: [Splitting; 7] = [
+    Splitting { species: "Cl2", reduced: "Cl-", oxidized: "ClO-", condition: Condition::ColdAlkali, note: "cold dilute alkali gives chloride and hypochlorite (this is how bleach is made)" },
+    Splitting { species: "Cl2", reduced: "Cl-", oxidized: "ClO3-", condition: Condition::HotAlkali, note: "hot concentrated alkali gives chloride and chlorate" },
+    Splitting { species: "Br2", reduced: "Br-", oxidized: "BrO-", condition: Condition::ColdAlkali, note: "cold alkali gives bromide and hypobromite" },
+    Splitting { species: "Br2", reduced: "Br-", oxidized: "BrO3-", condition: Condition::HotAlkali, note: "hot alkali gives bromide and bromate" },
+    Splitting { species: "I2", reduced: "I-", oxidized: "IO3-", condition: Condition::Alkali, note: "hypoiodite is unstable even in the cold, so iodide and iodate form" },
+    Splitting { species: "Cu2O", reduced: "Cu", oxidized: "Cu^2+", condition: Condition::NotBasic, note: "copper(I) is unstable in solution: dilute acid turns red copper(I) oxide into copper metal and blue copper(II) ions" },
+    Splitting { species: "NO2", reduced: "NO2-", oxidized: "NO3-", condition: Condition::Alkali, note: "nitrogen dioxide in alkali gives nitrite and nitrate" },
+];
+
+/// Copper(I) ions on their own in water: 2 Cu⁺ → Cu + Cu²⁺.
+static COPPER_ION: Splitting = Splitting {
+    species: "Cu+",
+    reduced: "Cu",
+    oxidized: "Cu^2+",
+    condition: Condition::NotBasic,
+    note:
+        "copper(I) ions are unstable in water (E°(Cu+/Cu) = 0.52 V exceeds E°(Cu2+/Cu+) = 0.15 V)",
+};
+
+fn holds(condition: Condition, medium: Medium, hot: bool) -> bool {
+    match condition {
+        Condition::ColdAlkali => medium == Medium::Basic && !hot,
+        Condition::HotAlkali => medium == Medium::Basic && hot,
+        Condition::Alkali => medium == Medium::Basic,
+        Condition::NotBasic => medium != Medium::Basic,
+    }
+}
+
+pub(crate) fn apply(ctx: &Context) -> Verdict {
+    let Some((medium, source)) = medium(ctx) else {
+        return Verdict::NotApplicable;
+    };
+    let present = present_species(ctx);
+    let hot = ctx.env.is_hot();
+    let Some((splitting, species)) = SPLITTINGS
+        .iter()
+        .chain(std::iter::once(&COPPER_ION))
+        .filter(|s| holds(s.condition, medium, hot))
+        .find_map(|s| {
+            let species = find_present(ctx, &present, row(s.species)?)?;
+            Some((s, species))
+        })
+    else {
+        return Verdict::NotApplicable;
+    };
+    if splitting.species == "Cu2O" && medium != Medium::Acidic {
+        return Verdict::NotApplicable;
+    }
+    let (Some(solvent), Some(reduced), Some(oxidized)) = (
+        Solvent::of(ctx.cat),
+        row(splitting.reduced),
+        row(splitting.oxidized),
+    ) else {
+        return Verdict::NotApplicable;
+    };
+    let entry = species.species.entry;
+    let (Some(down), Some(up)) = (
+        reduction(ctx.cat, solvent, entry, reduced, medium),
+        reduction(ctx.cat, solvent, oxidized, entry, medium),
+    ) else {
+        return Verdict::NotApplicable;
+    };
+    let Some(overall) = combine(&down, &up) else {
+        return Verdict::NotApplicable;
+    };
+    let (reactants, products, mut via_ions) = sides(ctx, &present, &overall.terms);
+    let Some(coefficients) = agreed_coefficients(ctx, &overall.terms, &reactants, &products) else {
+        return Verdict::NotApplicable;
+    };
+    if let Some(source) = source {
+        via_ions.push(source);
+    }
+    let name = capitalize(ctx.name(species.species));
+    let story = format!(
+        "{name} disproportionates: {}. Reduction half-equation: {} ({}). Oxidation half-equation: {} ({}). The same species is oxidizer and reducer: {} electrons pass from one {} to another per equation as written.",
+        splitting.note,
+        half_text(ctx, &down, false),
+        state_change(ctx, &down, entry, reduced),
+        half_text(ctx, &up, true),
+        state_change(ctx, &up, entry, oxidized),
+        overall.electrons,
+        ctx.name(species.species)
+    );
+    let mut plan = Plan::new(
+        ReactionClass::Disproportionation,
+        reactants,
+        products,
+        story,
+    )
+    .with_hints(Hints {
+        vigor: 0.25,
+        ..Hints::default()
+    });
+    plan.via_ions = via_ions;
+    plan.coefficients = Some(coefficients);
+    Verdict::Reacts(plan)
+}
