@@ -16,7 +16,7 @@ pub use abuse::{
 };
 use account_security::account_security_settings;
 pub use account_security::AccountSecuritySettings;
-use env::{invalid, parse_number};
+use env::{invalid, parse_flag, parse_number};
 pub use env::{AppEnv, ConfigError};
 use features::predictor_settings;
 pub use features::{BookmarkPolicy, PipelineSettings, PredictorSettings};
@@ -50,6 +50,12 @@ pub struct Settings {
     pub refresh_session_ttl: Duration,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// On SIGTERM, how long readiness reports 503 while the server still accepts connections,
+    /// so a load balancer stops routing here before the listener closes.
+    pub shutdown_drain: Duration,
+    /// Whether `serve` and `worker` apply pending migrations (under the advisory lock) or refuse
+    /// to start on a database that is behind (when a migration Job owns migrations).
+    pub migrate_on_start: bool,
     /// Events buffered per topic for each subscriber; one that falls further behind is cut off.
     pub event_buffer: usize,
     /// The external model asked about mixtures the chemistry rules cannot decide; none when unset.
@@ -168,6 +174,11 @@ impl Settings {
         let refresh_session_ttl_days = parse_number(&get, "REFRESH_SESSION_TTL_DAYS", 30, 1..=365)?;
         let request_timeout_secs = parse_number(&get, "REQUEST_TIMEOUT_SECONDS", 30, 1..=600)?;
         let shutdown_grace_secs = parse_number(&get, "SHUTDOWN_GRACE_SECONDS", 20, 0..=600)?;
+        // A laptop has no load balancer to drain from: Ctrl-C should stop at once there.
+        let default_drain_secs = if app_env == AppEnv::Production { 5 } else { 0 };
+        let shutdown_drain_secs =
+            parse_number(&get, "SHUTDOWN_DRAIN_SECONDS", default_drain_secs, 0..=300)?;
+        let migrate_on_start = parse_flag(&get, "MIGRATE_ON_START", true)?;
         let event_buffer = parse_number(&get, "EVENT_BUFFER", 256, 16..=65_536)?;
         let reaction_predictor = predictor_settings(&get)?;
         let account_security = account_security_settings(&get, &jwt_secret)?;
@@ -190,6 +201,8 @@ impl Settings {
             refresh_session_ttl: Duration::from_secs(refresh_session_ttl_days * 86_400),
             request_timeout: Duration::from_secs(request_timeout_secs),
             shutdown_grace: Duration::from_secs(shutdown_grace_secs),
+            shutdown_drain: Duration::from_secs(shutdown_drain_secs),
+            migrate_on_start,
             event_buffer: event_buffer as usize,
             reaction_predictor,
             account_security,

@@ -159,3 +159,23 @@ pub async fn run_migrations(database_url: &str) -> anyhow::Result<Vec<String>> {
     .await
     .context("migration task panicked")?
 }
+
+/// The embedded migrations the database has not applied yet, by name; the start-up check of
+/// an instance that must not migrate (`MIGRATE_ON_START=false`).
+pub async fn pending_migrations(database_url: &str) -> anyhow::Result<Vec<String>> {
+    let url = database_url.to_string();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+        let mut connection =
+            <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+                .context("could not connect to check migrations")?;
+        let pending = connection
+            .pending_migrations(MIGRATIONS)
+            .map_err(|error| anyhow::anyhow!("could not read the applied migrations: {error}"))?;
+        Ok(pending
+            .iter()
+            .map(|migration| migration.name().to_string())
+            .collect())
+    })
+    .await
+    .context("migration check task panicked")?
+}

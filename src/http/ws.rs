@@ -1,7 +1,9 @@
 //! GraphQL over WebSocket (`graphql-transport-ws`, and legacy `graphql-ws`) on `/graphql`.
 //! The viewer comes from the `connection_init` payload; a bad token closes the socket with
 //! 4403, no `connection_init` in time with 4408. A socket runs a bounded number of operations
-//! at once and refuses oversized messages. On shutdown every socket is closed with 1001.
+//! at once and refuses oversized messages. On shutdown every socket is closed with 1012
+//! (service restart): the client reconnects, behind a balancer to another instance, and resumes
+//! its subscriptions by cursor.
 
 use std::{
     collections::{HashSet, VecDeque},
@@ -44,7 +46,8 @@ use crate::{
 const CLOSE_FORBIDDEN: u16 = 4403;
 /// graphql-transport-ws: no `connection_init` within the allowed time.
 const CLOSE_INIT_TIMEOUT: u16 = 4408;
-const CLOSE_GOING_AWAY: u16 = 1001;
+/// RFC 6455 1012: the server is restarting; reconnecting (elsewhere) is the right response.
+const CLOSE_SERVICE_RESTART: u16 = 1012;
 /// Policy violation: used for a client that stops reading what it subscribed to.
 const CLOSE_POLICY: u16 = 1008;
 
@@ -251,7 +254,7 @@ fn relay(
                 _ = async { if let Some(deadline) = relay.init_deadline.as_mut() { deadline.await } }, if relay.init_deadline.is_some() => {
                     close_message(CLOSE_INIT_TIMEOUT, "Connection initialisation timeout".into())
                 }
-                _ = &mut server_stopping => close_message(CLOSE_GOING_AWAY, "server shutting down".into()),
+                _ = &mut server_stopping => close_message(CLOSE_SERVICE_RESTART, "server restarting: reconnect and resume with `after`".into()),
             };
             let closing = matches!(frame, Message::Close(_));
             match Box::pin(tokio::time::timeout(WRITE_TIMEOUT, relay.sink.send(frame))).await {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod diff;
+pub mod process;
 pub mod redis;
 pub mod wait;
 pub mod ws;
@@ -143,6 +144,17 @@ impl TestDatabase {
             &format!("CREATE DATABASE {name} TEMPLATE {template}"),
         )
         .await;
+        TestDatabase {
+            url: format!("{}/{name}", postgres_base_url()),
+            name,
+        }
+    }
+
+    /// A database with nothing in it, not even migrations: what a first deployment meets.
+    pub async fn create_empty() -> TestDatabase {
+        let name = format!("catalyst_test_{}", uuid::Uuid::new_v4().simple());
+        let mut connection = maintenance_connection().await;
+        execute(&mut connection, &format!("CREATE DATABASE {name}")).await;
         TestDatabase {
             url: format!("{}/{name}", postgres_base_url()),
             name,
