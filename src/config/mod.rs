@@ -34,6 +34,16 @@ pub enum SecretSource {
     GeneratedForThisProcess,
 }
 
+/// Where and what to export as OpenTelemetry traces.
+#[derive(Debug, Clone)]
+pub struct TraceSettings {
+    /// The collector's OTLP/HTTP base URL; spans go to `<endpoint>/v1/traces`.
+    pub endpoint: String,
+    pub service_name: String,
+    /// Resolvers faster than this get no span of their own.
+    pub resolver_threshold: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub app_env: AppEnv,
@@ -56,6 +66,8 @@ pub struct Settings {
     /// Whether `serve` and `worker` apply pending migrations (under the advisory lock) or refuse
     /// to start on a database that is behind (when a migration Job owns migrations).
     pub migrate_on_start: bool,
+    /// OTLP trace export; none (the default) exports nothing.
+    pub traces: Option<TraceSettings>,
     /// Events buffered per topic for each subscriber; one that falls further behind is cut off.
     pub event_buffer: usize,
     /// The external model asked about mixtures the chemistry rules cannot decide; none when unset.
@@ -179,6 +191,7 @@ impl Settings {
         let shutdown_drain_secs =
             parse_number(&get, "SHUTDOWN_DRAIN_SECONDS", default_drain_secs, 0..=300)?;
         let migrate_on_start = parse_flag(&get, "MIGRATE_ON_START", true)?;
+        let traces = trace_settings(&get)?;
         let event_buffer = parse_number(&get, "EVENT_BUFFER", 256, 16..=65_536)?;
         let reaction_predictor = predictor_settings(&get)?;
         let account_security = account_security_settings(&get, &jwt_secret)?;
@@ -203,6 +216,7 @@ impl Settings {
             shutdown_grace: Duration::from_secs(shutdown_grace_secs),
             shutdown_drain: Duration::from_secs(shutdown_drain_secs),
             migrate_on_start,
+            traces,
             event_buffer: event_buffer as usize,
             reaction_predictor,
             account_security,
@@ -215,6 +229,29 @@ impl Settings {
     pub fn is_production(&self) -> bool {
         self.app_env == AppEnv::Production
     }
+}
+
+fn trace_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<TraceSettings>, ConfigError> {
+    let Some(endpoint) = get("OTEL_EXPORTER_OTLP_ENDPOINT") else {
+        return Ok(None);
+    };
+    match url::Url::parse(&endpoint) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+        _ => {
+            return Err(invalid(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "expected the collector's http(s):// OTLP/HTTP base URL",
+            ))
+        }
+    }
+    let threshold_ms = parse_number(get, "TRACE_RESOLVER_THRESHOLD_MS", 10, 0..=60_000)?;
+    Ok(Some(TraceSettings {
+        endpoint,
+        service_name: get("OTEL_SERVICE_NAME").unwrap_or_else(|| "catalyst".to_string()),
+        resolver_threshold: Duration::from_millis(threshold_ms),
+    }))
 }
 
 fn validate_database_url(raw: &str) -> Result<(), ConfigError> {

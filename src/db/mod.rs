@@ -25,6 +25,8 @@ use diesel_async::{
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use futures_util::{future::BoxFuture, FutureExt};
 
+use crate::traces::StatementSpans;
+
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type PooledConnection<'a> =
     bb8::PooledConnection<'a, AsyncDieselConnectionManager<AsyncPgConnection>>;
@@ -42,12 +44,18 @@ impl StatementCounter {
     }
 }
 
-struct CountStatements(StatementCounter);
+/// Counts each statement and, when traces are exported, gives it a span.
+struct CountStatements(StatementCounter, StatementSpans);
 
 impl Instrumentation for CountStatements {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
-            self.0 .0.fetch_add(1, Ordering::Relaxed);
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                self.0 .0.fetch_add(1, Ordering::Relaxed);
+                self.1.start(query);
+            }
+            InstrumentationEvent::FinishQuery { error, .. } => self.1.finish(error.is_some()),
+            _ => {}
         }
     }
 }
@@ -94,7 +102,7 @@ fn establish_with_timeout(
             .await
             .map_err(ConnectionError::CouldntSetupConfiguration)?;
         // Counting starts after setup: opening a connection is not work a request asked for.
-        connection.set_instrumentation(CountStatements(statements));
+        connection.set_instrumentation(CountStatements(statements, StatementSpans::default()));
         Ok(connection)
     }
     .boxed()

@@ -31,6 +31,7 @@ use crate::{
     security::api::{SecurityMutation, SecurityQuery},
     state::AppState,
     tasks::api::{TaskMutation, TaskQuery},
+    traces::SlowResolverSpans,
     users::api::{UserMutation, UserQuery},
 };
 
@@ -155,6 +156,11 @@ pub fn build_schema(state: AppState) -> anyhow::Result<CatalystSchema> {
         .context("could not set up the reaction predictor's HTTP client")?;
     let builder = match predictor {
         Some(predictor) => builder.data(Arc::new(predictor)),
+        None => builder,
+    };
+    // Only with traces on: the hook wraps every resolver.
+    let builder = match &state.settings.traces {
+        Some(traces) => builder.extension(SlowResolverSpans::new(traces.resolver_threshold)),
         None => builder,
     };
     Ok(builder.data(state).finish())
