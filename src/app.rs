@@ -24,11 +24,18 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     state: AppState,
-    shutdown_sender: watch::Sender<bool>,
+    lifecycle: Lifecycle,
+}
+
+/// The two steps of a shutdown, as the parts of the process watch them: `draining` (readiness
+/// says 503, everything else still works) and `shutdown` (streams close, workers stop claiming).
+struct Lifecycle {
+    draining: watch::Sender<bool>,
+    shutdown: watch::Sender<bool>,
 }
 
 /// Database ready, pool open, bus connected: what both `serve` and `worker` need.
-async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, watch::Sender<bool>)> {
+async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Lifecycle)> {
     if settings.jwt_secret_source == SecretSource::GeneratedForThisProcess {
         tracing::warn!(
             "JWT_SECRET is not set: using a random secret for this process; \
@@ -36,11 +43,7 @@ async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, watch::Sender
              survive a restart or work across instances"
         );
     }
-    db::create_database_if_missing(&settings.database_url).await?;
-    let applied = db::run_migrations(&settings.database_url).await?;
-    if !applied.is_empty() {
-        tracing::info!(migrations = ?applied, "applied database migrations");
-    }
+    prepare_database(settings).await?;
     let statements = db::StatementCounter::default();
     let pool = db::build_pool(
         &settings.database_url,
@@ -59,6 +62,7 @@ async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, watch::Sender
     metrics.observe_pool(pool.clone());
     metrics.observe_statements(statements.clone());
     let (shutdown_sender, shutdown) = watch::channel(false);
+    let (draining_sender, draining) = watch::channel(false);
     let events = match &redis {
         Some(client) => EventBus::with_redis(
             settings.event_buffer,
@@ -94,13 +98,42 @@ async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, watch::Sender
         ),
         persisted,
         shutdown,
+        draining,
     });
-    Ok((state, shutdown_sender))
+    let lifecycle = Lifecycle {
+        draining: draining_sender,
+        shutdown: shutdown_sender,
+    };
+    Ok((state, lifecycle))
+}
+
+/// Brings the database to this build's schema, or (with `MIGRATE_ON_START=false`, when a
+/// migration Job owns that) refuses to start on one that is behind: a replica must never serve
+/// a schema its code does not expect.
+async fn prepare_database(settings: &Settings) -> anyhow::Result<()> {
+    if !settings.migrate_on_start {
+        let pending = db::pending_migrations(&settings.database_url).await?;
+        if !pending.is_empty() {
+            anyhow::bail!(
+                "the database is behind this build by {} migration(s) ({}) and MIGRATE_ON_START \
+                 is false: run `catalyst migrate` first",
+                pending.len(),
+                pending.join(", ")
+            );
+        }
+        return Ok(());
+    }
+    db::create_database_if_missing(&settings.database_url).await?;
+    let applied = db::run_migrations(&settings.database_url).await?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "applied database migrations");
+    }
+    Ok(())
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let (state, shutdown_sender) = prepare(&settings).await?;
+        let (state, lifecycle) = prepare(&settings).await?;
         let schema = build_schema(state.clone())?;
         let router = http::router(state.clone(), schema)?;
         let listener = TcpListener::bind(settings.bind_addr)
@@ -110,7 +143,7 @@ impl Application {
             listener,
             router,
             state,
-            shutdown_sender,
+            lifecycle,
         })
     }
 
@@ -128,19 +161,28 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `stop` completes, then lets in-flight requests finish (up to the configured
-    /// grace period) and closes WebSockets with "going away".
+    /// Serves until `stop` completes, then shuts down in the order a load balancer needs:
+    /// readiness turns 503 at once while the listener still accepts (the drain delay); then
+    /// the listener closes, WebSockets close with 1012 (service restart) and SSE streams end so
+    /// clients reconnect elsewhere and resume by cursor, in-flight requests and pipeline runs
+    /// get the grace period, and runs still going after it are handed back to the queue.
     pub async fn run_until_stopped(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let grace = self.state.settings.shutdown_grace;
-        let shutdown_sender = self.shutdown_sender;
-        let mut stopping = shutdown_sender.subscribe();
+        let drain = self.state.settings.shutdown_drain;
+        let lifecycle = self.lifecycle;
+        let mut stopping = lifecycle.shutdown.subscribe();
         let signal = async move {
             stop.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            let _ = shutdown_sender.send(true);
+            let _ = lifecycle.draining.send(true);
+            if !drain.is_zero() {
+                tracing::info!(?drain, "shutting down: readiness is 503; draining");
+                tokio::time::sleep(drain).await;
+            }
+            tracing::info!("shutting down: listener closed; finishing in-flight requests");
+            let _ = lifecycle.shutdown.send(true);
         };
         let service = self
             .router
@@ -163,6 +205,7 @@ impl Application {
             _ = deadline => tracing::warn!("grace period over; dropping remaining connections"),
         }
         finish_workers(workers, grace).await;
+        tracing::info!("shut down");
         Ok(())
     }
 }
@@ -174,12 +217,12 @@ pub async fn run_worker(
 ) -> anyhow::Result<()> {
     let concurrency = settings.pipelines.worker_concurrency.max(1);
     let grace = settings.shutdown_grace;
-    let (state, shutdown_sender) = prepare(&settings).await?;
+    let (state, lifecycle) = prepare(&settings).await?;
     let mut workers = JoinSet::new();
     spawn_workers(&state, concurrency, &mut workers);
     tracing::info!(concurrency, "pipeline workers started");
     stop.await;
-    let _ = shutdown_sender.send(true);
+    let _ = lifecycle.shutdown.send(true);
     finish_workers(workers, grace).await;
     Ok(())
 }

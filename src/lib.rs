@@ -20,6 +20,7 @@ pub mod security;
 pub mod state;
 pub mod tasks;
 pub mod telemetry;
+pub mod traces;
 pub mod users;
 pub mod work;
 

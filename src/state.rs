@@ -37,6 +37,9 @@ pub struct AppServices {
     pub persisted: PersistedDocuments,
     /// Flips to true when the server starts shutting down; long-lived streams watch it.
     pub shutdown: watch::Receiver<bool>,
+    /// Flips to true at the start of a shutdown, before `shutdown`: readiness turns 503 so a
+    /// load balancer stops routing here while requests are still served.
+    pub draining: watch::Receiver<bool>,
 }
 
 impl Deref for AppState {

@@ -1,5 +1,6 @@
-//! Logs and metrics. Tracing is installed once per process (by `main`, or by tests with
-//! `TEST_LOG=1`); metrics live in a registry per application so parallel test servers never mix.
+//! Logs, traces and metrics. Tracing is installed once per process (by `main`, or by tests
+//! with `TEST_LOG=1`), with the OTLP trace export when configured; metrics live in a registry
+//! per application so parallel test servers never mix.
 
 use std::sync::OnceLock;
 
@@ -13,17 +14,42 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
 
 use crate::{
-    config::LogFormat,
+    config::{LogFormat, TraceSettings},
     db::{DbPool, StatementCounter},
+    traces::{self, TraceExport},
 };
 
 /// Installs the global tracing subscriber. `RUST_LOG` overrides the default level.
 pub fn init_tracing(format: LogFormat) {
+    let _ = init_tracing_with(format, None);
+}
+
+/// Installs the global tracing subscriber and, given trace settings, the OTLP export that
+/// every span then feeds. Keep the returned export alive until exit: dropping it flushes.
+pub fn init_tracing_with(
+    format: LogFormat,
+    trace_settings: Option<&TraceSettings>,
+) -> anyhow::Result<Option<TraceExport>> {
     static INSTALLED: OnceLock<()> = OnceLock::new();
+    if INSTALLED.get().is_some() {
+        return Ok(None);
+    }
+    let (exporter_layer, export) = match trace_settings {
+        Some(settings) => {
+            let (tracer, export) = traces::start_export(settings)?;
+            (
+                Some(tracing_opentelemetry::layer().with_tracer(tracer)),
+                Some(export),
+            )
+        }
+        None => (None, None),
+    };
     INSTALLED.get_or_init(|| {
         let filter = EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,h2=warn,hyper=warn"));
-        let registry = tracing_subscriber::registry().with(filter);
+        let registry = tracing_subscriber::registry()
+            .with(filter)
+            .with(exporter_layer);
         let _ = match format {
             LogFormat::Json => registry
                 .with(fmt::layer().json().flatten_event(true))
@@ -31,6 +57,7 @@ pub fn init_tracing(format: LogFormat) {
             LogFormat::Pretty => registry.with(fmt::layer().compact()).try_init(),
         };
     });
+    Ok(export)
 }
 
 /// The instruments Catalyst records, exported in Prometheus text format at `/metrics`.

@@ -90,7 +90,7 @@ async fn anonymous_sockets_connect_but_cannot_subscribe_to_signed_in_streams() {
 }
 
 #[tokio::test]
-async fn shutdown_closes_open_sockets_with_going_away() {
+async fn shutdown_closes_open_sockets_with_service_restart() {
     let mut app = TestApp::spawn().await;
     let ada = app.register("ada@example.com", "Ada").await;
     let mut socket = GraphqlWs::connect(
@@ -112,7 +112,7 @@ async fn shutdown_closes_open_sockets_with_going_away() {
             Event::Closed(closed) => break closed,
         }
     };
-    assert_eq!(closed.code, 1001, "{closed:?}");
+    assert_eq!(closed.code, 1012, "{closed:?}");
     let _app = tokio::time::timeout(std::time::Duration::from_secs(10), stopping)
         .await
         .expect("the server stops within its grace period")

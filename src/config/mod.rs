@@ -16,7 +16,7 @@ pub use abuse::{
 };
 use account_security::account_security_settings;
 pub use account_security::AccountSecuritySettings;
-use env::{invalid, parse_number};
+use env::{invalid, parse_flag, parse_number};
 pub use env::{AppEnv, ConfigError};
 use features::predictor_settings;
 pub use features::{BookmarkPolicy, PipelineSettings, PredictorSettings, PresenceSettings};
@@ -32,6 +32,16 @@ pub enum LogFormat {
 pub enum SecretSource {
     Configured,
     GeneratedForThisProcess,
+}
+
+/// Where and what to export as OpenTelemetry traces.
+#[derive(Debug, Clone)]
+pub struct TraceSettings {
+    /// The collector's OTLP/HTTP base URL; spans go to `<endpoint>/v1/traces`.
+    pub endpoint: String,
+    pub service_name: String,
+    /// Resolvers faster than this get no span of their own.
+    pub resolver_threshold: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +60,14 @@ pub struct Settings {
     pub refresh_session_ttl: Duration,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// On SIGTERM, how long readiness reports 503 while the server still accepts connections,
+    /// so a load balancer stops routing here before the listener closes.
+    pub shutdown_drain: Duration,
+    /// Whether `serve` and `worker` apply pending migrations (under the advisory lock) or refuse
+    /// to start on a database that is behind (when a migration Job owns migrations).
+    pub migrate_on_start: bool,
+    /// OTLP trace export; none (the default) exports nothing.
+    pub traces: Option<TraceSettings>,
     /// Events buffered per topic for each subscriber; one that falls further behind is cut off.
     pub event_buffer: usize,
     /// How often, while the Redis bus is down, each instance reads the log heads of the
@@ -172,6 +190,12 @@ impl Settings {
         let refresh_session_ttl_days = parse_number(&get, "REFRESH_SESSION_TTL_DAYS", 30, 1..=365)?;
         let request_timeout_secs = parse_number(&get, "REQUEST_TIMEOUT_SECONDS", 30, 1..=600)?;
         let shutdown_grace_secs = parse_number(&get, "SHUTDOWN_GRACE_SECONDS", 20, 0..=600)?;
+        // A laptop has no load balancer to drain from: Ctrl-C should stop at once there.
+        let default_drain_secs = if app_env == AppEnv::Production { 5 } else { 0 };
+        let shutdown_drain_secs =
+            parse_number(&get, "SHUTDOWN_DRAIN_SECONDS", default_drain_secs, 0..=300)?;
+        let migrate_on_start = parse_flag(&get, "MIGRATE_ON_START", true)?;
+        let traces = trace_settings(&get)?;
         let event_buffer = parse_number(&get, "EVENT_BUFFER", 256, 16..=65_536)?;
         // At most a second: the promise is delivery at most a second behind through an outage.
         let event_fallback_poll_ms = parse_number(&get, "EVENT_FALLBACK_POLL_MS", 500, 50..=1000)?;
@@ -197,6 +221,9 @@ impl Settings {
             refresh_session_ttl: Duration::from_secs(refresh_session_ttl_days * 86_400),
             request_timeout: Duration::from_secs(request_timeout_secs),
             shutdown_grace: Duration::from_secs(shutdown_grace_secs),
+            shutdown_drain: Duration::from_secs(shutdown_drain_secs),
+            migrate_on_start,
+            traces,
             event_buffer: event_buffer as usize,
             event_fallback_poll: Duration::from_millis(event_fallback_poll_ms),
             reaction_predictor,
@@ -211,6 +238,29 @@ impl Settings {
     pub fn is_production(&self) -> bool {
         self.app_env == AppEnv::Production
     }
+}
+
+fn trace_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<TraceSettings>, ConfigError> {
+    let Some(endpoint) = get("OTEL_EXPORTER_OTLP_ENDPOINT") else {
+        return Ok(None);
+    };
+    match url::Url::parse(&endpoint) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+        _ => {
+            return Err(invalid(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "expected the collector's http(s):// OTLP/HTTP base URL",
+            ))
+        }
+    }
+    let threshold_ms = parse_number(get, "TRACE_RESOLVER_THRESHOLD_MS", 10, 0..=60_000)?;
+    Ok(Some(TraceSettings {
+        endpoint,
+        service_name: get("OTEL_SERVICE_NAME").unwrap_or_else(|| "catalyst".to_string()),
+        resolver_threshold: Duration::from_millis(threshold_ms),
+    }))
 }
 
 fn validate_database_url(raw: &str) -> Result<(), ConfigError> {

@@ -28,6 +28,8 @@ use diesel_async::{
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use futures_util::{future::BoxFuture, FutureExt};
 
+use crate::traces::StatementSpans;
+
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type PooledConnection<'a> =
     bb8::PooledConnection<'a, AsyncDieselConnectionManager<AsyncPgConnection>>;
@@ -45,12 +47,18 @@ impl StatementCounter {
     }
 }
 
-struct CountStatements(StatementCounter);
+/// Counts each statement and, when traces are exported, gives it a span.
+struct CountStatements(StatementCounter, StatementSpans);
 
 impl Instrumentation for CountStatements {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
-            self.0 .0.fetch_add(1, Ordering::Relaxed);
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                self.0 .0.fetch_add(1, Ordering::Relaxed);
+                self.1.start(query);
+            }
+            InstrumentationEvent::FinishQuery { error, .. } => self.1.finish(error.is_some()),
+            _ => {}
         }
     }
 }
@@ -110,7 +118,7 @@ fn establish_with_timeout(
             .await
             .map_err(ConnectionError::CouldntSetupConfiguration)?;
         // Counting starts after setup: opening a connection is not work a request asked for.
-        connection.set_instrumentation(CountStatements(statements));
+        connection.set_instrumentation(CountStatements(statements, StatementSpans::default()));
         Ok(connection)
     }
     .boxed()
@@ -174,4 +182,24 @@ pub async fn run_migrations(database_url: &str) -> anyhow::Result<Vec<String>> {
     })
     .await
     .context("migration task panicked")?
+}
+
+/// The embedded migrations the database has not applied yet, by name; the start-up check of
+/// an instance that must not migrate (`MIGRATE_ON_START=false`).
+pub async fn pending_migrations(database_url: &str) -> anyhow::Result<Vec<String>> {
+    let url = database_url.to_string();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+        let mut connection =
+            <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+                .context("could not connect to check migrations")?;
+        let pending = connection
+            .pending_migrations(MIGRATIONS)
+            .map_err(|error| anyhow::anyhow!("could not read the applied migrations: {error}"))?;
+        Ok(pending
+            .iter()
+            .map(|migration| migration.name().to_string())
+            .collect())
+    })
+    .await
+    .context("migration check task panicked")?
 }

@@ -14,6 +14,7 @@ use std::{
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::log::{self, ActivityEvent};
@@ -215,7 +216,9 @@ impl EventBus {
         self.inner.deliver_locally(event.clone());
         if self.inner.redis.is_some() {
             let inner = self.inner.clone();
-            tokio::spawn(async move { inner.publish_to_redis(&event).await });
+            // A child of the request's span: the trace shows the publish that fanned it out.
+            let span = tracing::info_span!("redis PUBLISH");
+            tokio::spawn(async move { inner.publish_to_redis(&event).await }.instrument(span));
         }
     }
 

@@ -31,6 +31,7 @@ use crate::{
         storable_text,
     },
     limits::{Charge, OperationCharge},
+    traces,
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -491,8 +492,15 @@ async fn run_operation(
     let mut response = REQUEST_ID
         .scope(caller.request_id.clone(), state.schema.execute(request))
         .await;
+    let trace_id = traces::current_trace_id();
     for error in &mut response.errors {
         ensure_error_code(error);
+        if let Some(trace_id) = &trace_id {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("traceId", trace_id.as_str());
+        }
     }
     let facts = record.facts();
     record_operation_metrics(state, &facts, response.errors.is_empty());

@@ -16,6 +16,10 @@ pub async fn live() -> impl IntoResponse {
 }
 
 pub async fn ready(State(state): State<HttpState>) -> impl IntoResponse {
+    if *state.app.draining.borrow() {
+        let body = json!({ "status": "draining", "failed": [], "components": {} });
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body));
+    }
     let database = check_database(&state).await;
     let redis = match &state.app.redis {
         Some(client) => Some(check_redis(client).await),

@@ -29,7 +29,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{schema::CatalystSchema, state::AppState};
+use crate::{schema::CatalystSchema, state::AppState, traces};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -59,7 +59,9 @@ pub fn router(app: AppState, schema: CatalystSchema) -> anyhow::Result<Router> {
                 .get(REQUEST_ID_HEADER)
                 .and_then(|value| value.to_str().ok())
                 .unwrap_or("-");
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+            let span = tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id, trace_id = tracing::field::Empty);
+            traces::continue_trace(&span, request.headers());
+            span
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
         // Outside the timeout and body limit, so their refusals get the error shape too.

@@ -5,7 +5,9 @@
 //! (an operation before `connection_ack`), 4403 (a bad token), 4408 (no `connection_init` in
 //! time), 4429 (a second `connection_init`); RFC 6455's 1009 (a message over
 //! `WS_MAX_MESSAGE_BYTES`), 1007 (text that is not UTF-8), 1002 (a broken frame), 1008 (a
-//! client that stops reading) and 1001 (the server shutting down).
+//! client that stops reading), 1013 (a `connection_init` that could not be checked) and 1012
+//! (the server restarting: the client reconnects, behind a balancer to another instance, and
+//! resumes its subscriptions by cursor).
 
 use std::{
     collections::{HashSet, VecDeque},
@@ -58,7 +60,8 @@ const CLOSE_UNAUTHORIZED: u16 = 4401;
 const CLOSE_FORBIDDEN: u16 = 4403;
 /// graphql-transport-ws: no `connection_init` within the allowed time.
 const CLOSE_INIT_TIMEOUT: u16 = 4408;
-const CLOSE_GOING_AWAY: u16 = 1001;
+/// RFC 6455 1012: the server is restarting; reconnecting (elsewhere) is the right response.
+const CLOSE_SERVICE_RESTART: u16 = 1012;
 /// RFC 6455 "try again later": `connection_init` could not be checked because the database is
 /// unreachable; the credentials may be fine, so this is not 4403.
 const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
@@ -319,7 +322,7 @@ fn relay(
                 _ = async { if let Some(deadline) = relay.init_deadline.as_mut() { deadline.await } }, if relay.init_deadline.is_some() => {
                     close_message(CLOSE_INIT_TIMEOUT, "Connection initialisation timeout".into())
                 }
-                _ = &mut server_stopping => close_message(CLOSE_GOING_AWAY, "server shutting down".into()),
+                _ = &mut server_stopping => close_message(CLOSE_SERVICE_RESTART, "server restarting: reconnect and resume with `after`".into()),
             };
             let closing = matches!(frame, Message::Close(_));
             match Box::pin(tokio::time::timeout(WRITE_TIMEOUT, relay.sink.send(frame))).await {

@@ -14,6 +14,7 @@ use std::{
 
 use redis::aio::MultiplexedConnection;
 use tokio::sync::Mutex;
+use tracing::Instrument;
 
 /// Loopback and LAN round trips are well under a millisecond; anything slower is an outage.
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
@@ -66,7 +67,8 @@ impl RedisLink {
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let connection = self.connection().await?;
-        match tokio::time::timeout(COMMAND_TIMEOUT, command(connection)).await {
+        let span = tracing::info_span!("redis", feature = what);
+        match tokio::time::timeout(COMMAND_TIMEOUT, command(connection).instrument(span)).await {
             Ok(Ok(value)) => {
                 if self.inner.down.swap(false, Ordering::Relaxed) {
                     tracing::info!(feature = what, "Redis is back; using shared state again");

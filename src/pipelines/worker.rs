@@ -13,6 +13,7 @@ use std::{
 
 use serde_json::{json, Value};
 use tokio::{sync::mpsc, task::JoinSet};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::{
@@ -57,7 +58,8 @@ async fn worker_loop(state: AppState) {
         match claim(&state).await {
             Ok(Some(run)) => {
                 let run_id = run.id;
-                if let Err(error) = process_run(&state, run).await {
+                let span = tracing::info_span!("pipeline run", %run_id, attempt = run.attempts);
+                if let Err(error) = process_run(&state, run).instrument(span).await {
                     tracing::error!(%run_id, error = ?error, "pipeline run failed internally");
                 }
                 continue;

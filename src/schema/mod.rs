@@ -43,6 +43,7 @@ use crate::{
     security::api::{SecurityMutation, SecurityQuery},
     state::AppState,
     tasks::api::{TaskMutation, TaskQuery},
+    traces::SlowResolverSpans,
     users::api::{UserMutation, UserQuery},
 };
 
@@ -194,6 +195,11 @@ pub fn build_schema(state: AppState) -> anyhow::Result<CatalystSchema> {
         state.settings.presence.timeout,
         state.shutdown.clone(),
     );
+    // Only with traces on: the hook wraps every resolver.
+    let builder = match &state.settings.traces {
+        Some(traces) => builder.extension(SlowResolverSpans::new(traces.resolver_threshold)),
+        None => builder,
+    };
     Ok(builder.data(presence).data(state).finish())
 }
 

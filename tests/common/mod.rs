@@ -153,6 +153,17 @@ impl TestDatabase {
         }
     }
 
+    /// A database with nothing in it, not even migrations: what a first deployment meets.
+    pub async fn create_empty() -> TestDatabase {
+        let name = format!("catalyst_test_{}", uuid::Uuid::new_v4().simple());
+        let mut connection = maintenance_connection().await;
+        execute(&mut connection, &format!("CREATE DATABASE {name}")).await;
+        TestDatabase {
+            url: format!("{}/{name}", postgres_base_url()),
+            name,
+        }
+    }
+
     /// Drops the database now, even with connections open (they are terminated).
     pub async fn drop_now(&self) {
         let mut connection = maintenance_connection().await;
