@@ -267,8 +267,8 @@ async fn follow_once(
             Ok(Some(Ok(Message::Text(text)))) => text,
             Ok(Some(Ok(Message::Close(frame)))) => {
                 let code: u16 = frame.map_or(1005, |frame| frame.code.into());
-                // Server restarts say 1001, an unreachable database 1013; nothing else is due.
-                if !matches!(code, 1001 | 1013) {
+                // Server restarts say 1012, an unreachable database 1013; nothing else is due.
+                if !matches!(code, 1012 | 1013) {
                     tally.violation(format!("the subscription socket closed with {code}"));
                 }
                 return;
