@@ -1,6 +1,6 @@
 //! A fleet as production runs it: three `catalyst` processes behind HAProxy, sharing one
-//! database and a Redis of the test's own, with writers and live subscribers going through
-//! the balancer while one instance is rolled (SIGTERM, restart) and another is killed
+//! database and a Redis of the test's own, with writers and live subscribers (over WebSocket
+//! and over SSE) going through the balancer while one instance is rolled (SIGTERM, restart) and another is killed
 //! (`kill -9`, restart). Nothing acknowledged may be lost or doubled, and every subscriber,
 //! reconnecting through the balancer and resuming by cursor, must see every committed event
 //! once and in order.
@@ -25,6 +25,8 @@ use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValu
 
 const INSTANCES: usize = 3;
 const SUBSCRIBERS: usize = 200;
+/// Of the subscribers, how many follow over SSE (graphql-sse's distinct connections mode).
+const SSE_SUBSCRIBERS: usize = 50;
 const WRITERS: usize = 4;
 
 const EVENTS: &str = "subscription($projectId: ID!, $after: String) {
@@ -263,6 +265,107 @@ async fn follow(
     }
 }
 
+/// The same over SSE: one `POST` with `Accept: text/event-stream` per connection; after a
+/// cut, the next request carries `Last-Event-ID` (the last event's `id:`, its cursor), as
+/// `EventSource` and the graphql-sse client do.
+async fn follow_sse(
+    graphql_url: String,
+    token: String,
+    project_id: String,
+    until: watch::Receiver<Option<i64>>,
+) -> Followed {
+    let client = reqwest::Client::new();
+    let mut followed = Followed::default();
+    let mut lost_at: Option<Instant> = None;
+    let reached = |followed: &Followed| match (*until.borrow(), followed.seqs.last()) {
+        (Some(target), Some(last)) => *last >= target,
+        _ => false,
+    };
+    loop {
+        if reached(&followed) {
+            return followed;
+        }
+        let mut request = client
+            .post(&graphql_url)
+            .bearer_auth(&token)
+            .header("accept", "text/event-stream")
+            .json(
+                &json!({ "query": EVENTS, "variables": { "projectId": project_id, "after": "0" } }),
+            );
+        if let Some(last) = followed.seqs.last() {
+            request = request.header("last-event-id", last.to_string());
+        }
+        let mut response = match request.send().await {
+            Ok(response) if response.status() == 200 => response,
+            Ok(response) if response.status() == 503 => {
+                // HAProxy between a server's death and its next failed check.
+                followed.failed_connects += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            Ok(response) => {
+                followed
+                    .unexpected
+                    .push(format!("stream refused: {}", response.status()));
+                return followed;
+            }
+            Err(_) => {
+                followed.failed_connects += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let mut buffer = String::new();
+        'stream: loop {
+            if reached(&followed) {
+                return followed;
+            }
+            let chunk = match tokio::time::timeout(Duration::from_secs(2), response.chunk()).await {
+                Err(_) => continue,
+                Ok(Ok(Some(chunk))) => chunk,
+                // The server ended the stream (a restart) or died under it: reconnect.
+                Ok(Ok(None)) | Ok(Err(_)) => break,
+            };
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|line| line.strip_prefix(name))
+                        .map(|value| value.trim_start().to_string())
+                };
+                match field("event:").as_deref() {
+                    Some("next") => {
+                        let data: Value = serde_json::from_str(&field("data:").unwrap_or_default())
+                            .unwrap_or(Value::Null);
+                        let cursor = &data["data"]["projectEvents"]["cursor"];
+                        match cursor.as_str().and_then(|cursor| cursor.parse().ok()) {
+                            Some(seq) if field("id:").as_deref() == cursor.as_str() => {
+                                followed.seqs.push(seq);
+                                if let Some(lost) = lost_at.take() {
+                                    followed.resumed_after.push((lost, Instant::now()));
+                                }
+                            }
+                            _ => {
+                                followed.unexpected.push(block.clone());
+                                break 'stream;
+                            }
+                        }
+                    }
+                    None => {} // a keep-alive comment
+                    Some(_) => {
+                        followed.unexpected.push(block.clone());
+                        break 'stream;
+                    }
+                }
+            }
+        }
+        followed.reconnects += 1;
+        lost_at.get_or_insert_with(Instant::now);
+    }
+}
+
 /// What one writer did: titles the server acknowledged, and attempts whose outcome it could
 /// not know (the instance died with the request in flight).
 #[derive(Default, Debug)]
@@ -367,13 +470,22 @@ async fn a_rolling_restart_and_a_killed_instance_lose_no_write_and_no_event() {
     let ws_url = graphql_url.replacen("http://", "ws://", 1);
     let (target_sender, target) = watch::channel(None);
     let followers: Vec<_> = (0..SUBSCRIBERS)
-        .map(|_| {
-            tokio::spawn(follow(
-                ws_url.clone(),
-                token.clone(),
-                project_id.clone(),
-                target.clone(),
-            ))
+        .map(|index| {
+            if index < SSE_SUBSCRIBERS {
+                tokio::spawn(follow_sse(
+                    graphql_url.clone(),
+                    token.clone(),
+                    project_id.clone(),
+                    target.clone(),
+                ))
+            } else {
+                tokio::spawn(follow(
+                    ws_url.clone(),
+                    token.clone(),
+                    project_id.clone(),
+                    target.clone(),
+                ))
+            }
         })
         .collect();
     let stop = Arc::new(AtomicBool::new(false));
@@ -485,7 +597,8 @@ async fn a_rolling_restart_and_a_killed_instance_lose_no_write_and_no_event() {
             .max()
     };
     println!(
-        "fleet: {INSTANCES} instances, {SUBSCRIBERS} subscribers, {WRITERS} writers; \
+        "fleet: {INSTANCES} instances, {SUBSCRIBERS} subscribers ({SSE_SUBSCRIBERS} over SSE), \
+         {WRITERS} writers; \
          writes acknowledged {}, in flight at the kill {}; events committed {}, delivered {}; \
          reconnects {reconnects} (failed connection attempts {failed_connects}); \
          rolling restart: instance back in {rolled_in:?}, subscribers resumed within {:?}; \

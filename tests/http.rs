@@ -554,8 +554,9 @@ async fn every_error_status_carries_a_code_and_the_request_id() {
         (
             405,
             "BAD_USER_INPUT",
+            // PUT and DELETE are graphql-sse's reservation and stop; PATCH is nothing here.
             client
-                .put(&graphql)
+                .patch(&graphql)
                 .json(&json!({ "query": "{ __typename }" })),
         ),
         (

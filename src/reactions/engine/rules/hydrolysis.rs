@@ -122,9 +122,8 @@ fn weak_ion(ctx: &Context) -> Verdict {
         return Verdict::NotApplicable;
     };
     let basic = ctx.cat.entries[formed].parsed.canonical == "OH-";
-    let mut terms = Terms::default();
     // A weak base takes H+ from water; a weak acid just gives up H+ (written H+, not H3O+).
-    terms.0 = if basic {
+    let terms = Terms(if basic {
         vec![
             (ion.species.entry, 1),
             (water, 1),
@@ -133,7 +132,7 @@ fn weak_ion(ctx: &Context) -> Verdict {
         ]
     } else {
         vec![(ion.species.entry, 1), (conjugate, -1), (formed, -1)]
-    };
+    });
     let (reactants, mut products, via_ions) = sides(ctx, &present, &terms);
     // The conjugate acid or base stays dissolved.
     if let Some(first) = products.first_mut() {

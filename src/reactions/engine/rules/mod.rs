@@ -117,6 +117,9 @@ impl Plan {
     }
 }
 
+// A verdict is returned by value from each rule and consumed at once; boxing the plan would
+// add an allocation per prediction for no memory held.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Verdict {
     NotApplicable,
     NoReaction(String),
