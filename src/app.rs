@@ -196,15 +196,27 @@ impl Application {
             self.state.settings.pipelines.worker_concurrency,
             &mut workers,
         );
-        let deadline = async move {
-            let _ = stopping.wait_for(|stopping| *stopping).await;
-            tokio::time::sleep(grace).await;
+        // One grace period for requests and runs together, from the moment the listener
+        // closes: drain + grace is what `terminationGracePeriodSeconds` must cover.
+        let grace_ends = Arc::new(std::sync::OnceLock::new());
+        let deadline = {
+            let grace_ends = grace_ends.clone();
+            async move {
+                let _ = stopping.wait_for(|stopping| *stopping).await;
+                let ends = *grace_ends.get_or_init(|| tokio::time::Instant::now() + grace);
+                tokio::time::sleep_until(ends).await;
+            }
         };
         tokio::select! {
             result = server => result.context("server error")?,
             _ = deadline => tracing::warn!("grace period over; dropping remaining connections"),
         }
-        finish_workers(workers, grace).await;
+        let ends = *grace_ends.get_or_init(|| tokio::time::Instant::now() + grace);
+        finish_workers(
+            workers,
+            ends.saturating_duration_since(tokio::time::Instant::now()),
+        )
+        .await;
         tracing::info!("shut down");
         Ok(())
     }
