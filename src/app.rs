@@ -4,7 +4,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use tokio::{net::TcpListener, sync::watch, task::JoinSet};
+use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
     auth::tokens::TokenKeys,
@@ -14,7 +14,7 @@ use crate::{
     graphql::persisted::PersistedDocuments,
     http,
     limits::{RateLimiter, RedisLink, SubscriptionSlots},
-    pipelines::worker::spawn_workers,
+    pipelines::pool::WorkerPool,
     schema::build_schema,
     state::{AppServices, AppState},
     telemetry::Metrics,
@@ -190,11 +190,9 @@ impl Application {
         let server = axum::serve(self.listener, service).with_graceful_shutdown(signal);
         // Workers live in this future: if it is dropped, they stop at once, and their runs are
         // claimed again by other workers once their leases lapse.
-        let mut workers = JoinSet::new();
-        spawn_workers(
+        let workers = WorkerPool::spawn(
             &self.state,
             self.state.settings.pipelines.worker_concurrency,
-            &mut workers,
         );
         // One grace period for requests and runs together, from the moment the listener
         // closes: drain + grace is what `terminationGracePeriodSeconds` must cover.
@@ -212,17 +210,16 @@ impl Application {
             _ = deadline => tracing::warn!("grace period over; dropping remaining connections"),
         }
         let ends = *grace_ends.get_or_init(|| tokio::time::Instant::now() + grace);
-        finish_workers(
-            workers,
-            ends.saturating_duration_since(tokio::time::Instant::now()),
-        )
-        .await;
+        workers
+            .finish(ends.saturating_duration_since(tokio::time::Instant::now()))
+            .await;
         tracing::info!("shut down");
         Ok(())
     }
 }
 
-/// Runs pipeline workers only (`catalyst worker`) until `stop` completes.
+/// Runs pipeline workers only (`catalyst worker`) until `stop` completes; then they get the
+/// grace period, and the runs still going after it are handed back to the queue.
 pub async fn run_worker(
     settings: Settings,
     stop: impl Future<Output = ()> + Send + 'static,
@@ -230,21 +227,13 @@ pub async fn run_worker(
     let concurrency = settings.pipelines.worker_concurrency.max(1);
     let grace = settings.shutdown_grace;
     let (state, lifecycle) = prepare(&settings).await?;
-    let mut workers = JoinSet::new();
-    spawn_workers(&state, concurrency, &mut workers);
+    let workers = WorkerPool::spawn(&state, concurrency);
     tracing::info!(concurrency, "pipeline workers started");
     stop.await;
     let _ = lifecycle.shutdown.send(true);
-    finish_workers(workers, grace).await;
+    workers.finish(grace).await;
+    tracing::info!("shut down");
     Ok(())
-}
-
-/// Lets workers finish the runs they hold, up to `grace`; the rest are dropped (and reclaimed).
-async fn finish_workers(mut workers: JoinSet<()>, grace: std::time::Duration) {
-    let drained = async { while workers.join_next().await.is_some() {} };
-    if tokio::time::timeout(grace, drained).await.is_err() {
-        tracing::warn!("grace period over; abandoning in-flight pipeline runs to their leases");
-    }
 }
 
 /// Completes on SIGINT or SIGTERM.

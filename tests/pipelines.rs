@@ -6,11 +6,15 @@
 
 mod common;
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
 use catalyst::{events::bus::Topic, graphql::ids::decode_id};
 use common::{
     data, error_code, expect_error,
+    process::ServerProcess,
     wait::{eventually, throughout},
     ws::GraphqlWs,
     TestApp, TestAppBuilder, TestUser,
@@ -1091,7 +1095,18 @@ async fn a_canvas_subscriber_on_instance_b_sees_edits_made_on_instance_a_and_can
 /// A pipeline that keeps a worker busy for a while: a 1,000 × 1,000 join (1,000,000 rows),
 /// each row then computed on three times. Rows stream, so the work per row is what takes time.
 async fn long_pipeline(app: &TestApp, owner: &TestUser, project: &str) -> String {
-    let rows: Vec<Value> = (0..1000).map(|i| json!({ "k": 1, "i": i })).collect();
+    joined_rows_pipeline(app, owner, project, 1000).await
+}
+
+/// `side` × `side` joined rows, each computed on three times, counted into one output row
+/// `{ "n": side² }`.
+async fn joined_rows_pipeline(
+    app: &TestApp,
+    owner: &TestUser,
+    project: &str,
+    side: usize,
+) -> String {
+    let rows: Vec<Value> = (0..side).map(|i| json!({ "k": 1, "i": i })).collect();
     let pipeline = create_pipeline(app, owner, project, "Long").await["id"]
         .as_str()
         .unwrap()
@@ -1342,7 +1357,104 @@ async fn a_run_whose_worker_dies_is_reclaimed_after_its_lease_and_finishes() {
     assert_eq!(output_rows(&finished), vec![json!({ "n": 1_000_000 })]);
 
     // The whole progress, replayed: the dead attempt's open nodes are closed before attempt 2.
-    let mut socket = socket_for(&second, &owner).await;
+    let events = replayed_events(&second, &owner, &run).await;
+    assert_attempt_two_closed_what_attempt_one_left_open(&events);
+    drop(second);
+    drop(database);
+}
+
+/// SIGTERM while a run is going that outlasts the grace period: the process stops its worker,
+/// hands the run back and exits 0, and a worker elsewhere claims it again at once (not after
+/// the minute-long lease) and finishes it exactly once.
+async fn sigterm_hands_back_the_run_its_worker_could_not_finish(command: &str) {
+    let api = builder().env("WORKER_CONCURRENCY", "0").spawn().await;
+    let (owner, project) = owner_and_project(&api).await;
+    // 250,000 joined rows: a few seconds of work in a debug build, well past the 1 s grace.
+    let pipeline = joined_rows_pipeline(&api, &owner, &project, 500).await;
+    let mut stopping = ServerProcess::start(
+        command,
+        &api.database_url,
+        &[
+            ("PIPELINE_LEASE_SECONDS", "60"),
+            ("WORKER_CONCURRENCY", "1"),
+            ("PIPELINE_WORKER_POLL_MS", "50"),
+            ("SHUTDOWN_DRAIN_SECONDS", "0"),
+            ("SHUTDOWN_GRACE_SECONDS", "1"),
+        ],
+    );
+    let run = run_pipeline(&api, &owner, &pipeline, json!({})).await;
+    // The process must stop mid-run, with nodes running.
+    eventually(
+        "the worker process to be running the run's nodes",
+        Duration::from_secs(60),
+        || async {
+            let current = read_run(&api, &owner, &run).await;
+            let nodes = current["nodes"].as_array().cloned().unwrap_or_default();
+            match nodes.iter().any(|node| node["status"] == "RUNNING") {
+                true => Ok(()),
+                false => Err(current.to_string()),
+            }
+        },
+    )
+    .await;
+    // Idle until then: the run is leased to the other process for a minute.
+    let second = builder()
+        .env("WORKER_CONCURRENCY", "1")
+        .env("PIPELINE_LEASE_SECONDS", "60")
+        .sharing_database_of(&api)
+        .spawn()
+        .await;
+
+    let signalled = Instant::now();
+    stopping.signal("TERM");
+    let status = stopping.exit_status(Duration::from_secs(10)).await;
+    let exited = signalled.elapsed();
+    let logs = stopping.logs().join("\n");
+    assert!(status.success(), "{status:?}: {logs}");
+    // Drain 0 s + grace 1 s, then the stop and the hand-back (about 50 ms here).
+    assert!(
+        exited < Duration::from_secs(4),
+        "exited after {exited:?}: {logs}"
+    );
+    eventually(
+        "another worker to claim the handed-back run",
+        Duration::from_secs(5),
+        || async {
+            let current = read_run(&api, &owner, &run).await;
+            match current["attempts"] == 2 {
+                true => Ok(()),
+                false => Err(current.to_string()),
+            }
+        },
+    )
+    .await;
+    let reclaimed = signalled.elapsed();
+    assert!(
+        reclaimed < Duration::from_secs(6),
+        "claimed again after {reclaimed:?}, far inside the 60 s lease"
+    );
+
+    let finished = wait_for_run(&second, &owner, &run).await;
+    assert_eq!(finished["status"], "SUCCEEDED", "{finished}");
+    assert_eq!(finished["attempts"], 2);
+    assert_eq!(output_rows(&finished), vec![json!({ "n": 250_000 })]);
+    let events = replayed_events(&second, &owner, &run).await;
+    assert_attempt_two_closed_what_attempt_one_left_open(&events);
+}
+
+#[tokio::test]
+async fn a_server_stopped_mid_run_hands_the_run_back_and_another_worker_finishes_it_at_once() {
+    sigterm_hands_back_the_run_its_worker_could_not_finish("serve").await;
+}
+
+#[tokio::test]
+async fn a_worker_process_stopped_mid_run_hands_the_run_back_too() {
+    sigterm_hands_back_the_run_its_worker_could_not_finish("worker").await;
+}
+
+/// Every progress event of a finished run, from the first.
+async fn replayed_events(app: &TestApp, owner: &TestUser, run: &str) -> Vec<Value> {
+    let mut socket = socket_for(app, owner).await;
     socket
         .subscribe("replay", RUN_EVENTS, json!({ "id": run }))
         .await;
@@ -1354,6 +1466,12 @@ async fn a_run_whose_worker_dies_is_reclaimed_after_its_lease_and_finishes() {
         }
         events.push(message["payload"]["data"]["pipelineRunEvents"].clone());
     }
+    events
+}
+
+/// Attempt 1 stopped with nodes running; each of them got NODE_ABANDONED once, before attempt
+/// 2 started, and attempt 2 closed every node it started and finished the run once.
+fn assert_attempt_two_closed_what_attempt_one_left_open(events: &[Value]) {
     let kind = |event: &Value| event["kind"].as_str().unwrap().to_string();
     let node = |event: &Value| event["nodeId"].as_str().unwrap().to_string();
     let second_start = events
@@ -1373,7 +1491,7 @@ async fn a_run_whose_worker_dies_is_reclaimed_after_its_lease_and_finishes() {
         .collect();
     assert!(
         !left_running.is_empty(),
-        "attempt 1 died with nodes running: {events:#?}"
+        "attempt 1 stopped with nodes running: {events:#?}"
     );
     let mut abandoned: Vec<String> = dead
         .iter()
@@ -1388,6 +1506,11 @@ async fn a_run_whose_worker_dies_is_reclaimed_after_its_lease_and_finishes() {
         "each node attempt 1 left running is abandoned once"
     );
     assert!(retried.iter().all(|event| kind(event) != "NODE_ABANDONED"));
+    assert_eq!(
+        events.iter().filter(|e| kind(e) == "RUN_FINISHED").count(),
+        1,
+        "{events:#?}"
+    );
     let started_again = retried.iter().filter(|e| kind(e) == "NODE_STARTED").count();
     let finished_again = retried
         .iter()
@@ -1397,8 +1520,6 @@ async fn a_run_whose_worker_dies_is_reclaimed_after_its_lease_and_finishes() {
         started_again, finished_again,
         "attempt 2 closes every node it starts"
     );
-    drop(second);
-    drop(database);
 }
 
 #[tokio::test]

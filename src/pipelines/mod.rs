@@ -5,6 +5,7 @@ pub mod api;
 pub mod engine;
 pub mod loaders;
 pub mod model;
+pub mod pool;
 pub mod queue;
 pub mod sources;
 pub mod store;

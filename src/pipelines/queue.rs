@@ -1,13 +1,14 @@
 //! The job queue: runs are rows of `pipeline_runs`. Workers claim with `FOR UPDATE SKIP LOCKED`
-//! under a lease they renew; a run whose lease lapsed is claimed again. Only the lease holder
-//! can append progress or finish a run, so every run finishes exactly once.
+//! under a lease they renew; a run whose lease lapsed, or that a stopping worker handed back, is
+//! claimed again. Only the lease holder can append progress or finish a run, so every run
+//! finishes exactly once.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel::{
     prelude::*,
-    sql_types::{BigInt, Double, Jsonb, Nullable, Text, Uuid as SqlUuid},
+    sql_types::{Array, BigInt, Double, Jsonb, Nullable, Text, Uuid as SqlUuid},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -104,6 +105,33 @@ pub async fn claim_next_job(
     .get_result::<PipelineRun>(connection)
     .await
     .optional()?)
+}
+
+/// Puts the runs `lease_owners` still hold back in the queue, for any worker to claim at once
+/// rather than after the lease; returns their ids. Clearing the owner is what keeps a stopped
+/// worker's statements still on the wire from writing to a run after this: every progress,
+/// heartbeat and finish statement checks it. `attempts` keeps counting, so the next claim
+/// closes the nodes this attempt left open (NODE_ABANDONED).
+pub async fn hand_back(
+    connection: &mut AsyncPgConnection,
+    lease_owners: &[Uuid],
+) -> AppResult<Vec<Uuid>> {
+    #[derive(QueryableByName)]
+    struct HandedBack {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    Ok(diesel::sql_query(
+        "UPDATE pipeline_runs SET status = 'QUEUED', lease_owner = NULL, lease_expires_at = NULL
+         WHERE status = 'RUNNING' AND lease_owner = ANY($1)
+         RETURNING id",
+    )
+    .bind::<Array<SqlUuid>, _>(lease_owners)
+    .load::<HandedBack>(connection)
+    .await?
+    .into_iter()
+    .map(|run| run.id)
+    .collect())
 }
 
 /// Renews the lease. `None`: the lease is no longer ours (lapsed and reclaimed, or the run

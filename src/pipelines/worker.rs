@@ -1,7 +1,8 @@
-//! Pipeline workers: each claims one run at a time from the queue, renews its lease while the
-//! engine executes on a blocking thread, streams progress to the run's event table, and writes
-//! the result exactly once (a finish that checks the lease owner). A worker that stops without
-//! finishing leaves a lapsing lease: another worker claims the run again.
+//! A pipeline run on a worker: it renews its lease while the engine executes on a blocking
+//! thread, streams progress to the run's event table, and writes the result exactly once (a
+//! finish that checks the lease owner). The claiming, and the hand-back of runs a stopping
+//! process cannot finish, are the pool's (`pool.rs`); a worker that dies without a hand-back
+//! leaves a lapsing lease, and another worker claims the run again.
 
 use std::{
     sync::{
@@ -12,8 +13,7 @@ use std::{
 };
 
 use serde_json::{json, Value};
-use tokio::{sync::mpsc, task::JoinSet};
-use tracing::Instrument;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{
@@ -38,52 +38,6 @@ use crate::{
     },
     work::{self, Actor, ProjectChange},
 };
-
-/// Starts `count` workers on `workers`; they run until the state's shutdown flag flips (between
-/// runs) or the set is dropped (at once: an in-flight run is then reclaimed after its lease).
-pub fn spawn_workers(state: &AppState, count: usize, workers: &mut JoinSet<()>) {
-    for _ in 0..count {
-        workers.spawn(worker_loop(state.clone()));
-    }
-}
-
-async fn worker_loop(state: AppState) {
-    let mut shutdown = state.shutdown.clone();
-    let mut wakeups = state.events.subscribe(Topic::PipelineQueue);
-    let poll = state.settings.pipelines.poll_interval;
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        match claim(&state).await {
-            Ok(Some(run)) => {
-                let run_id = run.id;
-                let span = tracing::info_span!("pipeline run", %run_id, attempt = run.attempts);
-                if let Err(error) = process_run(&state, run).instrument(span).await {
-                    tracing::error!(%run_id, error = ?error, "pipeline run failed internally");
-                }
-                continue;
-            }
-            Ok(None) => {}
-            Err(error) => tracing::warn!(error = ?error, "claiming a pipeline run failed"),
-        }
-        tokio::select! {
-            _ = wakeups.recv() => {}
-            _ = tokio::time::sleep(poll) => {}
-            _ = shutdown.changed() => {}
-        }
-    }
-}
-
-async fn claim(state: &AppState) -> AppResult<Option<PipelineRun>> {
-    let mut connection = state.pool.get().await?;
-    queue::claim_next_job(
-        &mut connection,
-        Uuid::new_v4(),
-        state.settings.pipelines.lease,
-    )
-    .await
-}
 
 fn notify(state: &AppState, run_id: Uuid) {
     state
@@ -224,7 +178,7 @@ impl Outcome {
     }
 }
 
-async fn process_run(state: &AppState, run: PipelineRun) -> AppResult<()> {
+pub(super) async fn process_run(state: &AppState, run: PipelineRun) -> AppResult<()> {
     let settings = &state.settings.pipelines;
     let lease_owner = run
         .lease_owner
