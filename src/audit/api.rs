@@ -12,7 +12,7 @@ use crate::{
     error::AppResult,
     graphql::{
         ids::decode_id,
-        pagination::{connection_from_rows, page_request},
+        pagination::{connection_from_rows, page_request, PageCursor},
     },
     state::AppState,
     users::model::{User, USER_TYPE},
@@ -95,7 +95,7 @@ impl AuditQuery {
         #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Older events than this `cursor`.")] after: Option<String>,
         #[graphql(desc = "Narrow the list; omitted: every event.")] filter: Option<AuditLogFilter>,
-    ) -> AppResult<Connection<String, AuditRecord>> {
+    ) -> AppResult<Connection<PageCursor, AuditRecord>> {
         let (limit, before_id): (i64, Option<i64>) = page_request(first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let filter = AuditFilter {

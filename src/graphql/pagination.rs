@@ -1,6 +1,6 @@
 //! Relay cursor pagination: page-size policy and opaque cursors shared by every connection.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::{Connection, CursorType, Edge};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -34,6 +34,46 @@ pub fn decode_cursor<T: DeserializeOwned>(field: &str, cursor: &str) -> AppResul
         .ok_or_else(|| bad_input(field, "is not a cursor returned by this API"))
 }
 
+/// An edge's cursor, encoded only when the client reads it (`cursor`, `pageInfo`): most
+/// queries read the nodes of a page, and encoding every edge's position up front was a
+/// measurable share of serving a large page.
+pub enum PageCursor {
+    Position(Box<dyn EncodePosition>),
+    Encoded(String),
+}
+
+/// A page position that can become an opaque cursor.
+pub trait EncodePosition: Send + Sync {
+    fn encode(&self) -> String;
+}
+
+impl<P: Serialize + Send + Sync> EncodePosition for P {
+    fn encode(&self) -> String {
+        encode_cursor(self)
+    }
+}
+
+impl PageCursor {
+    pub fn at<P: Serialize + Send + Sync + 'static>(position: P) -> Self {
+        PageCursor::Position(Box::new(position))
+    }
+}
+
+impl CursorType for PageCursor {
+    type Error = std::convert::Infallible;
+
+    fn decode_cursor(cursor: &str) -> Result<Self, Self::Error> {
+        Ok(PageCursor::Encoded(cursor.to_string()))
+    }
+
+    fn encode_cursor(&self) -> String {
+        match self {
+            PageCursor::Position(position) => position.encode(),
+            PageCursor::Encoded(cursor) => cursor.clone(),
+        }
+    }
+}
+
 /// The validated `first` and decoded `after` position of a page request.
 pub fn page_request<P: DeserializeOwned>(
     first: Option<i32>,
@@ -47,12 +87,12 @@ pub fn page_request<P: DeserializeOwned>(
 }
 
 /// Builds a connection from `limit + 1` fetched rows: the extra row only signals a next page.
-pub fn connection_from_rows<T, P: Serialize>(
+pub fn connection_from_rows<T, P: Serialize + Send + Sync + 'static>(
     mut rows: Vec<T>,
     limit: i64,
     has_previous_page: bool,
     position: impl Fn(&T) -> P,
-) -> Connection<String, T>
+) -> Connection<PageCursor, T>
 where
     T: async_graphql::OutputType,
 {
@@ -61,7 +101,7 @@ where
     let mut connection = Connection::new(has_previous_page, has_next_page);
     connection.edges.extend(
         rows.into_iter()
-            .map(|row| Edge::new(encode_cursor(&position(&row)), row)),
+            .map(|row| Edge::new(PageCursor::at(position(&row)), row)),
     );
     connection
 }

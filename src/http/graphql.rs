@@ -10,20 +10,16 @@ use axum::{
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
-use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::{
-    caller::{client_info, request_id},
+    caller::request_id,
     hardening::{RATE_LIMIT_LIMIT, RATE_LIMIT_REMAINING, RATE_LIMIT_RESET},
+    request_caller::{caller_refused, resolve_caller, Caller},
     sse, ws, HttpState,
 };
 use crate::{
-    auth::{
-        client::ClientInfo,
-        viewer::{resolve_credentials, Viewer},
-    },
-    error::{AppError, REQUEST_ID},
+    error::REQUEST_ID,
     graphql::{
         loaders::Loaders,
         observer::{ArrivedOverGet, OperationFacts, OperationRecord},
@@ -294,38 +290,6 @@ pub(super) fn not_acceptable() -> Response {
     )
 }
 
-/// Who is asking, resolved once per HTTP request (a batch shares it).
-pub(super) struct Caller {
-    pub(super) viewer: Viewer,
-    pub(super) client: ClientInfo,
-    pub(super) request_id: String,
-    /// When the credentials stop working (an SSE stream ends then).
-    pub(super) expires_at: Option<DateTime<Utc>>,
-}
-
-pub(super) async fn resolve_caller(
-    state: &HttpState,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-) -> Result<Caller, AppError> {
-    let request_id = request_id(headers);
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
-    let resolved = REQUEST_ID
-        .scope(
-            request_id.clone(),
-            resolve_credentials(authorization, &state.app.keys, &state.app.pool),
-        )
-        .await?;
-    Ok(Caller {
-        viewer: resolved.viewer,
-        client: client_info(headers, peer),
-        request_id,
-        expires_at: resolved.expires_at,
-    })
-}
-
 pub(super) async fn execute(
     state: HttpState,
     peer: SocketAddr,
@@ -339,7 +303,7 @@ pub(super) async fn execute(
         Err(error) => return caller_refused(media, error, &request_id(headers)),
     };
     let outcome = run_operation(&state, &caller, media, raw, over_get).await;
-    let mut response = (outcome.status, axum::Json(outcome.body)).into_response();
+    let mut response = (outcome.status, outcome.body).into_response();
     response.headers_mut().extend(outcome.headers);
     finish_response(
         response,
@@ -378,14 +342,29 @@ async fn execute_batch(
     } else {
         StatusCode::OK
     };
-    let response = (status, axum::Json(Value::Array(bodies))).into_response();
+    let response = (status, json_array(bodies)).into_response();
     finish_response(response, media, last_charge.as_ref(), retry_after)
 }
 
-/// One operation's answer before it becomes (part of) an HTTP response.
+/// The answers of a batch, already serialized, as one JSON array.
+fn json_array(bodies: Vec<Vec<u8>>) -> Vec<u8> {
+    let mut array = Vec::with_capacity(bodies.iter().map(|body| body.len() + 1).sum::<usize>() + 2);
+    array.push(b'[');
+    for (index, body) in bodies.into_iter().enumerate() {
+        if index > 0 {
+            array.push(b',');
+        }
+        array.extend_from_slice(&body);
+    }
+    array.push(b']');
+    array
+}
+
+/// One operation's answer before it becomes (part of) an HTTP response: its JSON, serialized
+/// once, straight from the response (no intermediate JSON tree).
 struct OperationOutcome {
     status: StatusCode,
-    body: Value,
+    body: Vec<u8>,
     headers: HeaderMap,
     charge: Option<Charge>,
     /// Set when the operation was refused by a rate limit.
@@ -396,7 +375,9 @@ impl OperationOutcome {
     fn refused(status: StatusCode, message: &str, code: &str) -> Self {
         OperationOutcome {
             status,
-            body: json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
+            body: json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+                .to_string()
+                .into_bytes(),
             headers: HeaderMap::new(),
             charge: None,
             retry_after: None,
@@ -524,11 +505,11 @@ async fn run_operation(
     let unavailable = response.errors.iter().filter_map(unavailable_for).max();
     // A request error (unparsable document, failed validation, bad variables) has no `data`.
     let (status, body) = if facts.executed {
-        (StatusCode::OK, serde_json::to_value(&response))
+        (StatusCode::OK, serde_json::to_vec(&response))
     } else {
         (
             request_error_status(media),
-            serde_json::to_value(json!({ "errors": response.errors })),
+            serde_json::to_vec(&json!({ "errors": response.errors })),
         )
     };
     let (status, retry_after) = match (unavailable, retry_after) {
@@ -537,7 +518,9 @@ async fn run_operation(
         (None, Some(seconds)) => (StatusCode::TOO_MANY_REQUESTS, Some(seconds)),
         (None, None) => (status, None),
     };
-    let body = body.unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] }));
+    let body = body.unwrap_or_else(|_| {
+        br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
+    });
     let mut headers = HeaderMap::new();
     for (name, value) in response.http_headers.iter() {
         headers.append(name, value.clone());
@@ -595,7 +578,7 @@ fn unavailable_for(error: &async_graphql::ServerError) -> Option<u64> {
 }
 
 /// Content type, the points budget (`X-RateLimit-*`) and, when refused, `Retry-After`.
-fn finish_response(
+pub(super) fn finish_response(
     mut response: Response,
     media: ResponseMedia,
     charge: Option<&Charge>,
@@ -639,49 +622,6 @@ pub(super) fn ensure_error_code(error: &mut async_graphql::ServerError) {
         "BAD_USER_INPUT"
     };
     extensions.set("code", code);
-}
-
-/// The caller could not be resolved. Credentials that did not hold are 401, so clients know to
-/// refresh or sign in; a database that could not be asked is 503 (the credentials may be
-/// fine), and anything else is the server's fault, never a reason to sign in again.
-fn caller_refused(media: ResponseMedia, error: AppError, request_id: &str) -> Response {
-    match error {
-        AppError::Unauthenticated(_) => authentication_failed(media, error),
-        AppError::ServiceUnavailable {
-            retry_after_secs, ..
-        } => {
-            let body = json!({ "errors": [{ "message": error.client_message(), "extensions": {
-                "code": error.code(), "retryAfterSeconds": retry_after_secs, "requestId": request_id } }] });
-            let response = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
-            finish_response(response, media, None, Some(retry_after_secs))
-        }
-        other => {
-            // Logs the cause with the request id; the client gets the id only.
-            let message = REQUEST_ID
-                .sync_scope(request_id.to_string(), || other.clone().into_graphql())
-                .message;
-            let body = json!({ "errors": [{ "message": message, "extensions": {
-                "code": other.code(), "requestId": request_id } }] });
-            let response = (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response();
-            finish_response(response, media, None, None)
-        }
-    }
-}
-
-/// Credentials were presented and did not hold: 401, so clients know to refresh or sign in.
-pub(super) fn authentication_failed(media: ResponseMedia, error: AppError) -> Response {
-    let code = error.code();
-    let mut response = request_error(
-        StatusCode::UNAUTHORIZED,
-        media,
-        error.client_message(),
-        Some(code),
-    );
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer error=\"invalid_token\""),
-    );
-    response
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod hardening;
 mod health;
 mod multipart;
 mod playground;
+mod request_caller;
 mod sse;
 mod ws;
 

@@ -138,6 +138,7 @@ fn describe_connections(
         audit::model::AuditRecord,
         auth::api_keys::ApiKey,
         bookmarks::api::BookmarkNode,
+        graphql::pagination::PageCursor,
         pipelines::views::{PipelineView, RunView},
         projects::views::{ProjectEventNode, ProjectNode},
         reactions::api::{Chemical, DiscoveryNode, ReactionOutcomeView},
@@ -149,20 +150,20 @@ fn describe_connections(
                         next page, at most 100 items per page. A `first` outside 0 to 100 or an \
                         `after` this API did not return is `BAD_USER_INPUT`.";
     builder
-        .override_output_type_description::<Connection<String, ApiKey>>(PAGE)
-        .override_output_type_description::<Connection<String, AuditRecord>>(PAGE)
-        .override_output_type_description::<Connection<String, BookmarkNode>>(PAGE)
-        .override_output_type_description::<Connection<String, Chemical>>(PAGE)
-        .override_output_type_description::<Connection<String, DiscoveryNode>>(PAGE)
-        .override_output_type_description::<Connection<String, Json<Value>>>(PAGE)
-        .override_output_type_description::<Connection<String, PipelineView>>(PAGE)
-        .override_output_type_description::<Connection<String, RunView>>(PAGE)
-        .override_output_type_description::<Connection<String, ProjectNode>>(PAGE)
-        .override_output_type_description::<Connection<String, ProjectEventNode>>(PAGE)
-        .override_output_type_description::<Connection<String, ReactionOutcomeView>>(PAGE)
-        .override_output_type_description::<Connection<String, SessionNode>>(PAGE)
-        .override_output_type_description::<Connection<String, TaskNode>>(PAGE)
-        .override_output_type_description::<Connection<String, User>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, ApiKey>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, AuditRecord>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, BookmarkNode>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, Chemical>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, DiscoveryNode>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, Json<Value>>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, PipelineView>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, RunView>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, ProjectNode>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, ProjectEventNode>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, ReactionOutcomeView>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, SessionNode>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, TaskNode>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, User>>(PAGE)
 }
 
 /// The schema served by `state`, with the services its features need beyond the state (the

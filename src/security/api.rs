@@ -27,7 +27,7 @@ use crate::{
     error::{bad_input, conflict, not_found, AppResult},
     graphql::{
         ids::{decode_id, encode_id},
-        pagination::{connection_from_rows, page_request},
+        pagination::{connection_from_rows, page_request, PageCursor},
     },
     security::{
         login::{self, SESSION_TYPE},
@@ -197,7 +197,7 @@ impl SecurityQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
-    ) -> AppResult<Connection<String, SessionNode>> {
+    ) -> AppResult<Connection<PageCursor, SessionNode>> {
         let viewer = authz::require_user(authz::viewer(ctx))?;
         let (limit, after_position): (i64, Option<SessionCursor>) =
             page_request(first, after.as_deref())?;
@@ -228,7 +228,7 @@ impl SecurityQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
-    ) -> AppResult<Connection<String, ApiKey>> {
+    ) -> AppResult<Connection<PageCursor, ApiKey>> {
         let viewer = authz::require_user(authz::viewer(ctx))?;
         let (limit, after_position): (i64, Option<ApiKeyCursor>) =
             page_request(first, after.as_deref())?;

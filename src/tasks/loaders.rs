@@ -4,11 +4,12 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::{
     db::DbPool,
-    error::AppError,
+    error::{AppError, AppResult},
     graphql::loaders::RequestLoad,
     tasks::{
         model::{Task, TaskStatus},
@@ -71,13 +72,22 @@ impl Loader<(Uuid, Arc<TaskPageQuery>)> for TaskPageLoader {
         let mut connection = self.pool.get().await?;
         let mut pages = HashMap::with_capacity(keys.len());
         for (query, project_ids) in by_query {
-            let rows = task_pages::load_pages(&mut connection, &project_ids, &query).await?;
-            for (project_id, page) in split_by_project(&project_ids, rows, &query) {
+            for (project_id, page) in read_pages(&mut connection, &project_ids, &query).await? {
                 pages.insert((project_id, query.clone()), page);
             }
         }
         Ok(pages)
     }
+}
+
+/// One page of `query` for each project, in one statement.
+pub async fn read_pages(
+    connection: &mut AsyncPgConnection,
+    project_ids: &[Uuid],
+    query: &TaskPageQuery,
+) -> AppResult<HashMap<Uuid, TaskPage>> {
+    let rows = task_pages::load_pages(connection, project_ids, query).await?;
+    Ok(split_by_project(project_ids, rows, query))
 }
 
 /// Deals the rows of one page statement out to the projects they belong to.

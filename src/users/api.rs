@@ -20,7 +20,7 @@ use crate::{
     graphql::{
         ids::{decode_id, encode_id},
         loaders::Loaders,
-        pagination::{connection_from_rows, decode_cursor, page_size},
+        pagination::{connection_from_rows, decode_cursor, page_size, PageCursor},
     },
     limits::{self, NamedLimit},
     security::login,
@@ -135,7 +135,7 @@ impl UserQuery {
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
         #[graphql(desc = "Text to look for in emails and display names, case-insensitively.")]
         search: Option<String>,
-    ) -> AppResult<Connection<String, User>> {
+    ) -> AppResult<Connection<PageCursor, User>> {
         let limit = page_size(first)?;
         let after_position: Option<UserCursor> = after
             .as_deref()

@@ -25,7 +25,7 @@ use crate::{
     error::{bad_input, internal, AppResult},
     graphql::{
         ids::decode_id,
-        pagination::{decode_cursor, encode_cursor, page_size},
+        pagination::{decode_cursor, page_size, PageCursor},
     },
     projects::views::PROJECT_TYPE,
     state::AppState,
@@ -77,7 +77,7 @@ impl BookmarkQuery {
         #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page of the same listing.")]
         after: Option<String>,
-    ) -> AppResult<Connection<String, BookmarkNode>> {
+    ) -> AppResult<Connection<PageCursor, BookmarkNode>> {
         let viewer = viewer(ctx)?;
         let limit = page_size(first)?;
         let after: Option<BookmarkCursor> = after
@@ -124,7 +124,7 @@ impl BookmarkQuery {
                     }
                     _ => BookmarkAccess::Owner,
                 };
-                let cursor = encode_cursor(&hit.cursor());
+                let cursor = PageCursor::at(hit.cursor());
                 Edge::new(cursor, hit_node(hit, access, searched))
             }));
         Ok(page)

@@ -26,10 +26,8 @@ use tokio::sync::watch;
 pub use reservations::Reservations;
 
 use super::{
-    graphql::{
-        authentication_failed, ensure_error_code, parse_get_parameters, parse_request_object,
-        resolve_caller, Caller, RawGraphqlRequest,
-    },
+    graphql::{ensure_error_code, parse_get_parameters, parse_request_object, RawGraphqlRequest},
+    request_caller::{authentication_failed, resolve_caller, Caller},
     HttpState,
 };
 use crate::{

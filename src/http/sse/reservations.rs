@@ -29,9 +29,8 @@ use crate::{
     auth::{tokens::generate_opaque_token, viewer::Viewer},
     error::REQUEST_ID,
     http::{
-        graphql::{
-            authentication_failed, resolve_caller, Caller, RawGraphqlRequest, ResponseMedia,
-        },
+        graphql::{RawGraphqlRequest, ResponseMedia},
+        request_caller::{authentication_failed, resolve_caller, Caller},
         HttpState,
     },
 };

@@ -10,7 +10,7 @@ use crate::{
     error::AppResult,
     graphql::{
         ids::decode_id,
-        pagination::{connection_from_rows, decode_cursor, page_size},
+        pagination::{connection_from_rows, decode_cursor, page_size, PageCursor},
     },
     pipelines::{engine, model::PIPELINE_TYPE, store, views::PipelineView},
     projects::views::PROJECT_TYPE,
@@ -52,7 +52,7 @@ impl PipelineQuery {
         #[graphql(desc = "The project whose pipelines to list.")] project_id: ID,
         #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
-    ) -> AppResult<Connection<String, PipelineView>> {
+    ) -> AppResult<Connection<PageCursor, PipelineView>> {
         let viewer = authz::signed_in(ctx)?;
         let project_id = decode_id(PROJECT_TYPE, "projectId", &project_id)?;
         let limit = page_size(first)?;

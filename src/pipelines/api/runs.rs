@@ -21,7 +21,7 @@ use crate::{
     graphql::{
         ids::{decode_id, encode_id},
         loaders::Loaders,
-        pagination::{connection_from_rows, decode_cursor, encode_cursor, page_size},
+        pagination::{connection_from_rows, decode_cursor, page_size, PageCursor},
         resume::{resume_after, CursorMarks},
     },
     limits::{self, NamedLimit},
@@ -169,7 +169,7 @@ impl RunView {
         ctx: &Context<'_>,
         #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
-    ) -> AppResult<Connection<String, Json<Value>>> {
+    ) -> AppResult<Connection<PageCursor, Json<Value>>> {
         let limit = page_size(first)?;
         let after_ordinal: Option<i32> = after
             .as_deref()
@@ -183,7 +183,7 @@ impl RunView {
             rows.into_iter()
                 .take(limit as usize)
                 .map(|(ordinal, data)| {
-                    async_graphql::connection::Edge::new(encode_cursor(&ordinal), Json(data))
+                    async_graphql::connection::Edge::new(PageCursor::at(ordinal), Json(data))
                 }),
         );
         Ok(output)
@@ -273,7 +273,7 @@ pub async fn list_runs(
     access: ProjectAccess,
     first: Option<i32>,
     after: Option<String>,
-) -> AppResult<Connection<String, RunView>> {
+) -> AppResult<Connection<PageCursor, RunView>> {
     let limit = page_size(first)?;
     let after_position: Option<queue::RunCursor> = after
         .as_deref()
@@ -368,7 +368,7 @@ impl RunQuery {
         #[graphql(desc = "The pipeline whose runs to list.")] pipeline_id: ID,
         #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
-    ) -> AppResult<Connection<String, RunView>> {
+    ) -> AppResult<Connection<PageCursor, RunView>> {
         let viewer = authz::signed_in(ctx)?;
         let pipeline_id = decode_id(PIPELINE_TYPE, "pipelineId", &pipeline_id)?;
         let access = {

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::{
     error::{internal, not_found, AppResult},
-    graphql::{ids::encode_id, loaders::Loaders},
+    graphql::{ids::encode_id, loaders::Loaders, pagination::PageCursor},
     pipelines::{
         engine::{self, Issue, IssueSeverity},
         loaders::PipelineGraphLoader,
@@ -97,7 +97,7 @@ impl PipelineView {
         ctx: &Context<'_>,
         #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page.")] after: Option<String>,
-    ) -> AppResult<Connection<String, RunView>> {
+    ) -> AppResult<Connection<PageCursor, RunView>> {
         runs::list_runs(ctx, self.pipeline.id, self.access, first, after).await
     }
 

@@ -8,7 +8,7 @@ use crate::{
     graphql::{
         ids::decode_id,
         loaders::Loaders,
-        pagination::{connection_from_rows, decode_cursor, page_size},
+        pagination::{connection_from_rows, decode_cursor, page_size, PageCursor},
     },
     projects::{
         loaders::MemberLoader,
@@ -16,6 +16,7 @@ use crate::{
         views::{ProjectNode, PROJECT_TYPE},
     },
     state::AppState,
+    tasks::connection::prefetch_pages,
 };
 
 use super::inputs::ProjectFilterInput;
@@ -56,7 +57,7 @@ impl ProjectQuery {
         after: Option<String>,
         #[graphql(desc = "Narrow the list; omitted: every project the viewer can see.")]
         filter: Option<ProjectFilterInput>,
-    ) -> AppResult<Connection<String, ProjectNode>> {
+    ) -> AppResult<Connection<PageCursor, ProjectNode>> {
         let viewer = authz::signed_in(ctx)?;
         let limit = page_size(first)?;
         let after_position: Option<ProjectCursor> = after
@@ -64,12 +65,9 @@ impl ProjectQuery {
             .map(|cursor| decode_cursor("after", cursor))
             .transpose()?;
         let filter = filter.unwrap_or_default();
-        let with_members = ctx
-            .look_ahead()
-            .field("edges")
-            .field("node")
-            .field("members")
-            .exists();
+        let look_ahead = ctx.look_ahead();
+        let project_node = look_ahead.field("edges").field("node");
+        let with_members = project_node.field("members").exists();
         let mut connection = AppState::from_ctx(ctx).pool.get().await?;
         let mut rows = store::list_projects(
             &mut connection,
@@ -84,6 +82,8 @@ impl ProjectQuery {
             with_members,
         )
         .await?;
+        let project_ids: Vec<_> = rows.iter().map(|row| row.project.id).collect();
+        prefetch_pages(ctx, &mut connection, project_node, &project_ids).await?;
         drop(connection);
         let members: Vec<_> = rows
             .iter_mut()

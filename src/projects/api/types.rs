@@ -12,7 +12,7 @@ use crate::{
     graphql::loaders::Loaders,
     graphql::{
         ids::encode_id,
-        pagination::{connection_from_rows, page_size},
+        pagination::{connection_from_rows, page_size, PageCursor},
     },
     projects::{
         activity::{Activity, ActivityKind},
@@ -110,7 +110,7 @@ impl ProjectNode {
         #[graphql(desc = "Board order (POSITION) when omitted.")] order_by: Option<
             crate::tasks::store::TaskOrder,
         >,
-    ) -> AppResult<Connection<String, TaskNode>> {
+    ) -> AppResult<Connection<PageCursor, TaskNode>> {
         TaskConnectionArgs {
             first,
             after,
@@ -146,7 +146,7 @@ impl ProjectNode {
         #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Older events than this event `cursor` (else `BAD_USER_INPUT`).")]
         after: Option<String>,
-    ) -> AppResult<Connection<String, ProjectEventNode>> {
+    ) -> AppResult<Connection<PageCursor, ProjectEventNode>> {
         let limit = page_size(first)?;
         let before_seq = after.as_deref().map(parse_event_cursor).transpose()?;
         let state = AppState::from_ctx(ctx);

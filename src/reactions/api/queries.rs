@@ -13,7 +13,7 @@ use crate::{
     error::{not_found, AppResult},
     graphql::{
         ids::decode_id,
-        pagination::{connection_from_rows, decode_cursor, page_size},
+        pagination::{connection_from_rows, decode_cursor, page_size, PageCursor},
     },
     reactions::{
         engine,
@@ -47,7 +47,7 @@ impl ReactionQuery {
         #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Start after this `cursor` from an earlier page of the same search.")]
         after: Option<String>,
-    ) -> AppResult<Connection<String, Chemical>> {
+    ) -> AppResult<Connection<PageCursor, Chemical>> {
         let limit = page_size(first)?;
         let offset: usize = after
             .as_deref()
@@ -110,7 +110,7 @@ impl ReactionQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Older runs than this `cursor`.")] after: Option<String>,
-    ) -> AppResult<Connection<String, ReactionOutcomeView>> {
+    ) -> AppResult<Connection<PageCursor, ReactionOutcomeView>> {
         let viewer = viewer(ctx)?;
         let limit = page_size(first)?;
         let before: Option<ReactionCursor> = after
@@ -165,7 +165,7 @@ impl ReactionQuery {
         #[graphql(desc = "Items per page: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Older discoveries than this `cursor` from an earlier page.")]
         after: Option<String>,
-    ) -> AppResult<Connection<String, DiscoveryNode>> {
+    ) -> AppResult<Connection<PageCursor, DiscoveryNode>> {
         let limit = page_size(first)?;
         let before: Option<DiscoveryCursor> = after
             .as_deref()
