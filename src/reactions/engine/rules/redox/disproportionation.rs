@@ -4,6 +4,8 @@
 //! species, balanced as in `half`. (H₂O₂ → H₂O + O₂ is the decomposition rule's, which
 //! names the disproportionation in its explanation.)
 
+use std::sync::LazyLock;
+
 use super::super::super::model::ReactionClass;
 use super::super::{capitalize, Context, Hints, Plan, Verdict};
 use super::half::{combine, reduction, Medium, Solvent};
@@ -52,6 +54,30 @@ static COPPER_ION: Splitting = Splitting {
         "copper(I) ions are unstable in water (E°(Cu+/Cu) = 0.52 V exceeds E°(Cu2+/Cu+) = 0.15 V)",
 };
 
+/// A splitting with its three catalogue rows, resolved once like the couples: parsing the
+/// formulas for every aqueous mixture cost more than the rest of the rule.
+struct ResolvedSplitting {
+    splitting: &'static Splitting,
+    species: usize,
+    reduced: usize,
+    oxidized: usize,
+}
+
+static RESOLVED: LazyLock<Vec<ResolvedSplitting>> = LazyLock::new(|| {
+    SPLITTINGS
+        .iter()
+        .chain(std::iter::once(&COPPER_ION))
+        .filter_map(|splitting| {
+            Some(ResolvedSplitting {
+                splitting,
+                species: row(splitting.species)?,
+                reduced: row(splitting.reduced)?,
+                oxidized: row(splitting.oxidized)?,
+            })
+        })
+        .collect()
+});
+
 fn holds(condition: Condition, medium: Medium, hot: bool) -> bool {
     match condition {
         Condition::ColdAlkali => medium == Medium::Basic && !hot,
@@ -67,27 +93,21 @@ pub(crate) fn apply(ctx: &Context) -> Verdict {
     };
     let present = present_species(ctx);
     let hot = ctx.env.is_hot();
-    let Some((splitting, species)) = SPLITTINGS
+    let Some((resolved, species)) = RESOLVED
         .iter()
-        .chain(std::iter::once(&COPPER_ION))
-        .filter(|s| holds(s.condition, medium, hot))
-        .find_map(|s| {
-            let species = find_present(ctx, &present, row(s.species)?)?;
-            Some((s, species))
-        })
+        .filter(|r| holds(r.splitting.condition, medium, hot))
+        .find_map(|r| Some((r, find_present(ctx, &present, r.species)?)))
     else {
         return Verdict::NotApplicable;
     };
+    let splitting = resolved.splitting;
     if splitting.species == "Cu2O" && medium != Medium::Acidic {
         return Verdict::NotApplicable;
     }
-    let (Some(solvent), Some(reduced), Some(oxidized)) = (
-        Solvent::of(ctx.cat),
-        row(splitting.reduced),
-        row(splitting.oxidized),
-    ) else {
+    let Some(solvent) = Solvent::of(ctx.cat) else {
         return Verdict::NotApplicable;
     };
+    let (reduced, oxidized) = (resolved.reduced, resolved.oxidized);
     let entry = species.species.entry;
     let (Some(down), Some(up)) = (
         reduction(ctx.cat, solvent, entry, reduced, medium),
