@@ -177,11 +177,20 @@ fn at_temperature(cat: &Catalogue, reagents: Vec<Reagent>, celsius: f64) -> Vec<
         .into_iter()
         .map(|mut reagent| {
             let entry = reagent.substance.entry;
-            let natural_row = cat.formula(&cat.entries[entry].parsed.canonical) == Some(entry);
-            if reagent.explicit_state || !natural_row {
+            if reagent.explicit_state {
                 return reagent;
             }
-            if let Some(state) = cat.state_at(entry, celsius) {
+            let Some(state) = cat.state_at(entry, celsius) else {
+                return reagent;
+            };
+            // A row already in the state it takes stays (were it the formula's first row, its
+            // sibling in that state would be itself): the usual case, checked before the
+            // formula lookup.
+            let row_state = cat.entries[entry].compound.state;
+            if reagent.substance.state == state && row_state == state {
+                return reagent;
+            }
+            if cat.formula(&cat.entries[entry].parsed.canonical) == Some(entry) {
                 let row = cat.sibling_in_state(entry, state).unwrap_or(entry);
                 reagent.substance = Substance { entry: row, state };
             }

@@ -39,6 +39,9 @@ pub(crate) struct Entry {
     pub natural_state: State,
     /// Melting and boiling points of this formula, when tabulated.
     pub phase: Option<&'static PhasePoints>,
+    /// `sibling_in_state` for each state (by `State as usize`), resolved once the index is
+    /// complete: products and reagents at temperature ask for it on every prediction.
+    siblings: [Option<usize>; 4],
 }
 
 /// A query resolved to an entry and the state the caller asked for.
@@ -96,6 +99,7 @@ impl Catalogue {
         catalogue.attach_ions();
         catalogue.attach_thermo();
         catalogue.attach_phase_points();
+        catalogue.attach_siblings();
         catalogue
     }
 
@@ -108,6 +112,14 @@ impl Catalogue {
                 if let Some(entry) = self.entries.get_mut(index) {
                     entry.phase = Some(points);
                 }
+            }
+        }
+    }
+
+    fn attach_siblings(&mut self) {
+        for index in 0..self.entries.len() {
+            for state in [State::Solid, State::Liquid, State::Gas, State::Aqueous] {
+                self.entries[index].siblings[state as usize] = self.find_sibling(index, state);
             }
         }
     }
@@ -158,6 +170,7 @@ impl Catalogue {
             dissolved_thermo: None,
             natural_state,
             phase: None,
+            siblings: [None; 4],
         });
     }
 
@@ -265,6 +278,10 @@ impl Catalogue {
 
     /// The entry with the same formula as `index` in the given state.
     pub(crate) fn sibling_in_state(&self, index: usize, state: State) -> Option<usize> {
+        self.entries.get(index)?.siblings[state as usize]
+    }
+
+    fn find_sibling(&self, index: usize, state: State) -> Option<usize> {
         let canonical = &self.entries.get(index)?.parsed.canonical;
         self.by_formula
             .get(canonical)?

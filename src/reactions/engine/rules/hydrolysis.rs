@@ -3,7 +3,9 @@
 //! — as an equilibrium that lies to the left but sets the pH — the ion of a weak acid or a
 //! weak base in a salt solution.
 
-use super::super::catalogue::State;
+use std::sync::LazyLock;
+
+use super::super::catalogue::{State, CATALOGUE};
 use super::super::model::ReactionClass;
 use super::redox::half::Terms;
 use super::redox::{find_present, present_species, sides, standard_gibbs};
@@ -35,16 +37,32 @@ const WEAK_IONS: [(&str, &str, &str); 6] = [
     ("NH4+", "NH3", "H+"),
 ];
 
+/// `WEAK_IONS` as catalogue rows (ion, conjugate, formed), looked up once rather than for
+/// every salt solution.
+static WEAK_ION_ROWS: LazyLock<Vec<(usize, usize, usize)>> = LazyLock::new(|| {
+    WEAK_IONS
+        .iter()
+        .filter_map(|&(ion, conjugate, formed)| {
+            let conjugate = CATALOGUE
+                .formula(conjugate)
+                .or_else(|| CATALOGUE.ion(conjugate))?;
+            Some((CATALOGUE.ion(ion)?, conjugate, CATALOGUE.ion(formed)?))
+        })
+        .collect()
+});
+
 const GAS_CONSTANT_KJ: f64 = 0.008_314_462;
 /// The concentration the pH estimate is quoted for, mol/L.
 const QUOTED_CONCENTRATION: f64 = 0.1;
 
 pub(super) fn apply(ctx: &Context) -> Verdict {
-    let Some(water) = ctx.water_reagent().or_else(|| {
-        (ctx.aqueous && !ctx.env.is_solution())
-            .then(|| ctx.natural("H2O"))
-            .flatten()
-    }) else {
+    // Without water among the reagents the compound must be the only one, which is checked
+    // before looking the solvent up: most solutions mix two reagents.
+    let supplied_by_solution = ctx.aqueous && !ctx.env.is_solution() && ctx.reagents.len() == 1;
+    let Some(water) = ctx
+        .water_reagent()
+        .or_else(|| supplied_by_solution.then(|| ctx.natural("H2O")).flatten())
+    else {
         return Verdict::NotApplicable;
     };
     let others: Vec<Substance> = ctx
@@ -109,14 +127,8 @@ fn weak_ion(ctx: &Context) -> Verdict {
         return Verdict::NotApplicable;
     }
     let present = present_species(ctx);
-    let found = WEAK_IONS.iter().find_map(|&(ion, conjugate, formed)| {
-        let ion = find_present(ctx, &present, ctx.cat.ion(ion)?)?;
-        let conjugate = ctx
-            .cat
-            .formula(conjugate)
-            .or_else(|| ctx.cat.ion(conjugate))?;
-        let formed = ctx.cat.ion(formed)?;
-        Some((ion, conjugate, formed))
+    let found = WEAK_ION_ROWS.iter().find_map(|&(ion, conjugate, formed)| {
+        Some((find_present(ctx, &present, ion)?, conjugate, formed))
     });
     let (Some((ion, conjugate, formed)), Some(water)) = (found, ctx.cat.formula("H2O")) else {
         return Verdict::NotApplicable;

@@ -138,12 +138,11 @@ pub(crate) enum Verdict {
 
 type Rule = fn(&Context) -> Verdict;
 
-const RULES: [Rule; 14] = [
+const RULES: [Rule; 13] = [
     decomposition::apply,
     displacement::metal_with_water,
     hydrolysis::apply,
-    redox::disproportionation,
-    redox::in_solution,
+    redox::apply,
     gas_phase::apply,
     organic::apply,
     acid_base::gas_evolution,

@@ -4,11 +4,13 @@
 //! species, balanced as in `half`. (H₂O₂ → H₂O + O₂ is the decomposition rule's, which
 //! names the disproportionation in its explanation.)
 
+use std::sync::LazyLock;
+
 use super::super::super::model::ReactionClass;
-use super::super::{capitalize, Context, Hints, Plan, Verdict};
-use super::half::{combine, reduction, Medium, Solvent};
+use super::super::{capitalize, Context, Hints, Plan, Substance};
+use super::half::{combine, reduction, Medium};
 use super::{
-    agreed_coefficients, find_present, half_text, medium, present_species, row, sides, state_change,
+    agreed_coefficients, find_present, half_text, row, sides, state_change, Present, SOLVENT,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -52,6 +54,30 @@ static COPPER_ION: Splitting = Splitting {
         "copper(I) ions are unstable in water (E°(Cu+/Cu) = 0.52 V exceeds E°(Cu2+/Cu+) = 0.15 V)",
 };
 
+/// A splitting with its three catalogue rows, resolved once like the couples: parsing the
+/// formulas for every aqueous mixture cost more than the rest of the rule.
+struct ResolvedSplitting {
+    splitting: &'static Splitting,
+    species: usize,
+    reduced: usize,
+    oxidized: usize,
+}
+
+static RESOLVED: LazyLock<Vec<ResolvedSplitting>> = LazyLock::new(|| {
+    SPLITTINGS
+        .iter()
+        .chain(std::iter::once(&COPPER_ION))
+        .filter_map(|splitting| {
+            Some(ResolvedSplitting {
+                splitting,
+                species: row(splitting.species)?,
+                reduced: row(splitting.reduced)?,
+                oxidized: row(splitting.oxidized)?,
+            })
+        })
+        .collect()
+});
+
 fn holds(condition: Condition, medium: Medium, hot: bool) -> bool {
     match condition {
         Condition::ColdAlkali => medium == Medium::Basic && !hot,
@@ -61,47 +87,31 @@ fn holds(condition: Condition, medium: Medium, hot: bool) -> bool {
     }
 }
 
-pub(crate) fn apply(ctx: &Context) -> Verdict {
-    let Some((medium, source)) = medium(ctx) else {
-        return Verdict::NotApplicable;
-    };
-    let present = present_species(ctx);
+/// The plan when a present species splits in this medium. Only ever a reaction or nothing:
+/// `super::apply` runs the couples when this finds none.
+pub(super) fn plan(
+    ctx: &Context,
+    medium: Medium,
+    source: Option<Substance>,
+    present: &[Present],
+) -> Option<Plan> {
     let hot = ctx.env.is_hot();
-    let Some((splitting, species)) = SPLITTINGS
+    let (resolved, species) = RESOLVED
         .iter()
-        .chain(std::iter::once(&COPPER_ION))
-        .filter(|s| holds(s.condition, medium, hot))
-        .find_map(|s| {
-            let species = find_present(ctx, &present, row(s.species)?)?;
-            Some((s, species))
-        })
-    else {
-        return Verdict::NotApplicable;
-    };
+        .filter(|r| holds(r.splitting.condition, medium, hot))
+        .find_map(|r| Some((r, find_present(ctx, present, r.species)?)))?;
+    let splitting = resolved.splitting;
     if splitting.species == "Cu2O" && medium != Medium::Acidic {
-        return Verdict::NotApplicable;
+        return None;
     }
-    let (Some(solvent), Some(reduced), Some(oxidized)) = (
-        Solvent::of(ctx.cat),
-        row(splitting.reduced),
-        row(splitting.oxidized),
-    ) else {
-        return Verdict::NotApplicable;
-    };
+    let solvent = (*SOLVENT)?;
+    let (reduced, oxidized) = (resolved.reduced, resolved.oxidized);
     let entry = species.species.entry;
-    let (Some(down), Some(up)) = (
-        reduction(ctx.cat, solvent, entry, reduced, medium),
-        reduction(ctx.cat, solvent, oxidized, entry, medium),
-    ) else {
-        return Verdict::NotApplicable;
-    };
-    let Some(overall) = combine(&down, &up) else {
-        return Verdict::NotApplicable;
-    };
-    let (reactants, products, mut via_ions) = sides(ctx, &present, &overall.terms);
-    let Some(coefficients) = agreed_coefficients(ctx, &overall.terms, &reactants, &products) else {
-        return Verdict::NotApplicable;
-    };
+    let down = reduction(ctx.cat, solvent, entry, reduced, medium)?;
+    let up = reduction(ctx.cat, solvent, oxidized, entry, medium)?;
+    let overall = combine(&down, &up)?;
+    let (reactants, products, mut via_ions) = sides(ctx, present, &overall.terms);
+    let coefficients = agreed_coefficients(ctx, &overall.terms, &reactants, &products)?;
     if let Some(source) = source {
         via_ions.push(source);
     }
@@ -128,5 +138,16 @@ pub(crate) fn apply(ctx: &Context) -> Verdict {
     });
     plan.via_ions = via_ions;
     plan.coefficients = Some(coefficients);
-    Verdict::Reacts(plan)
+    Some(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RESOLVED, SPLITTINGS};
+
+    /// A splitting whose formulas the catalogue lacks would silently never apply.
+    #[test]
+    fn every_splitting_is_in_the_catalogue() {
+        assert_eq!(RESOLVED.len(), SPLITTINGS.len() + 1);
+    }
 }

@@ -28,8 +28,6 @@ use half::{
     combine, oxidation_state, reduction, signed_state, HalfEquation, Medium, Overall, Solvent,
 };
 
-pub(super) use disproportionation::apply as disproportionation;
-
 /// A couple with its catalogue rows.
 pub(crate) struct KnownCouple {
     pub couple: &'static Couple,
@@ -50,6 +48,56 @@ pub(crate) static KNOWN_COUPLES: LazyLock<Vec<KnownCouple>> = LazyLock::new(|| {
         })
         .collect()
 });
+
+// Bit sets over `KNOWN_COUPLES` (`Membership`) hold one bit per couple.
+const _: () = assert!(COUPLES.len() <= u64::BITS as usize);
+
+/// For each catalogue row, the couples it is the oxidized and the reduced form of (bit `i`:
+/// `KNOWN_COUPLES[i]`), matched by canonical formula as `find_present` matches: the rule
+/// ORs the bits of the species present instead of searching them for every couple.
+struct Membership {
+    oxidized: Vec<u64>,
+    reduced: Vec<u64>,
+}
+
+static MEMBERSHIP: LazyLock<Membership> = LazyLock::new(|| {
+    let bits = |form: fn(&KnownCouple) -> usize| {
+        CATALOGUE
+            .entries
+            .iter()
+            .map(|entry| {
+                KNOWN_COUPLES
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, known)| {
+                        CATALOGUE.entries[form(known)].parsed.canonical == entry.parsed.canonical
+                    })
+                    .fold(0, |bits, (i, _)| bits | 1 << i)
+            })
+            .collect()
+    };
+    Membership {
+        oxidized: bits(|known| known.oxidized),
+        reduced: bits(|known| known.reduced),
+    }
+});
+
+/// The couples whose oxidized form and whose reduced form some present species is.
+fn present_forms(present: &[Present]) -> (u64, u64) {
+    present.iter().fold((0, 0), |(oxidized, reduced), p| {
+        (
+            oxidized | MEMBERSHIP.oxidized[p.species.entry],
+            reduced | MEMBERSHIP.reduced[p.species.entry],
+        )
+    })
+}
+
+fn has_couple(bits: u64, index: usize) -> bool {
+    bits & 1 << index != 0
+}
+
+/// The species the half-reaction method adds, looked up once rather than per mixture.
+pub(crate) static SOLVENT: LazyLock<Option<Solvent>> = LazyLock::new(|| Solvent::of(&CATALOGUE));
 
 /// The catalogue row of a formula: the aqueous ion for charged species.
 pub(crate) fn row(formula: &str) -> Option<usize> {
@@ -160,7 +208,7 @@ fn potential(
             in_acid: false,
         } => volts + NERNST_SLOPE_V * ph(Medium::Basic) * per_electron,
         Potential::FromFormationData => {
-            let solvent = Solvent::of(ctx.cat)?;
+            let solvent = (*SOLVENT)?;
             let acidic = reduction(
                 ctx.cat,
                 solvent,
@@ -234,21 +282,38 @@ struct Candidate<'c> {
     e_red: f64,
 }
 
-pub(super) fn in_solution(ctx: &Context) -> Verdict {
+/// Redox in water: a species that disproportionates in this medium, else the best pair of
+/// couples. One rule, so that both share the medium and the species present.
+pub(super) fn apply(ctx: &Context) -> Verdict {
     let Some((medium, medium_source)) = medium(ctx) else {
         return Verdict::NotApplicable;
     };
-    let Some(solvent) = Solvent::of(ctx.cat) else {
-        return Verdict::NotApplicable;
-    };
     let present = present_species(ctx);
+    match disproportionation::plan(ctx, medium, medium_source, &present) {
+        Some(plan) => Verdict::Reacts(plan),
+        None => in_solution(ctx, medium, medium_source, &present),
+    }
+}
+
+fn in_solution(
+    ctx: &Context,
+    medium: Medium,
+    medium_source: Option<Substance>,
+    present: &[Present],
+) -> Verdict {
+    let (oxidized_present, reduced_present) = present_forms(present);
     let oxidizers: Vec<&KnownCouple> = KNOWN_COUPLES
         .iter()
-        .filter(|k| !k.couple.reducer_only && find_present(ctx, &present, k.oxidized).is_some())
+        .enumerate()
+        .filter(|&(i, k)| !k.couple.reducer_only && has_couple(oxidized_present, i))
+        .map(|(_, k)| k)
         .collect();
     if oxidizers.is_empty() {
         return Verdict::NotApplicable;
     }
+    let Some(solvent) = *SOLVENT else {
+        return Verdict::NotApplicable;
+    };
     let mut best: Option<Candidate> = None;
     let mut needs_acid = None;
     for oxidizer in oxidizers {
@@ -258,10 +323,10 @@ pub(super) fn in_solution(ctx: &Context) -> Verdict {
             }
             continue;
         }
-        for reducer in KNOWN_COUPLES.iter() {
-            if std::ptr::eq(oxidizer, reducer)
+        for (i, reducer) in KNOWN_COUPLES.iter().enumerate() {
+            if !has_couple(reduced_present, i)
+                || std::ptr::eq(oxidizer, reducer)
                 || !reducer.couple.media.allows(medium)
-                || find_present(ctx, &present, reducer.reduced).is_none()
                 || excluded(ctx, oxidizer, reducer)
             {
                 continue;
@@ -275,7 +340,7 @@ pub(super) fn in_solution(ctx: &Context) -> Verdict {
         }
     }
     match best {
-        Some(best) if best.cell > 0.0 => plan(ctx, &present, medium, medium_source, &best),
+        Some(best) if best.cell > 0.0 => plan(ctx, present, medium, medium_source, &best),
         Some(best) => Verdict::Unlikely(format!(
             "{} cannot oxidise {} in {} solution: E°cell = {:.2} − ({:.2}) = {:.2} V is negative, so electrons do not flow that way.",
             capitalize(ctx.cat.entries[best.oxidizer.oxidized].compound.name),

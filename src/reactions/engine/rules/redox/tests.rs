@@ -4,9 +4,15 @@
 use super::super::super::balance::{balance_refs, conserves, BalanceError};
 use super::super::super::catalogue::{State, CATALOGUE};
 use super::super::{thermo_of, Substance};
-use super::couples::{Potential, FARADAY_KJ_PER_VOLT};
+use super::couples::{Potential, COUPLES, FARADAY_KJ_PER_VOLT};
 use super::half::{combine, reduction, Medium, Solvent, Terms};
 use super::{row, KNOWN_COUPLES};
+
+/// A couple whose formulas the catalogue lacks would silently never apply.
+#[test]
+fn every_couple_is_in_the_catalogue() {
+    assert_eq!(KNOWN_COUPLES.len(), COUPLES.len());
+}
 
 const MEDIA: [Medium; 3] = [Medium::Acidic, Medium::Neutral, Medium::Basic];
 
