@@ -2,15 +2,18 @@
 //!
 //! Each species is a column of the element/charge matrix (reactants positive,
 //! products negative). The balanced coefficients span the matrix's nullspace,
-//! found by Gaussian elimination over exact rationals. A one-dimensional
-//! nullspace with an all-positive basis vector gives the unique smallest
-//! integer coefficients; anything else is reported instead of guessed.
+//! found by fraction-free Gaussian elimination over the integers (each row is
+//! kept divided by the gcd of its entries, so the numbers stay as small as the
+//! equation's). A one-dimensional nullspace with an all-positive basis vector
+//! gives the unique smallest integer coefficients; anything else is reported
+//! instead of guessed. Every operation is checked: an overflow surfaces as an
+//! error instead of a wrong coefficient.
 
 use serde::Serialize;
 use std::fmt;
 
+use super::arithmetic::{gcd, lcm};
 use super::formula::ParsedFormula;
-use super::rational::{gcd, lcm, Rational};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
@@ -97,15 +100,15 @@ pub(crate) fn conserves(
     matrix.iter().all(|row| {
         row.iter()
             .zip(coefficients)
-            .try_fold(Rational::integer(0), |sum, (value, &n)| {
-                sum.checked_sub(value.checked_mul(Rational::integer(i64::from(n)))?.negate())
+            .try_fold(0_i64, |sum, (&value, &n)| {
+                sum.checked_add(value.checked_mul(i64::from(n))?)
             })
-            .is_some_and(|total| total.is_zero())
+            == Some(0)
     })
 }
 
 /// Rows: one per element, plus one for charge when any species is charged.
-fn build_matrix(reactants: &[&ParsedFormula], products: &[&ParsedFormula]) -> Vec<Vec<Rational>> {
+fn build_matrix(reactants: &[&ParsedFormula], products: &[&ParsedFormula]) -> Vec<Vec<i64>> {
     let species: Vec<(&ParsedFormula, i64)> = reactants
         .iter()
         .map(|f| (*f, 1))
@@ -117,54 +120,54 @@ fn build_matrix(reactants: &[&ParsedFormula], products: &[&ParsedFormula]) -> Ve
         .collect();
     symbols.sort_unstable();
     symbols.dedup();
-    let mut rows: Vec<Vec<Rational>> = symbols
-        .iter()
-        .map(|symbol| {
-            species
-                .iter()
-                .map(|(f, side)| {
-                    Rational::integer(f.elements.get(symbol).copied().unwrap_or(0) * side)
-                })
-                .collect()
-        })
-        .collect();
-    if species.iter().any(|(f, _)| f.charge != 0) {
-        rows.push(
-            species
-                .iter()
-                .map(|(f, side)| Rational::integer(i64::from(f.charge) * side))
-                .collect(),
-        );
+    let charged = species.iter().any(|(f, _)| f.charge != 0);
+    let mut rows = vec![vec![0; species.len()]; symbols.len() + usize::from(charged)];
+    for (column, (formula, side)) in species.iter().enumerate() {
+        for (symbol, &count) in &formula.elements {
+            if let Ok(row) = symbols.binary_search(symbol) {
+                rows[row][column] = count * side;
+            }
+        }
+        if charged {
+            rows[symbols.len()][column] = i64::from(formula.charge) * side;
+        }
     }
     rows
 }
 
-/// In-place reduced row echelon form; returns the pivot column of each row.
-fn reduce_to_echelon(matrix: &mut [Vec<Rational>]) -> Result<Vec<usize>, BalanceError> {
+/// In-place reduced row echelon form over the integers: each pivot row has one nonzero
+/// entry among the pivot columns, and every row is primitive. Returns the pivot column of
+/// each row.
+fn reduce_to_echelon(matrix: &mut [Vec<i64>]) -> Result<Vec<usize>, BalanceError> {
     let columns = matrix.first().map_or(0, Vec::len);
     let mut pivots = Vec::new();
     let mut row = 0;
     for col in 0..columns {
-        let Some(found) = (row..matrix.len()).find(|&r| !matrix[r][col].is_zero()) else {
+        let Some(found) = (row..matrix.len()).find(|&r| matrix[r][col] != 0) else {
             continue;
         };
         matrix.swap(row, found);
-        let pivot = matrix[row][col];
-        for value in matrix[row].iter_mut() {
-            *value = value.checked_div(pivot).ok_or(BalanceError::Overflow)?;
-        }
-        let pivot_row = matrix[row].clone();
-        for (other, values) in matrix.iter_mut().enumerate() {
+        let (above, rest) = matrix.split_at_mut(row);
+        let Some((pivot_row, below)) = rest.split_first_mut() else {
+            break;
+        };
+        make_primitive(pivot_row);
+        let pivot = pivot_row[col];
+        for values in above.iter_mut().chain(below.iter_mut()) {
             let factor = values[col];
-            if other == row || factor.is_zero() {
+            if factor == 0 {
                 continue;
             }
-            for (value, &pivot_value) in values.iter_mut().zip(&pivot_row) {
-                let delta = factor
-                    .checked_mul(pivot_value)
+            // values · pivot − pivot_row · factor clears this column and keeps the zeros of
+            // the earlier pivot columns, which the pivot row has too.
+            for (value, &pivot_value) in values.iter_mut().zip(pivot_row.iter()) {
+                *value = value
+                    .checked_mul(pivot)
+                    .zip(pivot_value.checked_mul(factor))
+                    .and_then(|(scaled, delta)| scaled.checked_sub(delta))
                     .ok_or(BalanceError::Overflow)?;
-                *value = value.checked_sub(delta).ok_or(BalanceError::Overflow)?;
             }
+            make_primitive(values);
         }
         pivots.push(col);
         row += 1;
@@ -175,36 +178,40 @@ fn reduce_to_echelon(matrix: &mut [Vec<Rational>]) -> Result<Vec<usize>, Balance
     Ok(pivots)
 }
 
-/// Sets the single free variable to 1, solves for the pivots, scales to
-/// integers and checks every coefficient is positive.
+/// Divides a row by the gcd of its entries.
+fn make_primitive(values: &mut [i64]) {
+    let divisor = values.iter().fold(0, |acc, &v| gcd(acc, v));
+    if divisor > 1 {
+        values.iter_mut().for_each(|v| *v /= divisor);
+    }
+}
+
+/// Sets the single free variable to the lcm of the pivots, solves for the pivot variables
+/// (row `i` reads `pivot_i · x_pivot + a_i · x_free = 0`), reduces to the smallest integers
+/// and checks every coefficient is positive.
 fn integer_solution(
-    matrix: &[Vec<Rational>],
+    matrix: &[Vec<i64>],
     pivots: &[usize],
     columns: usize,
 ) -> Result<Vec<u32>, BalanceError> {
     let free = (0..columns)
         .find(|c| !pivots.contains(c))
         .ok_or(BalanceError::Overflow)?;
-    let mut solution = vec![Rational::ZERO; columns];
-    solution[free] = Rational::integer(1);
-    for (row, &pivot) in pivots.iter().enumerate() {
-        solution[pivot] = matrix[row][free].negate();
-    }
     let mut scale = 1;
-    for value in &solution {
-        scale = lcm(scale, value.denominator()).ok_or(BalanceError::Overflow)?;
+    for (row, &pivot) in pivots.iter().enumerate() {
+        scale = lcm(scale, matrix[row][pivot]).ok_or(BalanceError::Overflow)?;
     }
-    let mut integers = Vec::with_capacity(columns);
-    for value in &solution {
-        integers.push(
-            value
-                .numerator()
-                .checked_mul(scale / value.denominator())
-                .ok_or(BalanceError::Overflow)?,
-        );
+    let mut integers = vec![0; columns];
+    integers[free] = scale;
+    for (row, &pivot) in pivots.iter().enumerate() {
+        integers[pivot] = matrix[row][free]
+            .checked_mul(scale / matrix[row][pivot])
+            .and_then(i64::checked_neg)
+            .ok_or(BalanceError::Overflow)?;
     }
     if integers.iter().all(|&v| v <= 0) {
-        integers.iter_mut().for_each(|v| *v = -*v);
+        // Only `scale`-sized values here, far from i64::MIN.
+        integers.iter_mut().for_each(|v| *v = v.saturating_neg());
     }
     if integers.iter().any(|&v| v <= 0) {
         return Err(BalanceError::CannotBalance {
@@ -255,6 +262,14 @@ mod tests {
         assert_eq!(
             coefficients(&["MnO4-", "Fe^2+", "H+"], &["Mn^2+", "Fe^3+", "H2O"]),
             Ok(vec![1, 5, 8, 1, 5, 4])
+        );
+        // Nine species and large coefficients: the rows' gcd keeps the integers small.
+        assert_eq!(
+            coefficients(
+                &["K4Fe(CN)6", "KMnO4", "H2SO4"],
+                &["KHSO4", "Fe2(SO4)3", "MnSO4", "HNO3", "CO2", "H2O"]
+            ),
+            Ok(vec![10, 122, 299, 162, 5, 122, 60, 60, 188])
         );
     }
 

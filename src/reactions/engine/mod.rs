@@ -67,6 +67,7 @@
 )]
 
 mod amounts;
+mod arithmetic;
 mod balance;
 mod catalogue;
 mod chemistry;
@@ -80,7 +81,6 @@ mod model;
 mod net_ionic;
 mod predict;
 mod proposal;
-mod rational;
 mod rules;
 mod sources;
 mod spontaneity;

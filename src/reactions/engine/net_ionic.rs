@@ -4,11 +4,11 @@
 //! liquids, gases and weak electrolytes (acetic acid, ammonia, water) stay as molecules.
 //! Computed from an outcome after the fact, like `amounts`.
 
+use super::arithmetic::gcd;
 use super::catalogue::{Catalogue, CompoundClass, CATALOGUE};
 use super::chemistry::is_strong_acid;
 use super::model::{ReactionClass, ReactionOutcome, Species, State};
 use super::predict::side_text;
-use super::rational::gcd;
 
 /// `None` when nothing reacts or no species dissolves into ions (not a reaction in solution),
 /// and when cancelling spectators would leave a side empty.
@@ -29,11 +29,11 @@ pub fn net_ionic_equation(outcome: &ReactionOutcome) -> Option<String> {
     let divisor = reactants
         .iter()
         .chain(&products)
-        .fold(0, |d, s| gcd(d, i128::from(s.coefficient)))
+        .fold(0, |d, s| gcd(d, i64::from(s.coefficient)))
         .max(1);
     for species in reactants.iter_mut().chain(products.iter_mut()) {
         species.coefficient =
-            u32::try_from(i128::from(species.coefficient) / divisor).unwrap_or(species.coefficient);
+            u32::try_from(i64::from(species.coefficient) / divisor).unwrap_or(species.coefficient);
     }
     Some(format!(
         "{} → {}",

@@ -3,12 +3,12 @@
 //! explanation. Also the cache key, which normalises exactly what the
 //! pipeline depends on.
 
+use super::arithmetic::gcd;
 use super::balance::{balance_refs, conserves};
 use super::catalogue::{Catalogue, CompoundClass, State, CATALOGUE};
 use super::error::{EngineError, MAX_REACTANTS, MIN_REACTANTS};
 use super::explain::Explanation;
 use super::model::{ReactantInput, ReactionClass, ReactionInput, ReactionOutcome, Species};
-use super::rational::gcd;
 use super::rules::{apply_rules, Context, Plan, Reagent, Substance, Verdict};
 use super::thermo::reaction_thermo;
 
@@ -299,11 +299,11 @@ fn reduced_ratios(reagents: &[Reagent]) -> Vec<Option<u64>> {
     if largest <= 0.0 {
         return vec![None; reagents.len()];
     }
-    let scaled: Vec<Option<i128>> = reagents
+    let scaled: Vec<Option<i64>> = reagents
         .iter()
         .map(|r| {
             r.amount
-                .map(|a| ((a / largest * RATIO_RESOLUTION).round() as i128).max(1))
+                .map(|a| ((a / largest * RATIO_RESOLUTION).round() as i64).max(1))
         })
         .collect();
     let divisor = scaled

@@ -42,6 +42,9 @@ pub(crate) struct Entry {
     /// `sibling_in_state` for each state (by `State as usize`), resolved once the index is
     /// complete: products and reagents at temperature ask for it on every prediction.
     siblings: [Option<usize>; 4],
+    /// The formula holds both carbon and hydrogen: what the organic rules look for first,
+    /// in every mixture.
+    pub carbon_and_hydrogen: bool,
 }
 
 /// A query resolved to an entry and the state the caller asked for.
@@ -66,6 +69,18 @@ pub(crate) fn normalize_name(text: &str) -> String {
         .map(str::to_lowercase)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Text `normalize_name` would return unchanged, checked without allocating: lower-case
+/// ASCII words separated by single spaces (most queries are already written so).
+fn is_normalized_ascii(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && bytes
+            .iter()
+            .all(|&b| b == b' ' || (b.is_ascii_graphic() && !b.is_ascii_uppercase()))
+        && !text.contains("  ")
 }
 
 fn split_state_suffix(text: &str) -> (&str, Option<State>) {
@@ -161,9 +176,12 @@ impl Catalogue {
         for name in std::iter::once(&compound.name).chain(compound.synonyms) {
             self.by_name.entry(normalize_name(name)).or_insert(index);
         }
+        let carbon_and_hydrogen =
+            parsed.elements.contains_key("C") && parsed.elements.contains_key("H");
         self.entries.push(Entry {
             compound,
             molar_mass: molar_mass(&parsed.elements),
+            carbon_and_hydrogen,
             parsed,
             ions: None,
             thermo: None,
@@ -291,6 +309,9 @@ impl Catalogue {
     }
 
     pub(crate) fn name_lookup(&self, text: &str) -> Option<usize> {
+        if is_normalized_ascii(text) {
+            return self.by_name.get(text).copied();
+        }
         self.by_name.get(&normalize_name(text)).copied()
     }
 
@@ -445,4 +466,36 @@ fn standard_element(entry: &Entry) -> Option<Thermo> {
         source: standard.source,
         gibbs_computed: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_normalized_ascii, normalize_name};
+
+    #[test]
+    fn the_normalized_check_agrees_with_normalize_name() {
+        for text in [
+            "sodium chloride",
+            "water",
+            "",
+            "iron(iii) oxide",
+            "h2o",
+            "Sodium chloride",
+            " water",
+            "water ",
+            "sodium  chloride",
+            "sodium\tchloride",
+            "sodium\u{b}chloride",
+            "eau\u{a0}douce",
+            "éthanol",
+            "NaCl",
+        ] {
+            if is_normalized_ascii(text) {
+                assert_eq!(normalize_name(text), text, "{text:?}");
+            }
+        }
+        assert!(is_normalized_ascii("silver nitrate"));
+        assert!(!is_normalized_ascii("Silver nitrate"));
+        assert!(!is_normalized_ascii("silver\u{b}nitrate"));
+    }
 }

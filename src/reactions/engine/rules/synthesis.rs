@@ -4,13 +4,13 @@
 //! oxides giving salts; and anhydrous copper(II) sulfate taking up water to
 //! form the blue hydrate.
 
+use super::super::arithmetic::gcd;
 use super::super::catalogue::{CompoundClass, State};
 use super::super::chemistry::{
     acidic_oxide_anion, metal_profile, MetalProfile, HALOGENS, OXIDE_ACIDS,
 };
 use super::super::elements::{element, ElementCategory};
 use super::super::model::ReactionClass;
-use super::super::rational::gcd;
 use super::acid_base::basic_oxide_cation;
 use super::{capitalize, join_names, Context, Hints, Plan, Substance, Verdict};
 
@@ -37,7 +37,7 @@ fn find_formula(ctx: &Context, formula: &str) -> Option<Substance> {
 
 /// `M` with charge `m` and `X` with charge `-x` → `M(x/g)X(m/g)`, e.g. Al2S3.
 fn binary_formula(metal: &str, metal_charge: i32, nonmetal: &str, nonmetal_charge: i32) -> String {
-    let divisor = i32::try_from(gcd(i128::from(metal_charge), i128::from(nonmetal_charge)))
+    let divisor = i32::try_from(gcd(i64::from(metal_charge), i64::from(nonmetal_charge)))
         .unwrap_or(1)
         .max(1);
     let count = |n: i32| {

@@ -12,10 +12,10 @@ use super::super::catalogue::State;
 use super::{Context, Substance, Verdict};
 
 pub(super) fn apply(ctx: &Context) -> Verdict {
-    let organic = ctx.reagents.iter().any(|r| {
-        let elements = &ctx.entry(r.substance).parsed.elements;
-        elements.contains_key("C") && elements.contains_key("H")
-    });
+    let organic = ctx
+        .reagents
+        .iter()
+        .any(|r| ctx.entry(r.substance).carbon_and_hydrogen);
     if !organic {
         return Verdict::NotApplicable;
     }

@@ -5,9 +5,9 @@
 //! sides cancel. Pure integer arithmetic on catalogue formulas; the matrix balancer is the
 //! independent check (`tests.rs`).
 
+use super::super::super::arithmetic::gcd;
 use super::super::super::catalogue::Catalogue;
 use super::super::super::formula::ParsedFormula;
-use super::super::super::rational::gcd;
 
 /// Where the half-reaction happens: which of H⁺ or OH⁻ balances hydrogen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,8 +123,7 @@ pub(crate) fn reduction(
     let ox = &cat.entries.get(oxidized)?.parsed;
     let red = &cat.entries.get(reduced)?.parsed;
     let key = key_element(ox, red)?;
-    let divisor = gcd(i128::from(count(ox, key)), i128::from(count(red, key)));
-    let divisor = i64::try_from(divisor).ok().filter(|d| *d > 0)?;
+    let divisor = Some(gcd(count(ox, key), count(red, key))).filter(|d| *d > 0)?;
     let a = count(red, key) / divisor;
     let b = count(ox, key) / divisor;
     let balanced_elsewhere = ox
@@ -173,17 +172,14 @@ pub(crate) fn combine(reduction: &HalfEquation, oxidation: &HalfEquation) -> Opt
     if e_red <= 0 || e_ox <= 0 {
         return None;
     }
-    let common = i64::try_from(gcd(i128::from(e_red), i128::from(e_ox))).ok()?;
+    let common = gcd(e_red, e_ox);
     let (m, n) = (e_ox / common, e_red / common);
     let mut terms = reduction.terms.scaled(m);
     for &(entry, coefficient) in &oxidation.terms.scaled(-n).0 {
         terms.add(entry, coefficient);
     }
-    let divisor = terms
-        .0
-        .iter()
-        .fold(0_i128, |acc, &(_, c)| gcd(acc, i128::from(c.abs())));
-    let divisor = i64::try_from(divisor).ok().filter(|d| *d > 0)?;
+    let divisor = terms.0.iter().fold(0, |acc, &(_, c)| gcd(acc, c));
+    let divisor = Some(divisor).filter(|d| *d > 0)?;
     let terms = Terms(terms.0.iter().map(|&(e, c)| (e, c / divisor)).collect());
     let has_both_sides = terms.left().next().is_some() && terms.right().next().is_some();
     has_both_sides.then_some(Overall {

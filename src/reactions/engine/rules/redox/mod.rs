@@ -92,8 +92,23 @@ fn present_forms(present: &[Present]) -> (u64, u64) {
     })
 }
 
-fn has_couple(bits: u64, index: usize) -> bool {
-    bits & 1 << index != 0
+/// The couples that may act as the oxidizer (not `reducer_only`).
+static OXIDIZING_COUPLES: LazyLock<u64> = LazyLock::new(|| {
+    KNOWN_COUPLES
+        .iter()
+        .enumerate()
+        .filter(|(_, known)| !known.couple.reducer_only)
+        .fold(0, |bits, (i, _)| bits | 1 << i)
+});
+
+/// The couples of a bit set, in `KNOWN_COUPLES` order.
+fn couples_in(mut bits: u64) -> impl Iterator<Item = &'static KnownCouple> {
+    std::iter::from_fn(move || {
+        let index = bits.trailing_zeros() as usize;
+        let known = KNOWN_COUPLES.get(index)?;
+        bits &= bits - 1;
+        Some(known)
+    })
 }
 
 /// The species the half-reaction method adds, looked up once rather than per mixture.
@@ -302,13 +317,8 @@ fn in_solution(
     present: &[Present],
 ) -> Verdict {
     let (oxidized_present, reduced_present) = present_forms(present);
-    let oxidizers: Vec<&KnownCouple> = KNOWN_COUPLES
-        .iter()
-        .enumerate()
-        .filter(|&(i, k)| !k.couple.reducer_only && has_couple(oxidized_present, i))
-        .map(|(_, k)| k)
-        .collect();
-    if oxidizers.is_empty() {
+    let oxidizers = oxidized_present & *OXIDIZING_COUPLES;
+    if oxidizers == 0 {
         return Verdict::NotApplicable;
     }
     let Some(solvent) = *SOLVENT else {
@@ -316,16 +326,15 @@ fn in_solution(
     };
     let mut best: Option<Candidate> = None;
     let mut needs_acid = None;
-    for oxidizer in oxidizers {
+    for oxidizer in couples_in(oxidizers) {
         if !oxidizer.couple.media.allows(medium) {
             if oxidizer.couple.oxidized == "Cr2O7^2-" {
                 needs_acid.get_or_insert(oxidizer);
             }
             continue;
         }
-        for (i, reducer) in KNOWN_COUPLES.iter().enumerate() {
-            if !has_couple(reduced_present, i)
-                || std::ptr::eq(oxidizer, reducer)
+        for reducer in couples_in(reduced_present) {
+            if std::ptr::eq(oxidizer, reducer)
                 || !reducer.couple.media.allows(medium)
                 || excluded(ctx, oxidizer, reducer)
             {
