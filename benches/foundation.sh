@@ -12,8 +12,12 @@ PORT=${PORT:-18080}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/catalyst-target}"
 
-cargo build --release --quiet --bin catalyst
-BIN="$CARGO_TARGET_DIR/release/catalyst"
+# CATALYST_BIN runs a given catalyst binary instead of building one.
+if [ -z "${CATALYST_BIN:-}" ]; then
+  cargo build --release --quiet --bin catalyst
+  CATALYST_BIN="$CARGO_TARGET_DIR/release/catalyst"
+fi
+BIN="$CATALYST_BIN"
 BENCH_DB=${BENCH_DB:-catalyst_bench}
 PGBENCH_DB=${PGBENCH_DB:-catalyst_pgbench}
 
