@@ -25,24 +25,28 @@ pub type RequestLoader<T> = DataLoader<T, HashMapCache>;
 pub struct Loaders {
     pool: DbPool,
     cached: bool,
+    max_batch: usize,
     built: Mutex<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>,
 }
 
 impl Loaders {
-    pub fn new(pool: &DbPool) -> Self {
+    /// Loaders over `pool` whose statements each ask for at most `max_batch` keys
+    /// (`LOADER_MAX_BATCH`).
+    pub fn new(pool: &DbPool, max_batch: usize) -> Self {
         Loaders {
             pool: pool.clone(),
             cached: true,
+            max_batch,
             built: Mutex::new(Vec::new()),
         }
     }
 
     /// Loaders that batch but never cache, for long-lived WebSocket connections, where cached
     /// rows would go stale.
-    pub fn without_cache(pool: &DbPool) -> Self {
+    pub fn without_cache(pool: &DbPool, max_batch: usize) -> Self {
         Loaders {
             cached: false,
-            ..Self::new(pool)
+            ..Self::new(pool, max_batch)
         }
     }
 
@@ -66,7 +70,8 @@ impl Loaders {
             L::new(self.pool.clone()),
             tokio::spawn,
             HashMapCache::default(),
-        );
+        )
+        .max_batch_size(self.max_batch);
         if !self.cached {
             loader.enable_all_cache(false);
         }
