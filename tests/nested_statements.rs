@@ -108,3 +108,110 @@ async fn nested_queries_cost_three_statements_when_loaders_cannot_batch() {
         );
     }
 }
+
+const ACTIVITY: &str = "{ projects(first: 20) { edges { node { activity(first: 2) { edges { node { kind } } pageInfo { hasNextPage } } } } } }";
+const RUNS: &str = "query($project: ID!) { pipelines(projectId: $project, first: 20) { edges { node { runs(first: 2) { edges { node { queuedAt } } pageInfo { hasNextPage } } } } } }";
+
+/// The statements behind `query`, asked with `variables`, and each parent's page in it.
+async fn pages_of(
+    app: &TestApp,
+    viewer: &TestUser,
+    query: &str,
+    variables: Value,
+    (list, connection): (&str, &str),
+) -> (u64, Vec<(Vec<Value>, bool)>) {
+    let before = app.statements_executed().await;
+    let body = app.graphql_as(&viewer.access_token, query, variables).await;
+    let statements = app.statements_executed().await - before;
+    let pages = data(&body)[list]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|edge| {
+            let page = &edge["node"][connection];
+            let nodes = page["edges"].as_array().unwrap();
+            let nodes = nodes.iter().map(|edge| edge["node"].clone()).collect();
+            (nodes, page["pageInfo"]["hasNextPage"].as_bool().unwrap())
+        })
+        .collect();
+    (statements, pages)
+}
+
+/// Three runs of every pipeline that has none, a minute apart (no worker runs them).
+async fn seed_runs(app: &TestApp) {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let mut connection = AsyncPgConnection::establish(&app.database_url)
+        .await
+        .expect("the test database accepts connections");
+    diesel::sql_query(
+        "INSERT INTO pipeline_runs (id, pipeline_id, project_id, graph, queued_at) \
+         SELECT gen_random_uuid(), p.id, p.project_id, '{}', \
+                timestamptz '2026-12-01' + n * interval '1 minute' \
+         FROM pipelines p CROSS JOIN generate_series(1, 3) AS n \
+         WHERE NOT EXISTS (SELECT 1 FROM pipeline_runs r WHERE r.pipeline_id = p.id)",
+    )
+    .execute(&mut connection)
+    .await
+    .expect("runs are seeded");
+}
+
+/// `project.activity` and `pipeline.runs` under a list are one statement for all parents (a
+/// LATERAL page per parent), not one per parent: the count is the same for 1 parent as for 4.
+#[tokio::test]
+async fn activity_and_run_pages_under_lists_cost_the_same_for_one_parent_as_for_four() {
+    let app = TestApp::builder()
+        .env("WORKER_CONCURRENCY", "0")
+        .env("PIPELINE_CREATE_LIMIT_PER_HOUR", "1000")
+        .spawn()
+        .await;
+    let owner = app.register("owner@example.com", "Owner").await;
+    let mut projects = Vec::new();
+    let mut counts = Vec::new();
+    for parents in [1, 4] {
+        while projects.len() < parents {
+            let project = app
+                .create_project(&owner, &format!("P{}", projects.len()))
+                .await;
+            for t in 0..3 {
+                app.create_task(&owner, &project, &format!("T{t}"), json!({}))
+                    .await;
+            }
+            // Every pipeline in the first project, which the runs query lists.
+            let home = projects.first().unwrap_or(&project);
+            let body = app
+                .graphql_as(
+                    &owner.access_token,
+                    "mutation($input: CreatePipelineInput!) { createPipeline(input: $input) { id } }",
+                    json!({ "input": { "projectId": home, "name": format!("Pipeline {}", projects.len()) } }),
+                )
+                .await;
+            assert!(data(&body)["createPipeline"]["id"].is_string(), "{body}");
+            projects.push(project);
+        }
+        seed_runs(&app).await;
+
+        let (activity_statements, activity) =
+            pages_of(&app, &owner, ACTIVITY, json!({}), ("projects", "activity")).await;
+        assert_eq!(activity.len(), parents);
+        // Each project's log holds at least its three new tasks: a page of 2 and more.
+        assert!(activity
+            .iter()
+            .all(|(events, more)| events.len() == 2 && *more));
+        let variables = json!({ "project": projects[0] });
+        let (run_statements, runs) =
+            pages_of(&app, &owner, RUNS, variables, ("pipelines", "runs")).await;
+        assert_eq!(runs.len(), parents);
+        for (page, more) in &runs {
+            let times: Vec<&str> = page
+                .iter()
+                .map(|run| run["queuedAt"].as_str().unwrap())
+                .collect();
+            assert!(*more && times.len() == 2 && times[0] > times[1], "{runs:?}");
+        }
+        counts.push([activity_statements, run_statements]);
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "statements (activity, runs) for 1 parent, then for 4: {counts:?}"
+    );
+}
