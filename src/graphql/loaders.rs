@@ -5,10 +5,14 @@
 
 use std::{
     any::{Any, TypeId},
+    collections::HashMap,
+    hash::Hash,
     sync::{Arc, Mutex},
 };
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
+
+use uuid::Uuid;
 
 use crate::db::DbPool;
 
@@ -79,4 +83,14 @@ impl Loaders {
         built.push((wanted, loader.clone()));
         loader
     }
+}
+
+/// The parents of a page loader's keys (parent, page) grouped by the page they ask for: each
+/// page is one statement for all its parents.
+pub fn parents_by_page<Page: Clone + Hash + Eq>(keys: &[(Uuid, Page)]) -> HashMap<Page, Vec<Uuid>> {
+    let mut by_page: HashMap<Page, Vec<Uuid>> = HashMap::new();
+    for (parent_id, page) in keys {
+        by_page.entry(page.clone()).or_default().push(*parent_id);
+    }
+    by_page
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     db::DbPool,
     error::AppError,
-    graphql::loaders::RequestLoad,
+    graphql::loaders::{parents_by_page, RequestLoad},
     pipelines::{
         model::{Pipeline, PipelineConnection, PipelineNode, PipelineRun},
         queue::{self, RunCursor},
@@ -94,14 +94,10 @@ impl Loader<(Uuid, RunPage)> for RunPageLoader {
         &self,
         keys: &[(Uuid, RunPage)],
     ) -> Result<HashMap<(Uuid, RunPage), Self::Value>, Self::Error> {
-        let mut by_page: HashMap<RunPage, Vec<Uuid>> = HashMap::new();
-        for (pipeline_id, page) in keys {
-            by_page.entry(*page).or_default().push(*pipeline_id);
-        }
         let mut connection = self.pool.get().await?;
         let mut pages: HashMap<_, Self::Value> =
             keys.iter().map(|key| (*key, Vec::new())).collect();
-        for (page, pipeline_ids) in by_page {
+        for (page, pipeline_ids) in parents_by_page(keys) {
             let runs =
                 queue::run_pages(&mut connection, &pipeline_ids, page.after, page.limit).await?;
             for run in runs {
@@ -111,7 +107,7 @@ impl Loader<(Uuid, RunPage)> for RunPageLoader {
             }
         }
         for runs in pages.values_mut() {
-            runs.sort_unstable_by(|a, b| (b.queued_at, b.id).cmp(&(a.queued_at, a.id)));
+            runs.sort_unstable_by_key(|run| std::cmp::Reverse((run.queued_at, run.id)));
         }
         Ok(pages)
     }

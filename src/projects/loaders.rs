@@ -9,7 +9,7 @@ use crate::{
     db::DbPool,
     error::AppError,
     events::log::{self, ActivityEvent},
-    graphql::loaders::RequestLoad,
+    graphql::loaders::{parents_by_page, RequestLoad},
     projects::{
         model::{Project, ProjectMember},
         store as project_store,
@@ -93,14 +93,10 @@ impl Loader<(Uuid, ActivityPage)> for ActivityPageLoader {
         &self,
         keys: &[(Uuid, ActivityPage)],
     ) -> Result<HashMap<(Uuid, ActivityPage), Self::Value>, Self::Error> {
-        let mut by_page: HashMap<ActivityPage, Vec<Uuid>> = HashMap::new();
-        for (project_id, page) in keys {
-            by_page.entry(*page).or_default().push(*project_id);
-        }
         let mut connection = self.pool.get().await?;
         let mut pages: HashMap<_, Self::Value> =
             keys.iter().map(|key| (*key, Vec::new())).collect();
-        for (page, project_ids) in by_page {
+        for (page, project_ids) in parents_by_page(keys) {
             let events =
                 log::pages_newest_first(&mut connection, &project_ids, page.before_seq, page.limit)
                     .await?;
