@@ -5,15 +5,12 @@
 
 use std::{
     collections::VecDeque,
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc,
-    },
+    sync::atomic::{AtomicBool, Ordering},
     time::{Duration, Instant, SystemTime},
 };
 
 use async_graphql::{
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo},
+    extensions::{ExtensionContext, NextResolve, ResolveInfo},
     ServerResult, Value,
 };
 use opentelemetry::{
@@ -167,8 +164,10 @@ impl StatementSpans {
     }
 }
 
-/// An async-graphql extension that exports a span for each resolver slower than the
-/// threshold: fast fields would bury the slow ones and cost a span each.
+/// Exports a span for each resolver slower than the threshold: fast fields would bury the slow
+/// ones and cost a span each. The schema's `resolve` hook (`graphql::hooks`) runs it around
+/// every field, only while traces are configured.
+#[derive(Clone, Copy)]
 pub struct SlowResolverSpans {
     threshold: Duration,
 }
@@ -177,23 +176,8 @@ impl SlowResolverSpans {
     pub fn new(threshold: Duration) -> Self {
         SlowResolverSpans { threshold }
     }
-}
 
-impl ExtensionFactory for SlowResolverSpans {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(SlowResolverSpansExtension {
-            threshold: self.threshold,
-        })
-    }
-}
-
-struct SlowResolverSpansExtension {
-    threshold: Duration,
-}
-
-#[async_trait::async_trait]
-impl Extension for SlowResolverSpansExtension {
-    async fn resolve(
+    pub async fn resolve(
         &self,
         ctx: &ExtensionContext<'_>,
         info: ResolveInfo<'_>,

@@ -51,6 +51,8 @@ pub struct Settings {
     pub database_url: String,
     pub database_pool_size: u32,
     pub database_statement_timeout: Duration,
+    /// The most keys one dataloader statement asks for; more go out as further statements.
+    pub loader_max_batch: usize,
     pub redis_url: Option<String>,
     pub jwt_secret: Vec<u8>,
     pub jwt_secret_source: SecretSource,
@@ -183,6 +185,7 @@ impl Settings {
         };
 
         let database_pool_size = parse_number(&get, "DATABASE_POOL_SIZE", 16, 1..=1000)?;
+        let loader_max_batch = parse_number(&get, "LOADER_MAX_BATCH", 1_000, 1..=10_000)?;
         let statement_timeout_ms =
             parse_number(&get, "DATABASE_STATEMENT_TIMEOUT", 10_000, 1..=3_600_000)?;
         let access_token_ttl_secs =
@@ -212,6 +215,7 @@ impl Settings {
             database_url,
             database_pool_size: database_pool_size as u32,
             database_statement_timeout: Duration::from_millis(statement_timeout_ms),
+            loader_max_batch: loader_max_batch as usize,
             redis_url,
             jwt_secret,
             jwt_secret_source,

@@ -4,6 +4,8 @@
 //! builds, so a statement whose text varies only with a few options (a page's order, its
 //! filters) is prepared once per variant and connection.
 
+use std::marker::PhantomData;
+
 use chrono::{DateTime, Utc};
 use diesel::{
     pg::Pg,
@@ -33,10 +35,22 @@ enum Part {
     Bind(Bind),
 }
 
-/// SQL text with its binds in place; rows are read by name (`QueryableByName`).
-#[derive(Debug, Clone, Default)]
-pub struct Statement {
+/// SQL text with its binds in place. Rows are read by name (`QueryableByName`) unless `Row`
+/// names the SQL types of its columns (`with_row_types`), when they are read by position
+/// (`Queryable`): by name, every field searches the row's column names, which on a wide row of
+/// a long result costs more than decoding the values.
+pub struct Statement<Row = Untyped> {
     parts: Vec<Part>,
+    row: PhantomData<fn() -> Row>,
+}
+
+impl Default for Statement {
+    fn default() -> Self {
+        Statement {
+            parts: Vec::new(),
+            row: PhantomData,
+        }
+    }
 }
 
 impl Statement {
@@ -44,6 +58,17 @@ impl Statement {
         Self::default()
     }
 
+    /// The same statement, its rows read by position as columns of these SQL types; the
+    /// select list must name them in this order.
+    pub fn with_row_types<Row>(self) -> Statement<Row> {
+        Statement {
+            parts: self.parts,
+            row: PhantomData,
+        }
+    }
+}
+
+impl<Row> Statement<Row> {
     pub fn sql(&mut self, sql: &str) -> &mut Self {
         match self.parts.last_mut() {
             Some(Part::Sql(text)) => text.push_str(sql),
@@ -59,7 +84,7 @@ impl Statement {
     }
 }
 
-impl QueryFragment<Pg> for Statement {
+impl<Row> QueryFragment<Pg> for Statement<Row> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         for part in &self.parts {
             match part {
@@ -83,11 +108,11 @@ impl QueryFragment<Pg> for Statement {
 }
 
 /// No static id: the cache keys the statement by its text and bind types.
-impl QueryId for Statement {
+impl<Row> QueryId for Statement<Row> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl Query for Statement {
-    type SqlType = Untyped;
+impl<Row: 'static> Query for Statement<Row> {
+    type SqlType = Row;
 }

@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    db::schema::{activity_heads, activity_log},
+    db::{
+        schema::{activity_heads, activity_log},
+        statement::{Bind, Statement},
+    },
     error::{internal, not_found, AppResult},
 };
 
@@ -204,23 +207,45 @@ pub async fn events_after(
     Ok(rows_into_events(query.load(connection).await?))
 }
 
-/// A page of the log, newest first, for `project.activity`; `limit + 1` rows to detect more.
-pub async fn page_newest_first(
+/// A page of each of many projects' activity, newest first (`limit` events and one more when
+/// there are more, older than `before_seq` when given), in one statement: per project a backward
+/// range scan of `(project_id, seq)` limited to the page, so the work follows the pages, not
+/// the logs' lengths. The events come projects interleaved, each project's newest first.
+pub async fn pages_newest_first(
     connection: &mut AsyncPgConnection,
-    project_id: Uuid,
+    project_ids: &[Uuid],
     before_seq: Option<i64>,
     limit: i64,
 ) -> AppResult<Vec<ActivityEvent>> {
-    let mut query = activity_log::table
-        .filter(activity_log::project_id.eq(project_id))
-        .order(activity_log::seq.desc())
-        .limit(limit + 1)
-        .select(ActivityRow::as_select())
-        .into_boxed();
+    use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    let mut statement = Statement::new();
+    statement
+        .sql(
+            "SELECT e.seq, e.prev_seq, e.project_id, e.actor_id, e.kind, e.payload, \
+             e.occurred_at FROM unnest(",
+        )
+        .bind(Bind::Uuids(project_ids.to_vec()))
+        .sql("::uuid[]) AS p(id) CROSS JOIN LATERAL (SELECT * FROM activity_log WHERE project_id = p.id");
     if let Some(before) = before_seq {
-        query = query.filter(activity_log::seq.lt(before));
+        statement.sql(" AND seq < ").bind(Bind::BigInt(before));
     }
-    Ok(rows_into_events(query.load(connection).await?))
+    statement
+        .sql(" ORDER BY seq DESC LIMIT ")
+        .bind(Bind::BigInt(limit + 1))
+        .sql(") e");
+    let rows: Vec<ActivityRow> = statement
+        .with_row_types::<(
+            BigInt,
+            BigInt,
+            SqlUuid,
+            Nullable<SqlUuid>,
+            Text,
+            Jsonb,
+            Timestamptz,
+        )>()
+        .load(connection)
+        .await?;
+    Ok(rows_into_events(rows))
 }
 
 fn rows_into_events(rows: Vec<ActivityRow>) -> Vec<ActivityEvent> {

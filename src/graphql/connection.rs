@@ -6,10 +6,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextSubscribe},
-    Context, Object, Response, SimpleObject,
-};
+use async_graphql::{extensions::ExtensionContext, Context, Object, Response, SimpleObject};
 use chrono::{DateTime, Utc};
 use futures_util::{stream::BoxStream, StreamExt};
 use tokio::sync::{
@@ -28,30 +25,19 @@ use crate::{
     state::AppState,
 };
 
-pub struct FollowCredentials;
-
-impl ExtensionFactory for FollowCredentials {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FollowCredentials)
-    }
-}
-
-impl Extension for FollowCredentials {
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        let stream = next.run(ctx, stream);
-        let (Some(live), Some(state)) = (
-            ctx.data_opt::<Arc<LiveCredentials>>(),
-            ctx.data_opt::<AppState>(),
-        ) else {
-            return stream;
-        };
-        CredentialGuard::new(stream, live.clone(), &state.events, &state.pool).into_stream()
-    }
+/// The operation's responses, ended once the connection's credentials stop holding; those of a
+/// request without live credentials unchanged. Part of `graphql::hooks`.
+pub(super) fn follow_credentials<'s>(
+    ctx: &ExtensionContext<'_>,
+    stream: BoxStream<'s, Response>,
+) -> BoxStream<'s, Response> {
+    let (Some(live), Some(state)) = (
+        ctx.data_opt::<Arc<LiveCredentials>>(),
+        ctx.data_opt::<AppState>(),
+    ) else {
+        return stream;
+    };
+    CredentialGuard::new(stream, live.clone(), &state.events, &state.pool).into_stream()
 }
 
 /// What an operation does next: deliver a response, finish (`Ok(None)`), or end because its

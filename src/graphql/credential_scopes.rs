@@ -1,15 +1,14 @@
 //! Refuses, before anything executes, an operation the request's credential may not run (a
 //! mutation with a READ API key). The decision is `authz::require_operation`'s; this extension
-//! only finds the operation type, for HTTP and WebSocket alike.
+//! only finds the operation type, for HTTP and WebSocket alike. Its parts run in the order
+//! `graphql::hooks` gives them.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use async_graphql::{
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-    },
+    extensions::ExtensionContext,
     parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection},
-    Pos, Request, ServerResult, Variables,
+    Pos, Request, ServerResult,
 };
 
 use crate::{
@@ -17,41 +16,25 @@ use crate::{
     graphql::observer::selected_operation,
 };
 
-pub struct CredentialScopes;
-
-impl ExtensionFactory for CredentialScopes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(CredentialScopesExtension::default())
-    }
-}
-
+/// One request's check: remembers the requested operation name until the document is parsed.
 #[derive(Default)]
-struct CredentialScopesExtension {
+pub(super) struct CredentialScopes {
     operation_name: Mutex<Option<String>>,
 }
 
-#[async_trait::async_trait]
-impl Extension for CredentialScopesExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
+impl CredentialScopes {
+    pub(super) fn prepare_request(&self, request: &Request) {
         if let Ok(mut name) = self.operation_name.lock() {
             name.clone_from(&request.operation_name);
         }
-        next.run(ctx, request).await
     }
 
-    async fn parse_query(
+    /// Refuses the parsed document when the viewer's credential may not run its operation.
+    pub(super) fn parsed(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
+        document: ExecutableDocument,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
         let Some(viewer) = ctx.data_opt::<Viewer>() else {
             return Ok(document);
         };

@@ -9,13 +9,10 @@
 //! query may go. So an `ofType` link inside `__schema`/`__type` adds no depth; instead the links
 //! on one path and the `__schema`/`__type` selections of a document are capped.
 
-use std::{any::Any, collections::HashMap, sync::Arc};
+use std::{any::Any, collections::HashMap, future::Future};
 
 use async_graphql::{
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
-        NextValidation,
-    },
+    extensions::ExtensionContext,
     parser::types::{ExecutableDocument, Field, FragmentDefinition, Selection, SelectionSet},
     Name, Positioned, Request, Response, ServerError, ServerResult, ValidationResult,
 };
@@ -41,16 +38,6 @@ pub const MAX_OF_TYPE_LINKS: u64 = 9;
 /// one `__schema`, sometimes with a `__type` or two beside it; every `__schema` walks every
 /// type of the schema, so a thousand aliased ones would do a thousand times that work.
 pub const MAX_INTROSPECTION_ROOTS: u64 = 3;
-
-pub struct RequestLimits;
-
-impl ExtensionFactory for RequestLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimitsExtension)
-    }
-}
-
-struct RequestLimitsExtension;
 
 /// A refused request: `QUERY_TOO_COMPLEX` (or another code) naming the limit and its value.
 fn refused(error: AppError, limit: &str, max: Option<usize>) -> ServerError {
@@ -101,127 +88,127 @@ fn may_introspect(policy: IntrospectionPolicy, viewer: Option<&Viewer>) -> bool 
     user.is_platform_admin() && credential_reads_schema
 }
 
-#[async_trait::async_trait]
-impl Extension for RequestLimitsExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let Some(state) = ctx.data_opt::<AppState>() else {
-            return next.run(ctx, request).await;
-        };
-        if !state.persisted.is_trusted(&request.query) {
-            return Err(refused(
-                forbidden("this server only runs trusted documents; this operation is not in its manifest"),
-                "trustedDocuments",
-                None,
-            ));
-        }
-        let limits = &state.settings.abuse.query;
-        if limits.enabled {
-            check_before_parsing(&request.query, limits)?;
-        }
-        let introspection_allowed =
-            may_introspect(limits.introspection, request_data::<Viewer>(&request, ctx));
-        let document = request.parsed_query()?;
-        let shape = DocumentShape::measure(document)?;
-        if shape.introspects && !introspection_allowed {
-            return Err(refused(
-                forbidden("introspection is not available to this viewer"),
-                "introspection",
-                None,
-            ));
-        }
-        if limits.enabled {
-            shape.check(limits)?;
-        }
-        if !introspection_allowed {
-            request = request.disable_introspection();
-        }
-        next.run(ctx, request).await
-    }
+// The limits' parts of the schema's hooks; `graphql::hooks` runs them in their order.
 
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        let Some(state) = ctx.data_opt::<AppState>() else {
-            return Ok(result);
-        };
-        let limits = &state.settings.abuse.query;
-        if limits.enabled && result.complexity > limits.max_complexity {
-            return Err(vec![too_complex(
-                "maxComplexity",
-                "a complexity of",
-                result.complexity as u64,
-                limits.max_complexity,
-            )]);
-        }
-        let rate = &state.settings.abuse.rate;
-        if !rate.enabled {
-            return Ok(result);
-        }
-        let (bucket, window) =
-            points_bucket(rate, ctx.data_opt::<Viewer>(), ctx.data_opt::<ClientInfo>());
-        let cost = result.complexity.max(1) as u64;
-        let charge = state.limiter.charge(&bucket, window, cost).await;
-        if let Some(record) = ctx.data_opt::<OperationCharge>() {
-            record.set(charge.clone());
-        }
-        if charge.allowed {
-            return Ok(result);
-        }
-        let retry_after_secs = charge.retry_after_secs();
-        let message = if cost > charge.limit {
-            format!(
-                "this operation costs {cost} points, more than the whole budget of {} per window; ask for fewer items",
-                charge.limit
-            )
-        } else {
-            format!(
-                "rate limit exceeded: this operation costs {cost} points and {} of {} remain; the budget resets in {retry_after_secs} s",
-                charge.remaining, charge.limit
-            )
-        };
-        Err(vec![refused(
-            AppError::RateLimited {
-                message,
-                retry_after_secs,
-            },
-            "rateLimit",
+/// Refuses an untrusted, oversized or too deeply nested document before it is parsed, then
+/// parses and measures it; the request goes on with introspection off where it is not allowed.
+pub(super) fn prepare_request(
+    ctx: &ExtensionContext<'_>,
+    mut request: Request,
+) -> ServerResult<Request> {
+    let Some(state) = ctx.data_opt::<AppState>() else {
+        return Ok(request);
+    };
+    if !state.persisted.is_trusted(&request.query) {
+        return Err(refused(
+            forbidden(
+                "this server only runs trusted documents; this operation is not in its manifest",
+            ),
+            "trustedDocuments",
             None,
-        )])
+        ));
     }
+    let limits = &state.settings.abuse.query;
+    if limits.enabled {
+        check_before_parsing(&request.query, limits)?;
+    }
+    let introspection_allowed =
+        may_introspect(limits.introspection, request_data::<Viewer>(&request, ctx));
+    let document = request.parsed_query()?;
+    let shape = DocumentShape::measure(document)?;
+    if shape.introspects && !introspection_allowed {
+        return Err(refused(
+            forbidden("introspection is not available to this viewer"),
+            "introspection",
+            None,
+        ));
+    }
+    if limits.enabled {
+        shape.check(limits)?;
+    }
+    if !introspection_allowed {
+        request = request.disable_introspection();
+    }
+    Ok(request)
+}
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let Some(limits) = ctx
-            .data_opt::<AppState>()
-            .map(|state| &state.settings.abuse.query)
-            .filter(|limits| limits.enabled)
-        else {
-            return next.run(ctx, operation_name).await;
-        };
-        let timeout = limits.execution_timeout;
-        match tokio::time::timeout(timeout, next.run(ctx, operation_name)).await {
-            Ok(response) => response,
-            Err(_) => Response::from_errors(vec![refused(
-                AppError::QueryTooComplex(format!(
-                    "the operation did not finish within {} ms (`executionTimeout`)",
-                    timeout.as_millis()
-                )),
-                "executionTimeout",
-                Some(timeout.as_millis() as usize),
-            )]),
-        }
+/// After validation (and the subscription meter's admission): refuses a too complex operation,
+/// then charges its complexity to the viewer's points budget.
+pub(super) async fn validated(
+    ctx: &ExtensionContext<'_>,
+    result: ValidationResult,
+) -> Result<ValidationResult, Vec<ServerError>> {
+    let Some(state) = ctx.data_opt::<AppState>() else {
+        return Ok(result);
+    };
+    let limits = &state.settings.abuse.query;
+    if limits.enabled && result.complexity > limits.max_complexity {
+        return Err(vec![too_complex(
+            "maxComplexity",
+            "a complexity of",
+            result.complexity as u64,
+            limits.max_complexity,
+        )]);
+    }
+    let rate = &state.settings.abuse.rate;
+    if !rate.enabled {
+        return Ok(result);
+    }
+    let (bucket, window) =
+        points_bucket(rate, ctx.data_opt::<Viewer>(), ctx.data_opt::<ClientInfo>());
+    let cost = result.complexity.max(1) as u64;
+    let charge = state.limiter.charge(&bucket, window, cost).await;
+    if let Some(record) = ctx.data_opt::<OperationCharge>() {
+        record.set(charge.clone());
+    }
+    if charge.allowed {
+        return Ok(result);
+    }
+    let retry_after_secs = charge.retry_after_secs();
+    let message = if cost > charge.limit {
+        format!(
+            "this operation costs {cost} points, more than the whole budget of {} per window; ask for fewer items",
+            charge.limit
+        )
+    } else {
+        format!(
+            "rate limit exceeded: this operation costs {cost} points and {} of {} remain; the budget resets in {retry_after_secs} s",
+            charge.remaining, charge.limit
+        )
+    };
+    Err(vec![refused(
+        AppError::RateLimited {
+            message,
+            retry_after_secs,
+        },
+        "rateLimit",
+        None,
+    )])
+}
+
+/// The execution, ended with `QUERY_TOO_COMPLEX` when it outlasts `executionTimeout`.
+pub(super) async fn within_execution_timeout(
+    ctx: &ExtensionContext<'_>,
+    execution: impl Future<Output = Response>,
+) -> Response {
+    let Some(limits) = ctx
+        .data_opt::<AppState>()
+        .map(|state| &state.settings.abuse.query)
+        .filter(|limits| limits.enabled)
+    else {
+        return execution.await;
+    };
+    let timeout = limits.execution_timeout;
+    match tokio::time::timeout(timeout, execution).await {
+        Ok(response) => response,
+        Err(_) => Response::from_errors(vec![refused(
+            AppError::QueryTooComplex(format!(
+                "the operation did not finish within {} ms (`executionTimeout`)",
+                timeout.as_millis()
+            )),
+            "executionTimeout",
+            Some(timeout.as_millis() as usize),
+        )]),
     }
 }
 

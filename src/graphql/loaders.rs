@@ -5,10 +5,14 @@
 
 use std::{
     any::{Any, TypeId},
+    collections::HashMap,
+    hash::Hash,
     sync::{Arc, Mutex},
 };
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
+
+use uuid::Uuid;
 
 use crate::db::DbPool;
 
@@ -25,24 +29,28 @@ pub type RequestLoader<T> = DataLoader<T, HashMapCache>;
 pub struct Loaders {
     pool: DbPool,
     cached: bool,
+    max_batch: usize,
     built: Mutex<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>,
 }
 
 impl Loaders {
-    pub fn new(pool: &DbPool) -> Self {
+    /// Loaders over `pool` whose statements each ask for at most `max_batch` keys
+    /// (`LOADER_MAX_BATCH`).
+    pub fn new(pool: &DbPool, max_batch: usize) -> Self {
         Loaders {
             pool: pool.clone(),
             cached: true,
+            max_batch,
             built: Mutex::new(Vec::new()),
         }
     }
 
     /// Loaders that batch but never cache, for long-lived WebSocket connections, where cached
     /// rows would go stale.
-    pub fn without_cache(pool: &DbPool) -> Self {
+    pub fn without_cache(pool: &DbPool, max_batch: usize) -> Self {
         Loaders {
             cached: false,
-            ..Self::new(pool)
+            ..Self::new(pool, max_batch)
         }
     }
 
@@ -66,7 +74,8 @@ impl Loaders {
             L::new(self.pool.clone()),
             tokio::spawn,
             HashMapCache::default(),
-        );
+        )
+        .max_batch_size(self.max_batch);
         if !self.cached {
             loader.enable_all_cache(false);
         }
@@ -74,4 +83,14 @@ impl Loaders {
         built.push((wanted, loader.clone()));
         loader
     }
+}
+
+/// The parents of a page loader's keys (parent, page) grouped by the page they ask for: each
+/// page is one statement for all its parents.
+pub fn parents_by_page<Page: Clone + Hash + Eq>(keys: &[(Uuid, Page)]) -> HashMap<Page, Vec<Uuid>> {
+    let mut by_page: HashMap<Page, Vec<Uuid>> = HashMap::new();
+    for (parent_id, page) in keys {
+        by_page.entry(page.clone()).or_default().push(*parent_id);
+    }
+    by_page
 }

@@ -13,13 +13,10 @@ use std::{
 };
 
 use async_graphql::{
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextSubscribe,
-        NextValidation,
-    },
+    extensions::ExtensionContext,
     futures_util::stream::BoxStream,
     parser::types::{DocumentOperations, OperationType},
-    Request, Response, ServerError, ServerResult, ValidationResult, Value,
+    Request, Response, ServerError, ValidationResult, Value,
 };
 use futures_util::StreamExt;
 
@@ -30,18 +27,11 @@ use crate::{
     state::AppState,
 };
 
-pub struct SubscriptionMetering;
-
-impl ExtensionFactory for SubscriptionMetering {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(MeteringExtension::default())
-    }
-}
-
 /// One operation's meter: filled in while the operation is prepared (which happens inside its
-/// stream), read by the stream adapter when the first response comes out.
+/// stream), read by the stream adapter when the first response comes out. Its parts run in the
+/// order `graphql::hooks` gives them.
 #[derive(Default)]
-struct MeteringExtension {
+pub(super) struct SubscriptionMetering {
     meter: Arc<Mutex<Option<Meter>>>,
 }
 
@@ -80,14 +70,9 @@ fn refused(error: AppError, limit: &str, max: u64) -> ServerError {
     error
 }
 
-#[async_trait::async_trait]
-impl Extension for MeteringExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
+impl SubscriptionMetering {
+    /// Sets up the meter of a subscription (after the request limits accepted it).
+    pub(super) fn prepare_request(&self, mut request: Request) -> Request {
         if operation_type(&mut request) == Some(OperationType::Subscription) {
             // HTTP puts one in to report the charge; a socket does not, so the meter does.
             let opening = match request
@@ -109,17 +94,16 @@ impl Extension for MeteringExtension {
                 });
             }
         }
-        next.run(ctx, request).await
+        request
     }
 
-    /// Runs inside the limits extension's validation, before it charges the opening: a
-    /// subscription refused here spends nothing.
-    async fn validation(
+    /// Admits a validated subscription (a slot of the subscriber's), before the request limits
+    /// charge the opening: a subscription refused here spends nothing.
+    pub(super) async fn validated(
         &self,
         ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
+        result: ValidationResult,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
         let is_subscription = self.meter.lock().is_ok_and(|meter| meter.is_some());
         let Some(state) = ctx.data_opt::<AppState>().filter(|_| is_subscription) else {
             return Ok(result);
@@ -163,13 +147,11 @@ impl Extension for MeteringExtension {
         Ok(result)
     }
 
-    fn subscribe<'s>(
+    /// The responses of the operation, each event paid for when it is a metered subscription.
+    pub(super) fn subscribe<'s>(
         &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
+        responses: BoxStream<'s, Response>,
     ) -> BoxStream<'s, Response> {
-        let responses = next.run(ctx, stream);
         metered(responses, self.meter.clone())
     }
 }

@@ -1,11 +1,12 @@
-//! The GraphQL primitives every feature shares: ids, pagination, loaders, the operation
-//! observer, request limits, subscription metering, credential scopes, persisted documents and
-//! the rule for text PostgreSQL cannot store. It knows no feature; the schema that merges them
+//! The GraphQL primitives every feature shares: ids, pagination, loaders, the request hooks
+//! (operation observer, request limits, subscription metering, credential scopes, the rule for text
+//! PostgreSQL cannot store) and persisted documents. It knows no feature; the schema that merges them
 //! all is `crate::schema`.
 
 pub mod connection;
 pub mod credential_scopes;
 pub mod document;
+pub mod hooks;
 pub mod ids;
 pub mod limits;
 pub mod loaders;

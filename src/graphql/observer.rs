@@ -6,12 +6,9 @@
 use std::sync::{Arc, Mutex};
 
 use async_graphql::{
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-        NextPrepareRequest,
-    },
+    extensions::ExtensionContext,
     parser::types::{DocumentOperations, ExecutableDocument, OperationType},
-    Request, Response, ServerError, ServerResult, Variables,
+    Request, ServerError, ServerResult,
 };
 
 /// Request data marking a request that arrived over HTTP GET.
@@ -42,16 +39,6 @@ impl OperationRecord {
     }
 }
 
-pub struct OperationObserver;
-
-impl ExtensionFactory for OperationObserver {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationObserverExtension)
-    }
-}
-
-struct OperationObserverExtension;
-
 /// The type and name of the operation the request will run, as the executor will choose it.
 pub(crate) fn selected_operation(
     document: &ExecutableDocument,
@@ -75,69 +62,56 @@ pub(crate) fn selected_operation(
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for OperationObserverExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        if let Some(record) = ctx.data_opt::<OperationRecord>() {
-            let name = request.operation_name.clone();
-            record.update(|facts| facts.operation_name = name);
-        }
-        let mut request = request;
-        super::document::inline_subscription_variables(&mut request);
-        next.run(ctx, request).await
-    }
+// The observer's parts of the schema's hooks; `graphql::hooks` runs them in their order.
 
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let mut document = next.run(ctx, query, variables).await?;
-        if document
-            .operations
-            .iter()
-            .any(|(_, operation)| operation.node.ty == OperationType::Subscription)
-        {
-            // A subscription keeps its document for as long as it stays open.
-            super::document::shrink_to_fit(&mut document);
-        }
-        let Some(record) = ctx.data_opt::<OperationRecord>() else {
-            return Ok(document);
-        };
-        let requested_name = record.facts().operation_name;
-        let (operation_type, name) = selected_operation(&document, requested_name);
-        record.update(|facts| {
-            facts.operation_type = operation_type;
-            facts.operation_name = name;
-        });
-        if operation_type == Some(OperationType::Mutation)
-            && ctx.data_opt::<ArrivedOverGet>().is_some()
-        {
-            record.update(|facts| facts.refused_mutation_over_get = true);
-            return Err(ServerError::new(
-                "mutations are not allowed over GET; send them with POST",
-                None,
-            ));
-        }
-        Ok(document)
+/// Before anything else sees the request: notes the requested operation name and inlines a
+/// subscription's variables.
+pub(super) fn prepare_request(ctx: &ExtensionContext<'_>, mut request: Request) -> Request {
+    if let Some(record) = ctx.data_opt::<OperationRecord>() {
+        let name = request.operation_name.clone();
+        record.update(|facts| facts.operation_name = name);
     }
+    super::document::inline_subscription_variables(&mut request);
+    request
+}
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        if let Some(record) = ctx.data_opt::<OperationRecord>() {
-            record.update(|facts| facts.executed = true);
-        }
-        next.run(ctx, operation_name).await
+/// Once the document is parsed (and the credential scopes accepted it): records which
+/// operation will run and refuses a mutation that arrived over GET.
+pub(super) fn parsed(
+    ctx: &ExtensionContext<'_>,
+    mut document: ExecutableDocument,
+) -> ServerResult<ExecutableDocument> {
+    if document
+        .operations
+        .iter()
+        .any(|(_, operation)| operation.node.ty == OperationType::Subscription)
+    {
+        // A subscription keeps its document for as long as it stays open.
+        super::document::shrink_to_fit(&mut document);
+    }
+    let Some(record) = ctx.data_opt::<OperationRecord>() else {
+        return Ok(document);
+    };
+    let requested_name = record.facts().operation_name;
+    let (operation_type, name) = selected_operation(&document, requested_name);
+    record.update(|facts| {
+        facts.operation_type = operation_type;
+        facts.operation_name = name;
+    });
+    if operation_type == Some(OperationType::Mutation) && ctx.data_opt::<ArrivedOverGet>().is_some()
+    {
+        record.update(|facts| facts.refused_mutation_over_get = true);
+        return Err(ServerError::new(
+            "mutations are not allowed over GET; send them with POST",
+            None,
+        ));
+    }
+    Ok(document)
+}
+
+/// The request got as far as execution.
+pub(super) fn executing(ctx: &ExtensionContext<'_>) {
+    if let Some(record) = ctx.data_opt::<OperationRecord>() {
+        record.update(|facts| facts.executed = true);
     }
 }

@@ -11,10 +11,7 @@
 //! instead of "not valid JSON". In a GraphQL string literal the parser itself refuses any
 //! surrogate escape; that refusal is reworded here to say why.
 
-use std::sync::Arc;
-
 use async_graphql::{
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
     parser::types::{Directive, ExecutableDocument, Selection, SelectionSet},
     Name, Pos, Positioned, Request, ServerError, ServerResult, Value as ConstValue, Variables,
 };
@@ -89,36 +86,18 @@ fn escaped_unit(bytes: &[u8], at: usize) -> Option<u32> {
     u32::from_str_radix(hex, 16).ok()
 }
 
-pub struct StorableText;
-
-impl ExtensionFactory for StorableText {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(StorableTextExtension)
+/// The check of a prepared request, given the text of its document and what the hooks inside
+/// this one (the request limits, which measure and parse the document) made of it: a document
+/// too large to walk never gets here. Part of `graphql::hooks`.
+pub(super) fn prepared_request(
+    query: &str,
+    prepared: ServerResult<Request>,
+) -> ServerResult<Request> {
+    let mut request = prepared.map_err(|error| explain_surrogate_literal(query, error))?;
+    if let Some(offence) = find_unstorable(&mut request)? {
+        return Err(offence.into_error());
     }
-}
-
-struct StorableTextExtension;
-
-#[async_trait::async_trait]
-impl Extension for StorableTextExtension {
-    /// Runs after the request limits (registered after this one, so inside `next`) have
-    /// measured and parsed the document: a document too large to walk never gets here.
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let query = request.query.clone();
-        let mut request = next
-            .run(ctx, request)
-            .await
-            .map_err(|error| explain_surrogate_literal(&query, error))?;
-        if let Some(offence) = find_unstorable(&mut request)? {
-            return Err(offence.into_error());
-        }
-        Ok(request)
-    }
+    Ok(request)
 }
 
 /// Where unstorable text was found.

@@ -449,7 +449,10 @@ async fn run_operation(
     let mut request = async_graphql::Request::new(document.query)
         .variables(raw.variables)
         .data(caller.viewer.clone())
-        .data(Loaders::new(&state.app.pool))
+        .data(Loaders::new(
+            &state.app.pool,
+            state.app.settings.loader_max_batch,
+        ))
         .data(caller.client.clone())
         .data(record.clone())
         .data(charge.clone());

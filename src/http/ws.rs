@@ -122,6 +122,7 @@ pub fn upgrade(
     let auth = ConnectionAuth {
         keys: state.app.keys.clone(),
         pool: state.app.pool.clone(),
+        loader_max_batch: state.app.settings.loader_max_batch,
         client: client_info(headers, peer),
         progress: Arc::default(),
     };
@@ -157,6 +158,7 @@ struct InitProgress {
 struct ConnectionAuth {
     keys: Arc<TokenKeys>,
     pool: DbPool,
+    loader_max_batch: usize,
     client: ClientInfo,
     progress: Arc<InitProgress>,
 }
@@ -181,7 +183,7 @@ impl ConnectionAuth {
                 data.insert(viewer);
                 data.insert(self.client);
                 // A socket lives for hours: rows cached for its lifetime would go stale.
-                data.insert(Loaders::without_cache(&self.pool));
+                data.insert(Loaders::without_cache(&self.pool, self.loader_max_batch));
                 self.progress.accepted.store(true, Ordering::SeqCst);
                 Ok(data)
             }

@@ -1,4 +1,5 @@
-//! Batched pipeline lookups: pipelines by id, and each pipeline's nodes and connections.
+//! Batched pipeline lookups: pipelines by id, each pipeline's nodes and connections, pages of
+//! its runs.
 
 use std::collections::HashMap;
 
@@ -8,9 +9,10 @@ use uuid::Uuid;
 use crate::{
     db::DbPool,
     error::AppError,
-    graphql::loaders::RequestLoad,
+    graphql::loaders::{parents_by_page, RequestLoad},
     pipelines::{
-        model::{Pipeline, PipelineConnection, PipelineNode},
+        model::{Pipeline, PipelineConnection, PipelineNode, PipelineRun},
+        queue::{self, RunCursor},
         store as pipeline_store,
     },
 };
@@ -67,5 +69,52 @@ impl Loader<Uuid> for PipelineGraphLoader {
 impl RequestLoad for PipelineGraphLoader {
     fn new(pool: DbPool) -> Self {
         PipelineGraphLoader { pool }
+    }
+}
+
+/// Which page of a pipeline's runs: after `after` (none: the newest), `limit` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RunPage {
+    pub after: Option<RunCursor>,
+    pub limit: i64,
+}
+
+/// One page of a pipeline's runs, newest first, with one run more than the page when there are
+/// more; keys asking the same page of different pipelines share a statement, so
+/// `pipelines { runs }` is one statement for the listed pipelines, not one per pipeline.
+pub struct RunPageLoader {
+    pool: DbPool,
+}
+
+impl Loader<(Uuid, RunPage)> for RunPageLoader {
+    type Value = Vec<PipelineRun>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, RunPage)],
+    ) -> Result<HashMap<(Uuid, RunPage), Self::Value>, Self::Error> {
+        let mut connection = self.pool.get().await?;
+        let mut pages: HashMap<_, Self::Value> =
+            keys.iter().map(|key| (*key, Vec::new())).collect();
+        for (page, pipeline_ids) in parents_by_page(keys) {
+            let runs =
+                queue::run_pages(&mut connection, &pipeline_ids, page.after, page.limit).await?;
+            for run in runs {
+                if let Some(runs) = pages.get_mut(&(run.pipeline_id, page)) {
+                    runs.push(run);
+                }
+            }
+        }
+        for runs in pages.values_mut() {
+            runs.sort_unstable_by_key(|run| std::cmp::Reverse((run.queued_at, run.id)));
+        }
+        Ok(pages)
+    }
+}
+
+impl RequestLoad for RunPageLoader {
+    fn new(pool: DbPool) -> Self {
+        RunPageLoader { pool }
     }
 }

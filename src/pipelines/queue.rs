@@ -16,7 +16,10 @@ use uuid::Uuid;
 use super::model::{NewRun, PipelineRun, RunEvent, RunEventKind, RunStatus};
 use crate::{
     auth::{authz::ProjectRole, project_roles},
-    db::schema::{pipeline_run_events, pipeline_run_output, pipeline_runs},
+    db::{
+        schema::{pipeline_run_events, pipeline_run_output, pipeline_runs},
+        statement::{Bind, Statement},
+    },
     error::AppResult,
 };
 
@@ -55,29 +58,34 @@ pub async fn find_with_role(
 
 pub type RunCursor = (DateTime<Utc>, Uuid);
 
-/// A page of a pipeline's runs, newest first; `limit + 1` rows to detect a next page.
-pub async fn list_runs(
+/// A page of each of many pipelines' runs, newest first (`limit` runs and one more when there
+/// are more, after the cursor when given), in one statement: per pipeline a range scan of
+/// `(pipeline_id, queued_at DESC, id DESC)` limited to the page. Runs come pipelines
+/// interleaved, each pipeline's newest first.
+pub async fn run_pages(
     connection: &mut AsyncPgConnection,
-    pipeline_id: Uuid,
+    pipeline_ids: &[Uuid],
     after: Option<RunCursor>,
     limit: i64,
 ) -> AppResult<Vec<PipelineRun>> {
-    let mut query = pipeline_runs::table
-        .filter(pipeline_runs::pipeline_id.eq(pipeline_id))
-        .order((pipeline_runs::queued_at.desc(), pipeline_runs::id.desc()))
-        .limit(limit + 1)
-        .select(PipelineRun::as_select())
-        .into_boxed();
+    let mut statement = Statement::new();
+    statement
+        .sql("SELECT r.* FROM unnest(")
+        .bind(Bind::Uuids(pipeline_ids.to_vec()))
+        .sql("::uuid[]) AS p(id) CROSS JOIN LATERAL (SELECT * FROM pipeline_runs WHERE pipeline_id = p.id");
     if let Some((queued_at, id)) = after {
-        query = query.filter(
-            pipeline_runs::queued_at
-                .lt(queued_at)
-                .or(pipeline_runs::queued_at
-                    .eq(queued_at)
-                    .and(pipeline_runs::id.lt(id))),
-        );
+        statement
+            .sql(" AND (queued_at, id) < (")
+            .bind(Bind::Time(queued_at))
+            .sql(", ")
+            .bind(Bind::Uuid(id))
+            .sql(")");
     }
-    Ok(query.load(connection).await?)
+    statement
+        .sql(" ORDER BY queued_at DESC, id DESC LIMIT ")
+        .bind(Bind::BigInt(limit + 1))
+        .sql(") r");
+    Ok(statement.load(connection).await?)
 }
 
 /// Claims the oldest queued run, or one whose worker's lease lapsed, for `lease_owner`.

@@ -14,15 +14,7 @@ use serde_json::Value;
 use crate::{
     audit::api::AuditQuery,
     bookmarks::api::{BookmarkMutation, BookmarkQuery, BookmarkSubscription},
-    graphql::{
-        connection::{ConnectionMutation, FollowCredentials},
-        credential_scopes::CredentialScopes,
-        limits::RequestLimits,
-        metering::SubscriptionMetering,
-        observer::OperationObserver,
-        storable_text::StorableText,
-        system::SystemSubscription,
-    },
+    graphql::{connection::ConnectionMutation, hooks::RequestHooks, system::SystemSubscription},
     limits::api::RateLimitQuery,
     limits::RedisLink,
     pipelines::api::{
@@ -108,7 +100,10 @@ pub struct SubscriptionRoot(
 
 pub type CatalystSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+/// The schema with its one extension (`graphql::hooks`); `slow_resolvers` only with traces on.
+fn builder(
+    slow_resolvers: Option<SlowResolverSpans>,
+) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     describe_connections(Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -118,16 +113,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
         "An opaque identifier: pass it back exactly as received. Global ids name their type, so \
          an id of one type where another is expected is `BAD_USER_INPUT`.",
     )
-    .extension(OperationObserver)
-    .extension(CredentialScopes)
-    // Checks every string of the request once `RequestLimits`, inside it, has measured and
-    // parsed the document.
-    .extension(StorableText)
-    // Depth, complexity, aliases and the rest are checked by `limits` with their names.
-    .extension(RequestLimits)
-    // After the limits: its admission runs inside their validation, before they charge.
-    .extension(SubscriptionMetering)
-    .extension(FollowCredentials)
+    .extension(RequestHooks::new(slow_resolvers))
 }
 
 /// async-graphql's connection types carry no description of their own.
@@ -170,7 +156,14 @@ fn describe_connections(
 /// external reaction predictor, when configured; the presence board).
 pub fn build_schema(state: AppState) -> anyhow::Result<CatalystSchema> {
     let query_limits = &state.settings.abuse.query;
-    let builder = builder().limit_recursive_depth((query_limits.max_depth * 3).max(64));
+    // Slow-resolver spans only with traces on: the hook wraps every resolver.
+    let slow_resolvers = state
+        .settings
+        .traces
+        .as_ref()
+        .map(|traces| SlowResolverSpans::new(traces.resolver_threshold));
+    let builder =
+        builder(slow_resolvers).limit_recursive_depth((query_limits.max_depth * 3).max(64));
     let builder = if query_limits.field_suggestions {
         builder
     } else {
@@ -196,15 +189,10 @@ pub fn build_schema(state: AppState) -> anyhow::Result<CatalystSchema> {
         state.settings.presence.timeout,
         state.shutdown.clone(),
     );
-    // Only with traces on: the hook wraps every resolver.
-    let builder = match &state.settings.traces {
-        Some(traces) => builder.extension(SlowResolverSpans::new(traces.resolver_threshold)),
-        None => builder,
-    };
     Ok(builder.data(presence).data(state).finish())
 }
 
 /// The SDL committed as `schema.graphql`.
 pub fn schema_sdl() -> String {
-    builder().finish().sdl()
+    builder(None).finish().sdl()
 }

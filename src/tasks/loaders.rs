@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     db::DbPool,
     error::{AppError, AppResult},
-    graphql::loaders::RequestLoad,
+    graphql::loaders::{parents_by_page, RequestLoad},
     tasks::{
         model::{Task, TaskStatus},
         pages as task_pages,
@@ -65,13 +65,9 @@ impl Loader<(Uuid, Arc<TaskPageQuery>)> for TaskPageLoader {
         &self,
         keys: &[(Uuid, Arc<TaskPageQuery>)],
     ) -> Result<HashMap<(Uuid, Arc<TaskPageQuery>), TaskPage>, Self::Error> {
-        let mut by_query: HashMap<Arc<TaskPageQuery>, Vec<Uuid>> = HashMap::new();
-        for (project_id, query) in keys {
-            by_query.entry(query.clone()).or_default().push(*project_id);
-        }
         let mut connection = self.pool.get().await?;
         let mut pages = HashMap::with_capacity(keys.len());
-        for (query, project_ids) in by_query {
+        for (query, project_ids) in parents_by_page(keys) {
             for (project_id, page) in read_pages(&mut connection, &project_ids, &query).await? {
                 pages.insert((project_id, query.clone()), page);
             }

@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{
-    sql_types::{Bool, Json, Nullable, SmallInt, Text, Timestamptz},
-    QueryableByName,
+    sql_types::{Array, Bool, Int4, Json, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid},
+    Queryable, QueryableByName,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -38,6 +38,7 @@ pub async fn load_pages(
     query: &TaskPageQuery,
 ) -> AppResult<PageRows> {
     let rows: Vec<PageRow> = page_statement("", project_ids, query)?
+        .with_row_types::<PageRowTypes>()
         .load(connection)
         .await?;
     let mut pages = PageRows::default();
@@ -76,25 +77,69 @@ pub async fn explain_pages(
 
 const PAGE: i16 = 0;
 
-#[derive(QueryableByName)]
+/// A row of the page statement, read by position: the columns of `select_list`, in order.
+#[derive(Queryable)]
 struct PageRow {
-    #[diesel(embed)]
     task: Task,
     /// `PAGE` for a row of a project's page, otherwise a subtask of one.
-    #[diesel(sql_type = SmallInt)]
     part: i16,
-    #[diesel(sql_type = Nullable<Text>)]
     assignee_email: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     assignee_password_hash: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     assignee_display_name: Option<String>,
-    #[diesel(sql_type = Nullable<Bool>)]
     assignee_is_admin: Option<bool>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
     assignee_created_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
     assignee_updated_at: Option<DateTime<Utc>>,
+}
+
+/// The SQL types of `PageRow`'s columns: a task's (`TASK_COLUMNS`), the part, the assignee's.
+type PageRowTypes = (
+    (
+        SqlUuid,
+        SqlUuid,
+        Nullable<SqlUuid>,
+        Text,
+        Text,
+        Text,
+        Text,
+        Nullable<SqlUuid>,
+        Nullable<Timestamptz>,
+        Array<Text>,
+        Text,
+        Int4,
+        Nullable<SqlUuid>,
+        Timestamptz,
+        Timestamptz,
+    ),
+    SmallInt,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Bool>,
+    Nullable<Timestamptz>,
+    Nullable<Timestamptz>,
+);
+
+/// A task's columns in the order of `Task`'s fields (and `PageRowTypes`), qualified by `table`.
+fn task_columns(table: &str) -> String {
+    [
+        "id",
+        "project_id",
+        "parent_id",
+        "title",
+        "description",
+        "status",
+        "priority",
+        "assignee_id",
+        "due_at",
+        "labels",
+        "position",
+        "version",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    .map(|column| format!("{table}.{column}"))
+    .join(", ")
 }
 
 impl PageRow {
@@ -264,13 +309,15 @@ fn page_statement(
         (NO_ASSIGNEE_COLUMNS, "", "")
     };
     statement.sql(&format!(
-        "SELECT page.*, {PAGE}::smallint AS part, {assignee_columns} FROM page{assignee_join}"
+        "SELECT {}, {PAGE}::smallint AS part, {assignee_columns} FROM page{assignee_join}",
+        task_columns("page")
     ));
     if query.prefetch.subtasks {
         statement.sql(&format!(
-            " UNION ALL SELECT s.*, 1::smallint AS part, {assignee_columns} \
+            " UNION ALL SELECT {}, 1::smallint AS part, {assignee_columns} \
              FROM page CROSS JOIN LATERAL (SELECT tasks.* FROM tasks WHERE parent_id = page.id \
-             ORDER BY status_rank, position, id) s{subtask_assignee_join}"
+             ORDER BY status_rank, position, id) s{subtask_assignee_join}",
+            task_columns("s")
         ));
     }
     Ok(statement)

@@ -282,7 +282,10 @@ fn session_data(
     data.insert(caller.viewer);
     data.insert(caller.client);
     // A stream lives for hours: rows cached for its lifetime would go stale.
-    data.insert(Loaders::without_cache(&state.app.pool));
+    data.insert(Loaders::without_cache(
+        &state.app.pool,
+        state.app.settings.loader_max_batch,
+    ));
     data.insert(cursor.clone());
     if let Some(resume) = resume {
         data.insert(ResumeAfter(resume));

@@ -27,7 +27,7 @@ use crate::{
     limits::{self, NamedLimit},
     pipelines::{
         engine,
-        loaders::PipelineLoader,
+        loaders::{PipelineLoader, RunPage, RunPageLoader},
         model::{
             engine_graph, NewRun, NodeResult, PipelineStatus, RunEvent, RunEventKind, RunStatus,
             PIPELINE_TYPE, RUN_TYPE,
@@ -279,8 +279,14 @@ pub async fn list_runs(
         .as_deref()
         .map(|cursor| decode_cursor("after", cursor))
         .transpose()?;
-    let mut connection = AppState::from_ctx(ctx).pool.get().await?;
-    let runs = queue::list_runs(&mut connection, pipeline_id, after_position, limit).await?;
+    let page = RunPage {
+        after: after_position,
+        limit,
+    };
+    let runs = Loaders::get::<RunPageLoader>(ctx)
+        .load_one((pipeline_id, page))
+        .await?
+        .unwrap_or_default();
     let views = runs
         .into_iter()
         .map(|run| RunView { run, access })

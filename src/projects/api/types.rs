@@ -1,14 +1,11 @@
 //! The GraphQL types of projects: `Project`, `ProjectMember`, `ProjectEvent` and `TaskCounts`.
 
-use std::sync::Arc;
-
 use async_graphql::{connection::Connection, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use crate::{
     auth::authz::{ProjectAccess, ProjectRole},
     error::{bad_input, not_found, AppResult},
-    events::log,
     graphql::loaders::Loaders,
     graphql::{
         ids::encode_id,
@@ -16,10 +13,9 @@ use crate::{
     },
     projects::{
         activity::{Activity, ActivityKind},
-        loaders::MemberLoader,
+        loaders::{ActivityPage, ActivityPageLoader, MemberLoader},
         views::{MemberNode, ProjectEventNode, ProjectNode, PROJECT_TYPE},
     },
-    state::AppState,
     tasks::{
         connection::TaskConnectionArgs, loaders::TaskCountLoader, model::TaskStatus,
         views::TaskNode,
@@ -149,17 +145,14 @@ impl ProjectNode {
     ) -> AppResult<Connection<PageCursor, ProjectEventNode>> {
         let limit = page_size(first)?;
         let before_seq = after.as_deref().map(parse_event_cursor).transpose()?;
-        let state = AppState::from_ctx(ctx);
-        let mut connection = state.pool.get().await?;
-        let rows =
-            log::page_newest_first(&mut connection, self.project.id, before_seq, limit).await?;
+        let events = Loaders::get::<ActivityPageLoader>(ctx)
+            .load_one((self.project.id, ActivityPage { before_seq, limit }))
+            .await?
+            .unwrap_or_default();
         let access = self.access;
-        let nodes = rows
+        let nodes = events
             .into_iter()
-            .map(|event| ProjectEventNode {
-                event: Arc::new(event),
-                access,
-            })
+            .map(|event| ProjectEventNode { event, access })
             .collect();
         Ok(connection_from_rows(
             nodes,
