@@ -2,13 +2,16 @@
 //! WebSocket or SSE connection once its credentials stop holding (expiry, sign-out, revocation,
 //! password change) with `UNAUTHENTICATED` and the reason, and `renewConnectionAuth`, which
 //! replaces them on an open WebSocket without touching its subscriptions. Plain HTTP requests
-//! have no live credentials and pass untouched.
+//! have no live credentials and pass untouched. After a renewal, every later operation of the
+//! connection sees the renewed viewer.
 
 use std::sync::Arc;
 
 use async_graphql::{
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextSubscribe},
-    Context, Object, Response, SimpleObject,
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextSubscribe,
+    },
+    Context, Object, Request, Response, ServerResult, SimpleObject,
 };
 use chrono::{DateTime, Utc};
 use futures_util::{stream::BoxStream, StreamExt};
@@ -20,13 +23,44 @@ use tokio::sync::{
 use crate::{
     auth::{
         live::{CredentialEnd, CredentialsEnded, HeldCredential, LiveCredentials},
-        viewer::resolve_credentials,
+        viewer::{resolve_credentials, Viewer},
     },
     db::DbPool,
     error::{bad_input, forbidden, AppResult},
     events::{bus::BusMessage, EventBus, Topic},
     state::AppState,
 };
+
+/// Gives each operation of a renewed connection the viewer of its latest renewal: resolvers,
+/// guards and the other extensions then see the new session (or key, with its scopes), not the
+/// one the connection opened with. Registered first, so that every other extension's
+/// `prepare_request` sees it too.
+pub struct RenewedViewer;
+
+impl ExtensionFactory for RenewedViewer {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RenewedViewer)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for RenewedViewer {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        // The request's own data comes before the connection's in every lookup.
+        if let Some(user) = ctx
+            .data_opt::<Arc<LiveCredentials>>()
+            .and_then(|live| live.renewed_viewer())
+        {
+            request.data.insert(Viewer::User(user.as_ref().clone()));
+        }
+        next.run(ctx, request).await
+    }
+}
 
 pub struct FollowCredentials;
 
@@ -225,7 +259,7 @@ impl ConnectionMutation {
                 "the token belongs to another user; the connection keeps its credentials",
             ));
         }
-        live.renew(HeldCredential::of(user, expires_at));
+        live.renew(user, expires_at);
         Ok(ConnectionAuth { expires_at })
     }
 }

@@ -15,7 +15,7 @@ use crate::{
     audit::api::AuditQuery,
     bookmarks::api::{BookmarkMutation, BookmarkQuery, BookmarkSubscription},
     graphql::{
-        connection::{ConnectionMutation, FollowCredentials},
+        connection::{ConnectionMutation, FollowCredentials, RenewedViewer},
         credential_scopes::CredentialScopes,
         limits::RequestLimits,
         metering::SubscriptionMetering,
@@ -118,6 +118,8 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
         "An opaque identifier: pass it back exactly as received. Global ids name their type, so \
          an id of one type where another is expected is `BAD_USER_INPUT`.",
     )
+    // First: a renewed connection's operations run as its renewed viewer in every extension.
+    .extension(RenewedViewer)
     .extension(OperationObserver)
     .extension(CredentialScopes)
     // Checks every string of the request once `RequestLimits`, inside it, has measured and
