@@ -74,13 +74,17 @@ impl Bench {
         Ok(body)
     }
 
-    /// A TCP connection to the server from the `index`th loopback source address.
+    /// A TCP connection to the server from the `index`th connection's source address.
     async fn connect(&self, index: usize) -> anyhow::Result<TcpStream> {
-        let source = Ipv4Addr::new(127, 0, 0, 2 + (index as u32 % SOURCE_ADDRESSES) as u8);
         let socket = TcpSocket::new_v4()?;
-        socket.bind(SocketAddr::V4(SocketAddrV4::new(source, 0)))?;
+        socket.bind(SocketAddr::V4(SocketAddrV4::new(source_address(index), 0)))?;
         Ok(socket.connect(self.server).await?)
     }
+}
+
+/// The loopback source address of the `index`th connection.
+fn source_address(index: usize) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, 2 + (index as u32 % SOURCE_ADDRESSES) as u8)
 }
 
 /// Opens a graphql-transport-ws subscription; every `next` it receives is timed into
@@ -250,10 +254,9 @@ async fn sse_http2_connection(
     per_connection: usize,
     receipts: mpsc::Sender<Instant>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let source = Ipv4Addr::new(127, 0, 0, 2 + (index as u32 % SOURCE_ADDRESSES) as u8);
     let client = reqwest::Client::builder()
         .http2_prior_knowledge()
-        .local_address(std::net::IpAddr::V4(source))
+        .local_address(std::net::IpAddr::V4(source_address(index)))
         .build()?;
     let body = json!({ "query": EVENTS, "variables": { "p": project } });
     let opened = futures_util::future::join_all((0..per_connection).map(|_| {

@@ -374,6 +374,26 @@ async fn renew(socket: &mut GraphqlWs, id: &str, token: &str, others: &mut Vec<V
     }
 }
 
+/// A socket with `token` running `projectEvents { <selection> }` as operation `events`,
+/// listening once this returns.
+async fn project_events_socket(
+    app: &TestApp,
+    token: &str,
+    project: &str,
+    selection: &str,
+) -> GraphqlWs {
+    let topic =
+        Topic::Project(decode_id("Project", "id", &async_graphql::ID(project.into())).unwrap());
+    let before = app.subscriber_count(topic);
+    let mut ws = socket(app, token).await;
+    let query =
+        format!("subscription($p: ID!) {{ projectEvents(projectId: $p) {{ {selection} }} }}");
+    ws.subscribe("events", &query, json!({ "p": project }))
+        .await;
+    app.wait_for_subscribers(topic, before + 1).await;
+    ws
+}
+
 fn task_titles(messages: &[Value]) -> Vec<String> {
     messages
         .iter()
@@ -394,16 +414,7 @@ async fn renewing_before_each_expiry_keeps_a_subscription_through_three_token_li
     let app = short_lived_app().await;
     let ada = app.register("ada@example.com", "Ada").await;
     let project = app.create_project(&ada, "Board").await;
-    let project_topic =
-        Topic::Project(decode_id("Project", "id", &async_graphql::ID(project.clone())).unwrap());
-    let mut ws = socket(&app, &ada.access_token).await;
-    ws.subscribe(
-        "events",
-        "subscription($p: ID!) { projectEvents(projectId: $p) { task { title } } }",
-        json!({ "p": project }),
-    )
-    .await;
-    app.wait_for_subscribers(project_topic, 1).await;
+    let mut ws = project_events_socket(&app, &ada.access_token, &project, "task { title }").await;
 
     let (mut access, mut refresh) = (ada.access_token.clone(), ada.refresh_token.clone());
     let first_expiry = expiry_of(&access) as f64;
@@ -601,17 +612,8 @@ async fn a_running_subscription_judges_membership_with_the_renewed_credentials()
     );
     let project = app.create_project(&root, "Board").await;
     app.add_member(&root, &project, &ada, "EDITOR").await;
-    let project_topic =
-        Topic::Project(decode_id("Project", "id", &async_graphql::ID(project.clone())).unwrap());
     // Ada's access token still says nothing of administration: her user row does.
-    let mut ws = socket(&app, &ada.access_token).await;
-    ws.subscribe(
-        "events",
-        "subscription($p: ID!) { projectEvents(projectId: $p) { kind } }",
-        json!({ "p": project }),
-    )
-    .await;
-    app.wait_for_subscribers(project_topic, 1).await;
+    let mut ws = project_events_socket(&app, &ada.access_token, &project, "kind").await;
 
     // No longer an admin, Ada renews the socket: its credentials now say so.
     data(
