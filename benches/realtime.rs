@@ -1,7 +1,9 @@
 //! Real-time transports benchmark client (run by `benches/realtime.sh`, which starts a fresh
 //! server for each phase): opens N idle `projectEvents` subscriptions over one transport
 //! (`BENCH_TRANSPORT=ws` for graphql-transport-ws, `sse` for graphql-sse's distinct mode), one
-//! connection each, reads the server's RSS before and after, then (unless `BENCH_ROUNDS=0`)
+//! connection each (`BENCH_PER_CONNECTION` more: single connection mode for SSE, or with
+//! `BENCH_HTTP2=1` that many distinct-mode streams per cleartext HTTP/2 connection), reads the
+//! server's RSS before and after, then (unless `BENCH_ROUNDS=0`)
 //! times `createTask` → delivery to every subscriber. Connections come from many loopback
 //! source addresses, so more than one address's ephemeral ports can be held. Prints figures;
 //! asserts nothing.
@@ -72,13 +74,17 @@ impl Bench {
         Ok(body)
     }
 
-    /// A TCP connection to the server from the `index`th loopback source address.
+    /// A TCP connection to the server from the `index`th connection's source address.
     async fn connect(&self, index: usize) -> anyhow::Result<TcpStream> {
-        let source = Ipv4Addr::new(127, 0, 0, 2 + (index as u32 % SOURCE_ADDRESSES) as u8);
         let socket = TcpSocket::new_v4()?;
-        socket.bind(SocketAddr::V4(SocketAddrV4::new(source, 0)))?;
+        socket.bind(SocketAddr::V4(SocketAddrV4::new(source_address(index), 0)))?;
         Ok(socket.connect(self.server).await?)
     }
+}
+
+/// The loopback source address of the `index`th connection.
+fn source_address(index: usize) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, 2 + (index as u32 % SOURCE_ADDRESSES) as u8)
 }
 
 /// Opens a graphql-transport-ws subscription; every `next` it receives is timed into
@@ -117,6 +123,10 @@ async fn ws_subscriber(
     }
     Ok(tokio::spawn(async move {
         while let Some(Ok(message)) = socket.next().await {
+            if matches!(&message, Message::Text(text) if text.contains("\"errors\"") || text.contains("\"type\":\"error\""))
+            {
+                ERROR_EVENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             if matches!(&message, Message::Text(text) if text.contains("\"next\"")) {
                 let _ = receipts.send(Instant::now()).await;
             }
@@ -188,29 +198,98 @@ async fn sse_subscriber(
         }
     }
     Ok(tokio::spawn(async move {
-        let mut buffer = vec![0u8; 2048];
-        // A frame may straddle two reads: keep the tail of the last one.
-        let mut tail: Vec<u8> = Vec::new();
-        while let Ok(read) = stream.read(&mut buffer).await {
-            if read == 0 {
-                break;
+        let chunks = futures_util::stream::unfold(stream, |mut stream| async move {
+            let mut buffer = vec![0u8; 2048];
+            match stream.read(&mut buffer).await {
+                Ok(read) if read > 0 => {
+                    buffer.truncate(read);
+                    Some((buffer, stream))
+                }
+                _ => None,
             }
-            tail.extend_from_slice(&buffer[..read]);
-            let pattern = b"event: next";
-            let (mut start, mut found) = (0, 0);
-            while let Some(at) = tail[start..]
-                .windows(pattern.len())
-                .position(|window| window == pattern)
-            {
-                found += 1;
-                start += at + pattern.len();
-            }
-            for _ in 0..found {
-                let _ = receipts.send(Instant::now()).await;
-            }
-            let keep_from = start.max(tail.len().saturating_sub(pattern.len() - 1));
-            tail.drain(..keep_from);
+        });
+        count_next_events(Box::pin(chunks), receipts).await;
+    }))
+}
+
+/// SSE events that carried errors (a refused or ended subscription): any spoils the figures.
+static ERROR_EVENTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts the `next` events of one SSE stream into `receipts`, a frame possibly straddling two
+/// chunks.
+async fn count_next_events(
+    mut chunks: impl futures_util::Stream<Item = Vec<u8>> + Unpin,
+    receipts: mpsc::Sender<Instant>,
+) {
+    let pattern = b"event: next";
+    let mut tail: Vec<u8> = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        tail.extend_from_slice(&chunk);
+        if chunk.windows(8).any(|window| window == b"\"errors\"") {
+            ERROR_EVENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
+        let (mut start, mut found) = (0, 0);
+        while let Some(at) = tail[start..]
+            .windows(pattern.len())
+            .position(|window| window == pattern)
+        {
+            found += 1;
+            start += at + pattern.len();
+        }
+        for _ in 0..found {
+            let _ = receipts.send(Instant::now()).await;
+        }
+        let keep_from = start.max(tail.len().saturating_sub(pattern.len() - 1));
+        tail.drain(..keep_from);
+    }
+}
+
+/// One cleartext HTTP/2 connection (prior knowledge) carrying `per_connection` graphql-sse
+/// distinct-mode subscriptions, each its own request and stream, as a browser's `EventSource`s
+/// share a connection over HTTP/2; every `next` event is timed into `receipts`.
+async fn sse_http2_connection(
+    bench: &Bench,
+    index: usize,
+    project: &str,
+    per_connection: usize,
+    receipts: mpsc::Sender<Instant>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .local_address(std::net::IpAddr::V4(source_address(index)))
+        .build()?;
+    let body = json!({ "query": EVENTS, "variables": { "p": project } });
+    let opened = futures_util::future::join_all((0..per_connection).map(|_| {
+        client
+            .post(format!("{}/graphql", bench.base))
+            .bearer_auth(&bench.token)
+            .header("accept", "text/event-stream")
+            .json(&body)
+            .send()
+    }))
+    .await;
+    let mut streams = Vec::with_capacity(per_connection);
+    for response in opened {
+        let response = response?;
+        if response.status() != 200 || response.version() != reqwest::Version::HTTP_2 {
+            anyhow::bail!(
+                "the stream did not open over HTTP/2: {:?} {}",
+                response.version(),
+                response.status()
+            );
+        }
+        let chunks = futures_util::stream::unfold(response, |mut response| async move {
+            match response.chunk().await {
+                Ok(Some(chunk)) => Some((chunk.to_vec(), response)),
+                _ => None,
+            }
+        });
+        streams.push(count_next_events(Box::pin(chunks), receipts.clone()));
+    }
+    Ok(tokio::spawn(async move {
+        // The client owns the connection: it lives as long as its streams are read.
+        let _client = client;
+        futures_util::future::join_all(streams).await;
     }))
 }
 
@@ -223,6 +302,8 @@ async fn main() -> anyhow::Result<()> {
     let subscribers: usize = env_or("BENCH_SUBSCRIBERS", "10000").parse()?;
     let rounds: usize = env_or("BENCH_ROUNDS", "20").parse()?;
     let per_connection: usize = env_or("BENCH_PER_CONNECTION", "1").parse()?;
+    // SSE only: distinct-mode streams over cleartext HTTP/2, `per_connection` per connection.
+    let http2 = env_or("BENCH_HTTP2", "0") == "1";
     let connections = subscribers.div_ceil(per_connection);
     let subscribers = connections * per_connection;
 
@@ -252,7 +333,8 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_default()
         .to_string();
 
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // As long as after the subscriptions: the allocator returns start-up memory meanwhile.
+    tokio::time::sleep(Duration::from_secs(5)).await;
     let rss_before = server_rss_kib(server_pid)?;
     let (receipts, mut received) = mpsc::channel::<Instant>(subscribers * 2);
     let mut readers = Vec::with_capacity(subscribers);
@@ -268,6 +350,9 @@ async fn main() -> anyhow::Result<()> {
             let transport = transport.as_str();
             async move {
                 match transport {
+                    "sse" if http2 => {
+                        sse_http2_connection(bench, index, project, per_connection, receipts).await
+                    }
                     "sse" => sse_subscriber(bench, index, project, per_connection, receipts).await,
                     _ => ws_subscriber(bench, index, project, per_connection, receipts).await,
                 }
@@ -282,6 +367,11 @@ async fn main() -> anyhow::Result<()> {
     // Let every subscription finish its setup (one log-head read each) and settle.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let rss_after = server_rss_kib(server_pid)?;
+    let transport = match (transport.as_str(), http2) {
+        ("sse", true) => "sse over HTTP/2 (distinct mode)".to_string(),
+        ("sse", false) if per_connection > 1 => "sse (single connection mode)".to_string(),
+        _ => transport,
+    };
     println!(
         "{transport}: {subscribers} idle subscriptions ({per_connection} per connection, {connections} connections) \
          opened in {:.1} s; server RSS {:.1} -> {:.1} MiB: {:.1} KiB per idle subscription, connection share included",
@@ -291,6 +381,10 @@ async fn main() -> anyhow::Result<()> {
         (rss_after - rss_before) / subscribers as f64,
     );
 
+    let refused = ERROR_EVENTS.load(std::sync::atomic::Ordering::Relaxed);
+    if refused > 0 {
+        anyhow::bail!("{refused} subscriptions were refused or ended with an error; figures void");
+    }
     let mut last_delivery = Vec::new();
     let mut every_delivery = Vec::new();
     for round in 0..rounds {

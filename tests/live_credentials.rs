@@ -246,6 +246,25 @@ async fn revoking_a_session_on_one_instance_ends_its_subscriptions_on_another() 
 }
 
 #[tokio::test]
+async fn reusing_a_spent_refresh_token_ends_the_sessions_subscriptions() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada@example.com", "Ada").await;
+    let (mut ws, mut stream) = clocks(&app, &ada, &ada.access_token).await;
+    let rotated = app
+        .graphql(REFRESH, json!({ "token": ada.refresh_token }))
+        .await;
+    data(&rotated);
+
+    // The first refresh token again: it leaked, and its whole session is revoked.
+    let since = Instant::now();
+    let reused = app
+        .graphql(REFRESH, json!({ "token": ada.refresh_token }))
+        .await;
+    expect_error(&reused, "UNAUTHENTICATED");
+    both_end(&mut ws, &mut stream, "SESSION_REVOKED", since).await;
+}
+
+#[tokio::test]
 async fn a_password_change_ends_the_other_sessions_subscriptions_and_keeps_its_own() {
     let app = TestApp::spawn().await;
     let laptop = app.register("ada@example.com", "Ada").await;
@@ -355,6 +374,26 @@ async fn renew(socket: &mut GraphqlWs, id: &str, token: &str, others: &mut Vec<V
     }
 }
 
+/// A socket with `token` running `projectEvents { <selection> }` as operation `events`,
+/// listening once this returns.
+async fn project_events_socket(
+    app: &TestApp,
+    token: &str,
+    project: &str,
+    selection: &str,
+) -> GraphqlWs {
+    let topic =
+        Topic::Project(decode_id("Project", "id", &async_graphql::ID(project.into())).unwrap());
+    let before = app.subscriber_count(topic);
+    let mut ws = socket(app, token).await;
+    let query =
+        format!("subscription($p: ID!) {{ projectEvents(projectId: $p) {{ {selection} }} }}");
+    ws.subscribe("events", &query, json!({ "p": project }))
+        .await;
+    app.wait_for_subscribers(topic, before + 1).await;
+    ws
+}
+
 fn task_titles(messages: &[Value]) -> Vec<String> {
     messages
         .iter()
@@ -375,16 +414,7 @@ async fn renewing_before_each_expiry_keeps_a_subscription_through_three_token_li
     let app = short_lived_app().await;
     let ada = app.register("ada@example.com", "Ada").await;
     let project = app.create_project(&ada, "Board").await;
-    let project_topic =
-        Topic::Project(decode_id("Project", "id", &async_graphql::ID(project.clone())).unwrap());
-    let mut ws = socket(&app, &ada.access_token).await;
-    ws.subscribe(
-        "events",
-        "subscription($p: ID!) { projectEvents(projectId: $p) { task { title } } }",
-        json!({ "p": project }),
-    )
-    .await;
-    app.wait_for_subscribers(project_topic, 1).await;
+    let mut ws = project_events_socket(&app, &ada.access_token, &project, "task { title }").await;
 
     let (mut access, mut refresh) = (ada.access_token.clone(), ada.refresh_token.clone());
     let first_expiry = expiry_of(&access) as f64;
@@ -493,4 +523,127 @@ async fn renew_connection_auth_needs_a_websocket() {
     .await;
     let answer = over_sse.next_event().await.json();
     expect_error(&answer, "BAD_USER_INPUT");
+}
+
+/// The `mySessions` id of the session `token` belongs to, asked over plain HTTP.
+async fn session_of(app: &TestApp, token: &str) -> Value {
+    let body = app.graphql_as(token, MY_SESSIONS, json!({})).await;
+    current_session(&body)
+}
+
+const MY_SESSIONS: &str = "{ mySessions { edges { node { id current } } } }";
+
+fn current_session(body: &Value) -> Value {
+    data(body)["mySessions"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|edge| edge["node"]["current"] == true)
+        .map(|edge| edge["node"]["id"].clone())
+        .unwrap_or(Value::Null)
+}
+
+/// Runs one query over the socket and returns its result.
+async fn ask(socket: &mut GraphqlWs, id: &str, query: &str) -> Value {
+    socket.subscribe(id, query, json!({})).await;
+    let mut others = Vec::new();
+    loop {
+        let message = socket.next_message().await;
+        if message["id"] != id {
+            others.push(message);
+            continue;
+        }
+        assert_eq!(message["type"], "next", "{message}");
+        return message["payload"].clone();
+    }
+}
+
+#[tokio::test]
+async fn operations_after_a_renewal_run_as_the_renewed_session() {
+    let app = TestApp::spawn().await;
+    let laptop = app.register("ada@example.com", "Ada").await;
+    let phone = login(&app, "ada@example.com").await;
+    let (laptop_session, phone_session) = (
+        session_of(&app, &laptop.access_token).await,
+        session_of(&app, &phone.access_token).await,
+    );
+    assert_ne!(laptop_session, phone_session);
+    let mut ws = socket(&app, &laptop.access_token).await;
+    assert_eq!(
+        current_session(&ask(&mut ws, "before", MY_SESSIONS).await),
+        laptop_session
+    );
+
+    let mut others = Vec::new();
+    let answer = renew(&mut ws, "renew", &phone.access_token, &mut others).await;
+    data(&answer);
+    assert_eq!(
+        current_session(&ask(&mut ws, "after", MY_SESSIONS).await),
+        phone_session,
+        "the socket now holds the phone's session"
+    );
+    // Signing out over the socket ends the session it holds now, not the one it opened with.
+    let body = ask(&mut ws, "logout", "mutation { logout }").await;
+    data(&body);
+    let laptop_still = app
+        .graphql_as(&laptop.access_token, MY_SESSIONS, json!({}))
+        .await;
+    assert_eq!(current_session(&laptop_still), laptop_session);
+    let phone_after = app
+        .graphql_as(&phone.access_token, MY_SESSIONS, json!({}))
+        .await;
+    expect_error(&phone_after, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn a_running_subscription_judges_membership_with_the_renewed_credentials() {
+    let app = TestApp::spawn().await;
+    let root = app.register("root@example.com", "Root").await;
+    let ada = app.register("ada@example.com", "Ada").await;
+    let set_admin =
+        "mutation($u: ID!, $admin: Boolean!) { setPlatformAdmin(userId: $u, isAdmin: $admin) { isAdmin } }";
+    data(
+        &app.graphql_as(
+            &root.access_token,
+            set_admin,
+            json!({ "u": ada.id, "admin": true }),
+        )
+        .await,
+    );
+    let project = app.create_project(&root, "Board").await;
+    app.add_member(&root, &project, &ada, "EDITOR").await;
+    // Ada's access token still says nothing of administration: her user row does.
+    let mut ws = project_events_socket(&app, &ada.access_token, &project, "kind").await;
+
+    // No longer an admin, Ada renews the socket: its credentials now say so.
+    data(
+        &app.graphql_as(
+            &root.access_token,
+            set_admin,
+            json!({ "u": ada.id, "admin": false }),
+        )
+        .await,
+    );
+    let rotated = app
+        .graphql(REFRESH, json!({ "token": ada.refresh_token }))
+        .await;
+    let access = data(&rotated)["refreshSession"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut others = Vec::new();
+    data(&renew(&mut ws, "renew", &access, &mut others).await);
+
+    let body = app
+        .graphql_as(
+            &root.access_token,
+            "mutation($p: ID!, $u: ID!) { removeMember(projectId: $p, userId: $u) }",
+            json!({ "p": project, "u": ada.id }),
+        )
+        .await;
+    data(&body);
+    let error = tokio::time::timeout(ENDING_WAIT, ws_ending_unbounded(&mut ws, "events"))
+        .await
+        .expect("the subscription ends");
+    assert_eq!(error["extensions"]["code"], "FORBIDDEN", "{error}");
 }

@@ -82,6 +82,41 @@ async fn distinct_mode_streams_subscription_events_with_their_cursor_as_id() {
 }
 
 #[tokio::test]
+async fn distinct_mode_streams_share_one_cleartext_http2_connection() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("owner@example.com", "Owner").await;
+    let project = app.create_project(&owner, "Board").await;
+    // Prior knowledge (h2c): the client speaks HTTP/2 from its first byte, on one connection.
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let mut streams = Vec::new();
+    for listeners in 1..=3 {
+        let request = client
+            .post(app.url("/graphql"))
+            .bearer_auth(&owner.access_token)
+            .json(&json!({ "query": EVENTS, "variables": { "projectId": project } }));
+        let stream = SseStream::open(request).await;
+        assert_eq!(stream.version(), reqwest::Version::HTTP_2);
+        app.wait_for_subscribers(project_topic(&project), listeners)
+            .await;
+        streams.push(stream);
+    }
+    app.create_task(&owner, &project, "one", json!({})).await;
+    for stream in &mut streams {
+        let seen = titles_and_ids(stream, 1).await;
+        assert_eq!(seen[0].0, "one");
+    }
+    // Ending one stream leaves the others on the connection streaming.
+    drop(streams.pop());
+    app.create_task(&owner, &project, "two", json!({})).await;
+    for stream in &mut streams {
+        assert_eq!(titles_and_ids(stream, 1).await[0].0, "two");
+    }
+}
+
+#[tokio::test]
 async fn a_query_over_get_streams_one_result_then_complete() {
     let app = TestApp::spawn().await;
     let owner = app.register("owner@example.com", "Owner").await;

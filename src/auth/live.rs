@@ -3,7 +3,7 @@
 //! and the bus notices that tell every instance a session or key has ended. It ends no stream
 //! itself: `graphql::connection` does, by reading what is held here.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -178,6 +178,9 @@ impl HeldCredential {
 /// `Last-Event-ID` and a fresh token instead.
 pub struct LiveCredentials {
     held: watch::Sender<HeldCredential>,
+    /// Who the latest renewal proved the connection to be (its session or key, scopes, and the
+    /// user as of then); none until the first renewal, so an idle connection holds one viewer.
+    renewed: Mutex<Option<Arc<AuthenticatedUser>>>,
     renewable: bool,
 }
 
@@ -185,8 +188,20 @@ impl LiveCredentials {
     pub fn new(held: HeldCredential, renewable: bool) -> Arc<Self> {
         Arc::new(LiveCredentials {
             held: watch::Sender::new(held),
+            renewed: Mutex::new(None),
             renewable,
         })
+    }
+
+    /// The live credentials of the connection an operation runs on; none over plain HTTP.
+    pub fn of_operation(ctx: &async_graphql::Context<'_>) -> Option<Arc<Self>> {
+        ctx.data_opt::<Arc<Self>>().cloned()
+    }
+
+    /// The viewer of the latest renewal, which replaces the connection's first one for every
+    /// operation started since and for the permission checks of running ones.
+    pub fn renewed_viewer(&self) -> Option<Arc<AuthenticatedUser>> {
+        self.renewed.lock().ok().and_then(|renewed| renewed.clone())
     }
 
     pub fn current(&self) -> HeldCredential {
@@ -203,8 +218,11 @@ impl LiveCredentials {
     }
 
     /// Replaces the credentials of every operation of the connection at once.
-    pub fn renew(&self, held: HeldCredential) {
-        self.held.send_replace(held);
+    pub fn renew(&self, user: &AuthenticatedUser, expires_at: DateTime<Utc>) {
+        if let Ok(mut renewed) = self.renewed.lock() {
+            *renewed = Some(Arc::new(user.clone()));
+        }
+        self.held.send_replace(HeldCredential::of(user, expires_at));
     }
 
     /// Records that `held` ended, unless the connection holds other credentials by now.

@@ -118,8 +118,9 @@ pub enum Rotation {
     },
     /// The token is unknown, or its session has ended or expired.
     Rejected,
-    /// The token had already been rotated: its session is now revoked.
-    ReuseDetected,
+    /// The token had already been rotated: its session is now revoked (the caller tells the
+    /// session's live connections).
+    ReuseDetected { session_id: Uuid, user_id: Uuid },
 }
 
 /// Exchanges a refresh token for its successor. Must run inside a transaction: the token row
@@ -148,7 +149,10 @@ pub async fn rotate_refresh_token(
     }
     if token.rotated_at.is_some() {
         revoke_session(connection, session.id, RevokeReason::RefreshTokenReuse).await?;
-        return Ok(Rotation::ReuseDetected);
+        return Ok(Rotation::ReuseDetected {
+            session_id: session.id,
+            user_id: session.user_id,
+        });
     }
     diesel::update(refresh_tokens::table.find(token.id))
         .set(refresh_tokens::rotated_at.eq(diesel::dsl::now))

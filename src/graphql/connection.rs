@@ -2,11 +2,14 @@
 //! WebSocket or SSE connection once its credentials stop holding (expiry, sign-out, revocation,
 //! password change) with `UNAUTHENTICATED` and the reason, and `renewConnectionAuth`, which
 //! replaces them on an open WebSocket without touching its subscriptions. Plain HTTP requests
-//! have no live credentials and pass untouched.
+//! have no live credentials and pass untouched. After a renewal, every later operation of the
+//! connection sees the renewed viewer.
 
 use std::sync::Arc;
 
-use async_graphql::{extensions::ExtensionContext, Context, Object, Response, SimpleObject};
+use async_graphql::{
+    extensions::ExtensionContext, Context, Object, Request, Response, SimpleObject,
+};
 use chrono::{DateTime, Utc};
 use futures_util::{stream::BoxStream, StreamExt};
 use tokio::sync::{
@@ -17,13 +20,28 @@ use tokio::sync::{
 use crate::{
     auth::{
         live::{CredentialEnd, CredentialsEnded, HeldCredential, LiveCredentials},
-        viewer::resolve_credentials,
+        viewer::{resolve_credentials, Viewer},
     },
     db::DbPool,
     error::{bad_input, forbidden, AppResult},
     events::{bus::BusMessage, EventBus, Topic},
     state::AppState,
 };
+
+/// A renewed connection's operations run as the viewer of its latest renewal: resolvers,
+/// guards and every other hook then see the new session (or key, with its scopes), not the one
+/// the connection opened with. Part of `graphql::hooks`, which calls it before anything else
+/// looks at the request.
+pub(super) fn renewed_viewer(ctx: &ExtensionContext<'_>, mut request: Request) -> Request {
+    // The request's own data comes before the connection's in every lookup.
+    if let Some(user) = ctx
+        .data_opt::<Arc<LiveCredentials>>()
+        .and_then(|live| live.renewed_viewer())
+    {
+        request.data.insert(Viewer::User(user.as_ref().clone()));
+    }
+    request
+}
 
 /// The operation's responses, ended once the connection's credentials stop holding; those of a
 /// request without live credentials unchanged. Part of `graphql::hooks`.
@@ -211,7 +229,7 @@ impl ConnectionMutation {
                 "the token belongs to another user; the connection keeps its credentials",
             ));
         }
-        live.renew(HeldCredential::of(user, expires_at));
+        live.renew(user, expires_at);
         Ok(ConnectionAuth { expires_at })
     }
 }

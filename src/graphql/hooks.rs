@@ -1,5 +1,5 @@
-//! The schema's one async-graphql extension. Every request-level concern — the operation
-//! observer, credential scopes, storable text, request limits, subscription metering, live
+//! The schema's one async-graphql extension. Every request-level concern — a renewed
+//! connection's viewer, the operation observer, credential scopes, storable text, request limits, subscription metering, live
 //! credentials and, with traces on, slow-resolver spans — keeps its logic in its own module;
 //! this one only calls their parts, in the order their separate extensions used to nest.
 //!
@@ -21,8 +21,11 @@ use async_graphql::{
 };
 
 use super::{
-    connection::follow_credentials, credential_scopes::CredentialScopes, limits,
-    metering::SubscriptionMetering, observer, storable_text,
+    connection::{follow_credentials, renewed_viewer},
+    credential_scopes::CredentialScopes,
+    limits,
+    metering::SubscriptionMetering,
+    observer, storable_text,
 };
 use crate::traces::SlowResolverSpans;
 
@@ -62,7 +65,7 @@ impl Extension for OperationHooks {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let request = observer::prepare_request(ctx, request);
+        let request = observer::prepare_request(ctx, renewed_viewer(ctx, request));
         self.scopes.prepare_request(&request);
         // Storable text checks the request once the limits have measured and parsed its
         // document; the meter sets up after the limits accepted it.

@@ -2,9 +2,12 @@
 //! re-checked on every event without a query per subscriber. Used by every stream of project
 //! events (`projectEvents`, `pipelineEvents`) and by `projectPresence`.
 
+use std::sync::Arc;
+
 use crate::{
     auth::{
         authz::{ProjectAccess, ProjectPermission},
+        live::LiveCredentials,
         viewer::AuthenticatedUser,
     },
     error::{forbidden, not_found, AppError},
@@ -19,17 +22,43 @@ use uuid::Uuid;
 pub struct MembershipWatch {
     user_id: Uuid,
     is_platform_admin: bool,
+    /// The subscriber's live connection, if any: once it renews its credentials, their user is
+    /// the one judged (platform administration may have been removed meanwhile).
+    live: Option<Arc<LiveCredentials>>,
     access: ProjectAccess,
     pub ended: bool,
 }
 
 impl MembershipWatch {
-    pub fn new(viewer: &AuthenticatedUser, access: ProjectAccess) -> Self {
+    pub fn new(
+        viewer: &AuthenticatedUser,
+        access: ProjectAccess,
+        live: Option<Arc<LiveCredentials>>,
+    ) -> Self {
         MembershipWatch {
             user_id: viewer.user_id(),
             is_platform_admin: viewer.is_platform_admin(),
+            live,
             access,
             ended: false,
+        }
+    }
+
+    /// Starts over from access read again from the membership table.
+    pub fn restart(&mut self, access: ProjectAccess) {
+        self.access = access;
+        self.ended = false;
+    }
+
+    /// The viewer of the subscriber's latest renewal, if their connection renewed.
+    pub fn renewed_viewer(&self) -> Option<Arc<AuthenticatedUser>> {
+        self.live.as_ref().and_then(|live| live.renewed_viewer())
+    }
+
+    fn is_platform_admin(&self) -> bool {
+        match self.renewed_viewer() {
+            Some(renewed) => renewed.is_platform_admin(),
+            None => self.is_platform_admin,
         }
     }
 
@@ -91,7 +120,7 @@ impl MembershipWatch {
     fn observe(&mut self, activity: &Activity) {
         match activity {
             Activity::MemberRemoved(removed) if removed.member.user_id == self.user_id => {
-                self.access = if self.is_platform_admin {
+                self.access = if self.is_platform_admin() {
                     ProjectAccess::PlatformAdmin
                 } else {
                     ProjectAccess::NonMember

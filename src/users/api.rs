@@ -225,7 +225,24 @@ impl UserMutation {
         let state = AppState::from_ctx(ctx);
         // The reuse case commits its revocation, then reports the failure.
         let rotation = work::run(state, async |change| {
-            sessions::rotate_refresh_token(&mut change.db, &refresh_token).await
+            let rotation = sessions::rotate_refresh_token(&mut change.db, &refresh_token).await?;
+            if let Rotation::ReuseDetected {
+                session_id,
+                user_id,
+            } = rotation
+            {
+                // As for any revocation: live connections on the session stop streaming, on
+                // every instance.
+                change.publish_after_commit(
+                    CredentialsEnded {
+                        user_id,
+                        ended: EndedCredentials::Session(session_id),
+                        reason: RevokeReason::RefreshTokenReuse.into(),
+                    }
+                    .into_event(),
+                );
+            }
+            Ok(rotation)
         })
         .await?;
         match rotation {
@@ -237,7 +254,7 @@ impl UserMutation {
             Rotation::Rejected => Err(AppError::Unauthenticated(
                 "the refresh token is invalid, expired or revoked".into(),
             )),
-            Rotation::ReuseDetected => {
+            Rotation::ReuseDetected { .. } => {
                 tracing::warn!("refresh token reuse detected; session revoked");
                 Err(AppError::Unauthenticated(
                     "this refresh token was already used; the session has been ended".into(),

@@ -58,6 +58,11 @@ impl SseStream {
         }
     }
 
+    /// The HTTP version the stream is served over.
+    pub fn version(&self) -> reqwest::Version {
+        self.response.version()
+    }
+
     /// The next comment or event; `None` when the server ended the stream.
     pub async fn next_block(&mut self) -> Option<Block> {
         loop {

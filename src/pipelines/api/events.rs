@@ -1,12 +1,14 @@
 //! The live `pipelineEvents` stream: a pipeline's edits, filtered from its project's activity
 //! log and admitted by the subscriber's current membership.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Subscription, ID};
 use futures_util::{stream::BoxStream, StreamExt};
 use uuid::Uuid;
 
 use crate::{
-    auth::{authz, viewer::AuthenticatedUser},
+    auth::{authz, live::LiveCredentials, viewer::AuthenticatedUser},
     error::{bad_input, AppResult},
     events::stream::{ProjectEventStream, StreamItem},
     graphql::{
@@ -53,9 +55,11 @@ impl PipelineSubscription {
             .transpose()?;
         let state = AppState::from_ctx(ctx).clone();
         let marks = CursorMarks::of(ctx);
+        let live = LiveCredentials::of_operation(ctx);
         Ok(Box::pin(open_pipeline_events(
             state,
             viewer,
+            live,
             pipeline_id,
             after_seq,
             marks,
@@ -67,6 +71,7 @@ impl PipelineSubscription {
 async fn open_pipeline_events(
     state: AppState,
     viewer: AuthenticatedUser,
+    live: Option<Arc<LiveCredentials>>,
     pipeline_id: Uuid,
     after_seq: Option<i64>,
     marks: CursorMarks,
@@ -82,7 +87,7 @@ async fn open_pipeline_events(
         after_seq,
     )
     .await?;
-    let watcher = MembershipWatch::new(&viewer, view.access);
+    let watcher = MembershipWatch::new(&viewer, view.access, live);
     let events = Box::pin(stream.into_stream());
     let wanted = (pipeline_id, marks);
     Ok(futures_util::stream::unfold(

@@ -1,12 +1,14 @@
 //! The live `projectEvents` stream: replay after a cursor, then live events, each admitted by
 //! the subscriber's current membership.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Subscription, ID};
 use futures_util::{stream::BoxStream, StreamExt};
 use uuid::Uuid;
 
 use crate::{
-    auth::{authz, project_roles, viewer::AuthenticatedUser},
+    auth::{authz, live::LiveCredentials, project_roles, viewer::AuthenticatedUser},
     error::AppResult,
     events::stream::ProjectEventStream,
     graphql::{
@@ -50,8 +52,9 @@ impl ProjectSubscription {
         let marks = CursorMarks::of(ctx);
         // Setup runs in its own boxed future: its query state is freed once the stream is
         // open, instead of staying inside every idle subscription.
+        let live = LiveCredentials::of_operation(ctx);
         Ok(Box::pin(open_project_events(
-            state, viewer, project_id, after_seq, marks,
+            state, viewer, live, project_id, after_seq, marks,
         ))
         .await?)
     }
@@ -60,6 +63,7 @@ impl ProjectSubscription {
 async fn open_project_events(
     state: AppState,
     viewer: AuthenticatedUser,
+    live: Option<Arc<LiveCredentials>>,
     project_id: Uuid,
     after_seq: Option<i64>,
     marks: CursorMarks,
@@ -72,7 +76,7 @@ async fn open_project_events(
     };
     let stream =
         ProjectEventStream::open(&state.pool, &state.events, project_id, after_seq).await?;
-    let watcher = MembershipWatch::new(&viewer, access);
+    let watcher = MembershipWatch::new(&viewer, access, live);
     let events = Box::pin(stream.into_stream());
     Ok(futures_util::stream::unfold(
         (events, watcher, marks),

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::{
     auth::{
         authz::{self, ProjectPermission, SignedIn},
+        live::LiveCredentials,
         project_roles,
         viewer::AuthenticatedUser,
     },
@@ -218,7 +219,11 @@ impl PresenceSubscription {
         let state = AppState::from_ctx(ctx).clone();
         let board = board(ctx)?.clone();
         // Boxed: the setup's state is freed once the stream is open.
-        let follower = Box::pin(PresenceFollower::open(state, board, viewer, project_id)).await?;
+        let live = LiveCredentials::of_operation(ctx);
+        let follower = Box::pin(PresenceFollower::open(
+            state, board, viewer, live, project_id,
+        ))
+        .await?;
         Ok(
             futures_util::stream::unfold(follower, |mut follower| async move {
                 let item = follower.next().await?;
@@ -249,6 +254,7 @@ impl PresenceFollower {
         state: AppState,
         board: PresenceBoard,
         viewer: AuthenticatedUser,
+        live: Option<Arc<LiveCredentials>>,
         project_id: Uuid,
     ) -> AppResult<Self> {
         let standing = require_presence(&state, &viewer, project_id).await?;
@@ -260,7 +266,7 @@ impl PresenceFollower {
             .heartbeat(project_id, viewer.user_id(), Focus::Keep)
             .await;
         let mut follower = PresenceFollower {
-            membership: MembershipWatch::new(&viewer, standing.access),
+            membership: MembershipWatch::new(&viewer, standing.access, live),
             state,
             viewer,
             project_id,
@@ -327,8 +333,10 @@ impl PresenceFollower {
 
     /// Project events may have been missed: ask the membership table again.
     async fn recheck_membership(&mut self) -> AppResult<()> {
-        let standing = require_presence(&self.state, &self.viewer, self.project_id).await?;
-        self.membership = MembershipWatch::new(&self.viewer, standing.access);
+        let renewed = self.membership.renewed_viewer();
+        let viewer = renewed.as_deref().unwrap_or(&self.viewer);
+        let standing = require_presence(&self.state, viewer, self.project_id).await?;
+        self.membership.restart(standing.access);
         Ok(())
     }
 
