@@ -297,8 +297,10 @@ async fn follow_sse(
         }
         let mut response = match request.send().await {
             Ok(response) if response.status() == 200 => response,
-            Ok(response) if response.status() == 503 => {
-                // HAProxy between a server's death and its next failed check.
+            Ok(response) if matches!(response.status().as_u16(), 502 | 503) => {
+                // HAProxy: 503 between a server's death and its next failed check, 502 when the
+                // instance died with this request in flight (as for the writers). A graphql-sse
+                // client retries both, resuming after its last event id.
                 followed.failed_connects += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
