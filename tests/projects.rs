@@ -639,3 +639,148 @@ async fn node_resolves_what_the_viewer_may_see_and_nothing_else() {
         .await;
     expect_error(&malformed, "BAD_USER_INPUT");
 }
+
+/// Every field a task can be asked for, scalar and related, under one fragment.
+const TASK_FIELDS: &str = "fragment TaskFields on Task {
+  __typename id title description status priority dueAt labels position version createdAt updatedAt
+  project { id } assignee { ...UserFields } parent { id } createdBy { email }
+  subtasks { __typename id title status labels parent { id } }
+}";
+const USER_FIELDS: &str =
+    "fragment UserFields on User { __typename id email displayName isAdmin createdAt updatedAt }";
+const MEMBER_FIELDS: &str =
+    "fragment MemberFields on ProjectMember { __typename role joinedAt user { ...UserFields } }";
+
+#[tokio::test]
+async fn a_board_page_answers_every_task_field_as_the_task_itself_does() {
+    let app = TestApp::spawn().await;
+    let (owner, editor, project) = team(&app).await;
+    let viewer = app.register("viewer@example.com", "Viewer").await;
+    let added = app
+        .graphql_as(
+            &owner.access_token,
+            &format!("mutation($projectId: ID!, $email: String!) {{ addProjectMember(projectId: $projectId, email: $email, role: VIEWER) {{ ...MemberFields }} }} {MEMBER_FIELDS} {USER_FIELDS}"),
+            json!({ "projectId": project, "email": viewer.email }),
+        )
+        .await;
+    let me = app
+        .graphql_as(
+            &owner.access_token,
+            &format!("{{ me {{ ...UserFields }} }} {USER_FIELDS}"),
+            json!({}),
+        )
+        .await;
+    let launch = app
+        .create_task(
+            &editor,
+            &project,
+            "Launch \"now\" \u{e9}",
+            json!({ "description": "# Plan\nline two", "priority": "URGENT", "status": "IN_PROGRESS",
+                    "labels": ["ops", "rocket"], "assigneeId": owner.id, "dueAt": "2031-05-06T07:08:09.123Z" }),
+        )
+        .await;
+    let launch_id = launch["id"].as_str().unwrap().to_string();
+    app.create_task(
+        &owner,
+        &project,
+        "Fuel",
+        json!({ "parentId": launch_id, "labels": ["fuel"] }),
+    )
+    .await;
+    app.create_task(&owner, &project, "Plain", json!({})).await;
+
+    // The board's page (tasks served in bulk) against `task(id:)`, one task at a time.
+    let board = app
+        .graphql_as(
+            &owner.access_token,
+            &format!("query($id: ID!) {{ project(id: $id) {{ members {{ ...MemberFields }} tasks(first: 10) {{ edges {{ node {{ ...TaskFields }} }} }} }} }} {TASK_FIELDS} {MEMBER_FIELDS} {USER_FIELDS}"),
+            json!({ "id": project }),
+        )
+        .await;
+    let members = data(&board)["project"]["members"].as_array().unwrap();
+    assert_eq!(members.len(), 3);
+    assert_eq!(members[2], data(&added)["addProjectMember"]);
+    assert_eq!(members[0]["user"], data(&me)["me"]);
+    let edges = data(&board)["project"]["tasks"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(edges.len(), 3);
+    for edge in &edges {
+        let node = &edge["node"];
+        let alone = app
+            .graphql_as(
+                &owner.access_token,
+                &format!("query($id: ID!) {{ task(id: $id) {{ ...TaskFields }} }} {TASK_FIELDS} {USER_FIELDS}"),
+                json!({ "id": node["id"] }),
+            )
+            .await;
+        assert_eq!(node, &data(&alone)["task"]);
+    }
+    let launch_node = &edges
+        .iter()
+        .find(|edge| edge["node"]["id"] == launch_id.as_str())
+        .unwrap()["node"];
+    assert_eq!(launch_node["dueAt"], "2031-05-06T07:08:09.123+00:00");
+    assert_eq!(launch_node["subtasks"][0]["title"], "Fuel");
+    assert_eq!(launch_node["subtasks"][0]["__typename"], "Task");
+    assert_eq!(launch_node["assignee"], data(&me)["me"]);
+
+    // Aliases, a key selected twice (merged), fragments on the type and on its interface, and `@include`/`@skip`, in selection order as the spec asks.
+    let selection = "query($id: ID!, $yes: Boolean!) { project(id: $id) { tasks(first: 1, orderBy: CREATED_AT) { edges { node {
+      name: title
+      subtasks { id }
+      ... on Node { id __typename }
+      kind: __typename
+      subtasks { title }
+      ...Late
+      title @include(if: $yes)
+      status @skip(if: $yes)
+      version @include(if: false)
+    } } } } }
+    fragment Late on Task { priority position: title }";
+    let response = app
+        .post_graphql(
+            Some(&owner.access_token),
+            json!({ "query": selection, "variables": { "id": project, "yes": true } }),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_str(&response).unwrap();
+    let node = &data(&body)["project"]["tasks"]["edges"][0]["node"];
+    assert_eq!(
+        node,
+        &json!({
+            "name": launch["title"], "subtasks": [{ "id": node["subtasks"][0]["id"], "title": "Fuel" }],
+            "id": launch_id, "__typename": "Task", "kind": "Task", "priority": "URGENT",
+            "position": launch["title"], "title": launch["title"]
+        })
+    );
+    assert!(node["subtasks"][0]["id"].is_string());
+    // The node's own keys, with the nested subtasks (which repeat `id` and `title`) cut out.
+    let nested = serde_json::to_string(&node["subtasks"]).unwrap();
+    let own_keys = response.replacen(&nested, "[]", 1);
+    let order: Vec<usize> = [
+        "\"name\"",
+        "\"subtasks\"",
+        "\"id\"",
+        "\"__typename\"",
+        "\"kind\"",
+        "\"priority\"",
+        "\"position\"",
+        "\"title\"",
+    ]
+    .iter()
+    .map(|key| {
+        own_keys
+            .find(key)
+            .unwrap_or_else(|| panic!("{key} in {response}"))
+    })
+    .collect();
+    assert!(
+        order.windows(2).all(|pair| pair[0] < pair[1]),
+        "keys out of selection order: {response}"
+    );
+}

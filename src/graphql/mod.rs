@@ -14,6 +14,7 @@ pub mod metering;
 pub mod observer;
 pub mod pagination;
 pub mod persisted;
+pub mod plain;
 pub mod resume;
 pub mod storable_text;
 pub mod system;

@@ -1,6 +1,9 @@
 //! The GraphQL types of projects: `Project`, `ProjectMember`, `ProjectEvent` and `TaskCounts`.
 
-use async_graphql::{connection::Connection, Context, Object, SimpleObject, ID};
+use async_graphql::{
+    connection::Connection, resolver_utils::enum_value, Context, Object, ScalarType, SimpleObject,
+    ID,
+};
 use chrono::{DateTime, Utc};
 
 use crate::{
@@ -10,6 +13,7 @@ use crate::{
     graphql::{
         ids::encode_id,
         pagination::{connection_from_rows, page_size, PageCursor},
+        plain::{Plain, PlainFields, PlainValue},
     },
     projects::{
         activity::{Activity, ActivityKind},
@@ -77,16 +81,18 @@ impl ProjectNode {
 
     /// Members in the order they joined (not paginated: every member).
     #[graphql(complexity = "crate::limits::cost::unpaged_list(child_complexity)")]
-    async fn members(&self, ctx: &Context<'_>) -> AppResult<Vec<MemberNode>> {
+    async fn members(&self, ctx: &Context<'_>) -> AppResult<Vec<Plain<MemberNode>>> {
         let members = Loaders::get::<MemberLoader>(ctx)
             .load_one(self.project.id)
             .await?
             .unwrap_or_default();
         Ok(members
             .into_iter()
-            .map(|(member, user)| MemberNode {
-                member,
-                user: Some(user),
+            .map(|(member, user)| {
+                Plain(MemberNode {
+                    member,
+                    user: Some(user),
+                })
             })
             .collect())
     }
@@ -106,7 +112,7 @@ impl ProjectNode {
         #[graphql(desc = "Board order (POSITION) when omitted.")] order_by: Option<
             crate::tasks::store::TaskOrder,
         >,
-    ) -> AppResult<Connection<PageCursor, TaskNode>> {
+    ) -> AppResult<Plain<Connection<PageCursor, TaskNode>>> {
         TaskConnectionArgs {
             first,
             after,
@@ -115,6 +121,7 @@ impl ProjectNode {
         }
         .load(ctx, self.project.id, self.access)
         .await
+        .map(Plain)
     }
 
     /// How many tasks are in each status (subtasks included).
@@ -203,6 +210,18 @@ impl MemberNode {
     }
 }
 
+/// Every field; the user only when it came with the membership (else its loader).
+impl PlainFields for MemberNode {
+    fn plain_field(&self, name: &str) -> Option<PlainValue<'_>> {
+        Some(match name {
+            "user" => PlainValue::Object(self.user.as_ref()?),
+            "role" => PlainValue::Value(enum_value(self.member.role)),
+            "joinedAt" => PlainValue::Value(self.member.created_at.to_value()),
+            _ => return None,
+        })
+    }
+}
+
 /// One entry of a project's activity log: who changed what, and the object after the change.
 /// Exactly one of `task`, `member` and `project` is set, according to `kind` (none for
 /// pipeline events).
@@ -229,10 +248,12 @@ impl ProjectEventNode {
     }
 
     /// The task after the change (for task events; as it was when deleted for TASK_DELETED).
-    async fn task(&self) -> AppResult<Option<TaskNode>> {
-        Ok(self.activity()?.task().map(|task| TaskNode {
-            task: task.clone(),
-            access: self.access,
+    async fn task(&self) -> AppResult<Option<Plain<TaskNode>>> {
+        Ok(self.activity()?.task().map(|task| {
+            Plain(TaskNode {
+                task: task.clone(),
+                access: self.access,
+            })
         }))
     }
 

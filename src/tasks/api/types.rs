@@ -1,11 +1,15 @@
 //! The GraphQL `Task` type.
 
-use async_graphql::{Context, Object, ID};
+use async_graphql::{resolver_utils::enum_value, Context, Object, ScalarType, Value, ID};
 use chrono::{DateTime, Utc};
 
 use crate::{
     error::{not_found, AppResult},
-    graphql::{ids::encode_id, loaders::Loaders},
+    graphql::{
+        ids::encode_id,
+        loaders::Loaders,
+        plain::{Plain, PlainFields, PlainValue},
+    },
     projects::{loaders::ProjectLoader, views::ProjectNode},
     tasks::{
         loaders::{SubtaskLoader, TaskLoader},
@@ -57,8 +61,10 @@ impl TaskNode {
     }
 
     /// The member it is assigned to; null when unassigned or the account is deleted.
-    async fn assignee(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        users::loaders::user(ctx, self.task.assignee_id).await
+    async fn assignee(&self, ctx: &Context<'_>) -> AppResult<Option<Plain<User>>> {
+        Ok(users::loaders::user(ctx, self.task.assignee_id)
+            .await?
+            .map(Plain))
     }
 
     /// When it is due; null when no due date is set.
@@ -85,16 +91,18 @@ impl TaskNode {
 
     /// Direct subtasks, in board order.
     #[graphql(complexity = "crate::limits::cost::unpaged_list(child_complexity)")]
-    async fn subtasks(&self, ctx: &Context<'_>) -> AppResult<Vec<TaskNode>> {
+    async fn subtasks(&self, ctx: &Context<'_>) -> AppResult<Vec<Plain<TaskNode>>> {
         let subtasks = Loaders::get::<SubtaskLoader>(ctx)
             .load_one(self.task.id)
             .await?
             .unwrap_or_default();
         Ok(subtasks
             .into_iter()
-            .map(|task| TaskNode {
-                task,
-                access: self.access,
+            .map(|task| {
+                Plain(TaskNode {
+                    task,
+                    access: self.access,
+                })
             })
             .collect())
     }
@@ -122,5 +130,28 @@ impl TaskNode {
     /// When the task last changed (any field, including a move).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.task.updated_at
+    }
+}
+
+/// Every field but the related objects (project, assignee, parent, subtasks, creator): a board
+/// page's tasks resolve these without a future each.
+impl PlainFields for TaskNode {
+    fn plain_field(&self, name: &str) -> Option<PlainValue<'_>> {
+        let task = &self.task;
+        let text = |text: &str| Value::String(text.to_owned());
+        Some(PlainValue::Value(match name {
+            "id" => Value::String(encode_id(TASK_TYPE, task.id).0),
+            "title" => text(&task.title),
+            "description" => text(&task.description),
+            "status" => enum_value(task.status),
+            "priority" => enum_value(task.priority),
+            "dueAt" => task.due_at.map_or(Value::Null, |due| due.to_value()),
+            "labels" => Value::List(task.labels.iter().map(|label| text(label)).collect()),
+            "position" => text(&task.position),
+            "version" => Value::from(task.version),
+            "createdAt" => task.created_at.to_value(),
+            "updatedAt" => task.updated_at.to_value(),
+            _ => return None,
+        }))
     }
 }
