@@ -6,7 +6,7 @@ use diesel::{
     pg::Pg,
     prelude::*,
     query_builder::{AstPass, QueryFragment, QueryId},
-    sql_types::{Json, Nullable},
+    sql_types::{Nullable, Text},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -93,17 +93,20 @@ struct MembersColumn {
     with_members: bool,
 }
 
+/// As text: parsed straight into the members, not through a `serde_json::Value` tree first (a
+/// 20-project page of 20 members each spent more on that tree than on the rest of the page).
 impl Expression for MembersColumn {
-    type SqlType = Nullable<Json>;
+    type SqlType = Nullable<Text>;
 }
 
 impl QueryFragment<Pg> for MembersColumn {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql(if self.with_members {
-            MEMBERS_JSON
+        if self.with_members {
+            out.push_sql(MEMBERS_JSON);
+            out.push_sql("::text");
         } else {
-            "NULL::json"
-        });
+            out.push_sql("NULL::text");
+        }
         Ok(())
     }
 }
@@ -158,7 +161,7 @@ impl From<MemberJson> for (ProjectMember, User) {
     }
 }
 
-type ListedRow = (Project, Option<ProjectRole>, Option<serde_json::Value>);
+type ListedRow = (Project, Option<ProjectRole>, Option<String>);
 
 /// A page of projects in creation order: the user's own, or every project when
 /// `every_project` (platform admins). Each comes with the user's role, if any, and its members
@@ -223,11 +226,11 @@ pub async fn list_projects(
         .collect()
 }
 
-fn decode_members(members: Option<serde_json::Value>) -> AppResult<Vec<(ProjectMember, User)>> {
+fn decode_members(members: Option<String>) -> AppResult<Vec<(ProjectMember, User)>> {
     let Some(members) = members else {
         return Ok(Vec::new());
     };
-    let rows: Vec<MemberJson> = serde_json::from_value(members).map_err(internal)?;
+    let rows: Vec<MemberJson> = serde_json::from_str(&members).map_err(internal)?;
     let mut members: Vec<(ProjectMember, User)> = rows.into_iter().map(Into::into).collect();
     // The aggregate keeps the subquery's order in practice, not by contract.
     members.sort_by_key(|(a, _)| (a.created_at, a.user_id));
