@@ -105,9 +105,18 @@ impl<T: PlainFields + Send + Sync> OutputType for Plain<T> {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let memo = NeedsResolver::default();
-        resolve_plain(ctx, &self.0, &memo).await
+        resolve_object(ctx, &self.0).await
     }
+}
+
+/// Resolves `object` as `Plain` does, for an output type that carries more than a `T` (a board
+/// page's task with its assignee) and so implements `OutputType` itself.
+pub async fn resolve_object<T: PlainFields + Send + Sync>(
+    ctx: &ContextSelectionSet<'_>,
+    object: &T,
+) -> ServerResult<Value> {
+    let memo = NeedsResolver::default();
+    resolve_plain(ctx, object, &memo).await
 }
 
 /// The selection sets found to reach a field that needs its resolver, by address: once one

@@ -129,7 +129,7 @@ fn describe_connections(
         projects::views::{ProjectEventNode, ProjectNode},
         reactions::api::{Chemical, DiscoveryNode, ReactionOutcomeView},
         security::api::SessionNode,
-        tasks::views::TaskNode,
+        tasks::views::BoardTask,
         users::model::User,
     };
     const PAGE: &str = "Relay cursor pagination: pass `pageInfo.endCursor` as `after` for the \
@@ -148,7 +148,7 @@ fn describe_connections(
         .override_output_type_description::<Connection<PageCursor, ProjectEventNode>>(PAGE)
         .override_output_type_description::<Connection<PageCursor, ReactionOutcomeView>>(PAGE)
         .override_output_type_description::<Connection<PageCursor, SessionNode>>(PAGE)
-        .override_output_type_description::<Connection<PageCursor, TaskNode>>(PAGE)
+        .override_output_type_description::<Connection<PageCursor, BoardTask>>(PAGE)
         .override_output_type_description::<Connection<PageCursor, User>>(PAGE)
 }
 

@@ -1,7 +1,7 @@
 //! A project's task connection (`project.tasks`): its arguments, resolved through the page
 //! loader so that the same page of many projects is one statement.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
     connection::Connection, Context, InputObject, InputType, Lookahead, SelectionField, ID,
@@ -21,9 +21,12 @@ use crate::{
         loaders::{read_pages, SubtaskLoader, TaskPageLoader},
         model::{normalize_labels, TaskStatus},
         store::{TaskCursor, TaskFilter, TaskOrder, TaskPageQuery, TaskPrefetch},
-        views::TaskNode,
+        views::{BoardTask, TaskNode},
     },
-    users::{loaders::UserLoader, model::USER_TYPE},
+    users::{
+        loaders::UserLoader,
+        model::{User, USER_TYPE},
+    },
 };
 
 /// Which tasks `project.tasks` lists; every given condition must hold.
@@ -113,7 +116,7 @@ impl TaskConnectionArgs {
         ctx: &Context<'_>,
         project_id: Uuid,
         access: ProjectAccess,
-    ) -> AppResult<Connection<PageCursor, TaskNode>> {
+    ) -> AppResult<Connection<PageCursor, BoardTask>> {
         let (limit, query) = self.page_query(ctx.look_ahead().field("edges").field("node"))?;
         let has_previous = query.after.is_some();
         let order = query.order;
@@ -121,8 +124,15 @@ impl TaskConnectionArgs {
             .load_one((project_id, query))
             .await?
             .unwrap_or_default();
+        // A page has few distinct assignees: each is shared by its tasks, and handed to the
+        // loader for the subtasks' and any other resolver's `assignee`.
+        let assignees: HashMap<Uuid, Arc<User>> = page
+            .assignees
+            .into_iter()
+            .map(|user| (user.id, Arc::new(user)))
+            .collect();
         Loaders::get::<UserLoader>(ctx)
-            .feed_many(page.assignees.into_iter().map(|user| (user.id, user)))
+            .feed_many(assignees.iter().map(|(id, user)| (*id, User::clone(user))))
             .await;
         Loaders::get::<SubtaskLoader>(ctx)
             .feed_many(page.subtasks)
@@ -130,13 +140,16 @@ impl TaskConnectionArgs {
         let nodes = page
             .tasks
             .into_iter()
-            .map(|task| TaskNode { task, access })
+            .map(|task| BoardTask {
+                assignee: task.assignee_id.and_then(|id| assignees.get(&id).cloned()),
+                node: TaskNode { task, access },
+            })
             .collect();
         Ok(connection_from_rows(
             nodes,
             limit,
             has_previous,
-            |node: &TaskNode| (order.sort_key(&node.task), node.task.id),
+            |board: &BoardTask| (order.sort_key(&board.node.task), board.node.task.id),
         ))
     }
 }

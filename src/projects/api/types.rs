@@ -21,8 +21,10 @@ use crate::{
         views::{MemberNode, ProjectEventNode, ProjectNode, PROJECT_TYPE},
     },
     tasks::{
-        connection::TaskConnectionArgs, loaders::TaskCountLoader, model::TaskStatus,
-        views::TaskNode,
+        connection::TaskConnectionArgs,
+        loaders::TaskCountLoader,
+        model::TaskStatus,
+        views::{BoardTask, TaskNode},
     },
     users::{self, loaders::UserLoader, model::User},
 };
@@ -112,7 +114,7 @@ impl ProjectNode {
         #[graphql(desc = "Board order (POSITION) when omitted.")] order_by: Option<
             crate::tasks::store::TaskOrder,
         >,
-    ) -> AppResult<Plain<Connection<PageCursor, TaskNode>>> {
+    ) -> AppResult<Plain<Connection<PageCursor, BoardTask>>> {
         TaskConnectionArgs {
             first,
             after,

@@ -1,6 +1,11 @@
 //! The GraphQL `Task` type.
 
-use async_graphql::{resolver_utils::enum_value, Context, Object, ScalarType, Value, ID};
+use std::borrow::Cow;
+
+use async_graphql::{
+    parser::types::Field, registry::Registry, resolver_utils::enum_value, ContainerType, Context,
+    ContextSelectionSet, Object, OutputType, Positioned, ScalarType, ServerResult, Value, ID,
+};
 use chrono::{DateTime, Utc};
 
 use crate::{
@@ -8,13 +13,13 @@ use crate::{
     graphql::{
         ids::encode_id,
         loaders::Loaders,
-        plain::{Plain, PlainFields, PlainValue},
+        plain::{resolve_object, Plain, PlainFields, PlainValue},
     },
     projects::{loaders::ProjectLoader, views::ProjectNode},
     tasks::{
         loaders::{SubtaskLoader, TaskLoader},
         model::{TaskPriority, TaskStatus},
-        views::{TaskNode, TASK_TYPE},
+        views::{BoardTask, TaskNode, TASK_TYPE},
     },
     users::{self, model::User},
 };
@@ -153,5 +158,41 @@ impl PlainFields for TaskNode {
             "updatedAt" => task.updated_at.to_value(),
             _ => return None,
         }))
+    }
+}
+
+/// `BoardTask` is the GraphQL `Task`; every field but a read assignee is `TaskNode`'s.
+impl OutputType for BoardTask {
+    fn type_name() -> Cow<'static, str> {
+        TaskNode::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        TaskNode::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        resolve_object(ctx, self).await
+    }
+}
+
+impl ContainerType for BoardTask {
+    async fn resolve_field(&self, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
+        self.node.resolve_field(ctx).await
+    }
+}
+
+impl PlainFields for BoardTask {
+    fn plain_field(&self, name: &str) -> Option<PlainValue<'_>> {
+        match (name, self.node.task.assignee_id, &self.assignee) {
+            ("assignee", None, _) => Some(PlainValue::Value(Value::Null)),
+            ("assignee", Some(_), Some(user)) => Some(PlainValue::Object(user.as_ref())),
+            ("assignee", Some(_), None) => None,
+            _ => self.node.plain_field(name),
+        }
     }
 }
