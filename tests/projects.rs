@@ -699,6 +699,18 @@ async fn a_board_page_answers_every_task_field_as_the_task_itself_does() {
         .await;
     let members = data(&board)["project"]["members"].as_array().unwrap();
     assert_eq!(members.len(), 3);
+    // The projects page reads members in its own statement (as JSON beside each project).
+    let listed = app
+        .graphql_as(
+            &owner.access_token,
+            &format!("{{ projects(first: 5) {{ edges {{ node {{ members {{ ...MemberFields }} }} }} }} }} {MEMBER_FIELDS} {USER_FIELDS}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        &data(&listed)["projects"]["edges"][0]["node"]["members"],
+        &data(&board)["project"]["members"]
+    );
     assert_eq!(members[2], data(&added)["addProjectMember"]);
     assert_eq!(members[0]["user"], data(&me)["me"]);
     let edges = data(&board)["project"]["tasks"]["edges"]
