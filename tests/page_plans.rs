@@ -13,7 +13,7 @@ use catalyst::{
     tasks::{
         model::TaskStatus,
         pages::explain_pages,
-        store::{TaskCursor, TaskFilter, TaskOrder, TaskPageQuery, TaskPrefetch},
+        store::{TaskColumns, TaskCursor, TaskFilter, TaskOrder, TaskPageQuery, TaskPrefetch},
     },
 };
 use common::{data, TestApp, TestUser};
@@ -213,6 +213,7 @@ async fn nested_pages_are_index_range_scans_over_a_project_of_20000_tasks() {
             prefetch: TaskPrefetch {
                 assignees: true,
                 subtasks: true,
+                columns: TaskColumns::ALL,
             },
         })
         .collect();
@@ -224,7 +225,11 @@ async fn nested_pages_are_index_range_scans_over_a_project_of_20000_tasks() {
         order: TaskOrder::Position,
         after: None,
         fetch: 21,
-        prefetch: TaskPrefetch::default(),
+        // A board reading titles only: the other columns are not read (`TaskColumns`).
+        prefetch: TaskPrefetch {
+            columns: TaskColumns::TITLE,
+            ..TaskPrefetch::default()
+        },
     });
     for query in &queries {
         let plan = explain_pages(&mut connection, &projects, query)

@@ -729,6 +729,58 @@ async fn a_board_page_answers_every_task_field_as_the_task_itself_does() {
             .await;
         assert_eq!(node, &data(&alone)["task"]);
     }
+    // One field at a time, as `edges.node` and as `nodes`: a page reads only the columns its
+    // selection shows, and each field must still come out as `task(id:)` answers it.
+    for field in [
+        "title",
+        "description",
+        "status",
+        "priority",
+        "dueAt",
+        "labels",
+        "position",
+        "version",
+        "createdAt",
+        "updatedAt",
+        "project { id }",
+        "assignee { email }",
+        "parent { id }",
+        "createdBy { email }",
+        "subtasks { title description labels }",
+        "__typename",
+    ] {
+        for shape in ["edges { node { id FIELD } }", "nodes { id FIELD }"] {
+            let selection = shape.replace("FIELD", field);
+            let page = app
+                .graphql_as(
+                    &owner.access_token,
+                    &format!("query($id: ID!) {{ project(id: $id) {{ tasks(first: 10) {{ {selection} }} }} }}"),
+                    json!({ "id": project }),
+                )
+                .await;
+            let tasks = &data(&page)["project"]["tasks"];
+            let nodes: Vec<&Value> = match tasks.get("nodes") {
+                Some(nodes) => nodes.as_array().unwrap().iter().collect(),
+                None => tasks["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|edge| &edge["node"])
+                    .collect(),
+            };
+            assert_eq!(nodes.len(), 3);
+            for node in nodes {
+                let alone = app
+                    .graphql_as(
+                        &owner.access_token,
+                        &format!("query($id: ID!) {{ task(id: $id) {{ id {field} }} }}"),
+                        json!({ "id": node["id"] }),
+                    )
+                    .await;
+                assert_eq!(node, &data(&alone)["task"], "{selection}");
+            }
+        }
+    }
     let launch_node = &edges
         .iter()
         .find(|edge| edge["node"]["id"] == launch_id.as_str())

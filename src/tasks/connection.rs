@@ -20,7 +20,7 @@ use crate::{
     tasks::{
         loaders::{read_pages, SubtaskLoader, TaskPageLoader},
         model::{normalize_labels, TaskStatus},
-        store::{TaskCursor, TaskFilter, TaskOrder, TaskPageQuery, TaskPrefetch},
+        store::{TaskColumns, TaskCursor, TaskFilter, TaskOrder, TaskPageQuery, TaskPrefetch},
         views::{BoardTask, TaskNode},
     },
     users::{
@@ -73,9 +73,10 @@ impl TaskConnectionArgs {
         })
     }
 
-    /// The page statement these arguments ask for, reading `node` (the connection's
-    /// `edges.node` selection) for what to prefetch with it; and the page size.
-    pub fn page_query(&self, node: Lookahead<'_>) -> AppResult<(i64, Arc<TaskPageQuery>)> {
+    /// The page statement these arguments ask for, reading `connection` (the `tasks` field's
+    /// selection: its `edges.node` and `nodes`) for what to read and prefetch with it; and the
+    /// page size.
+    pub fn page_query(&self, connection: Lookahead<'_>) -> AppResult<(i64, Arc<TaskPageQuery>)> {
         let limit = page_size(self.first)?;
         let after: Option<TaskCursor> = self
             .after
@@ -104,8 +105,9 @@ impl TaskConnectionArgs {
             after,
             fetch: limit + 1,
             prefetch: TaskPrefetch {
-                assignees: node.field("assignee").exists(),
-                subtasks: node.field("subtasks").exists(),
+                assignees: reads(&connection, "assignee"),
+                subtasks: reads(&connection, "subtasks"),
+                columns: read_columns(&connection, self.order_by),
             },
         };
         Ok((limit, Arc::new(query)))
@@ -117,7 +119,7 @@ impl TaskConnectionArgs {
         project_id: Uuid,
         access: ProjectAccess,
     ) -> AppResult<Connection<PageCursor, BoardTask>> {
-        let (limit, query) = self.page_query(ctx.look_ahead().field("edges").field("node"))?;
+        let (limit, query) = self.page_query(ctx.look_ahead())?;
         let has_previous = query.after.is_some();
         let order = query.order;
         let page = Loaders::get::<TaskPageLoader>(ctx)
@@ -154,6 +156,40 @@ impl TaskConnectionArgs {
     }
 }
 
+/// Whether a task connection's tasks (`edges.node` or `nodes`) are asked for `field`.
+fn reads(connection: &Lookahead<'_>, field: &str) -> bool {
+    connection
+        .field("edges")
+        .field("node")
+        .field(field)
+        .exists()
+        || connection.field("nodes").field(field).exists()
+}
+
+/// The columns a task connection's selection reads of its tasks, by the `Task` fields that
+/// show them; `id`, `project`, `parent` and `subtasks` need only the columns every page reads.
+fn read_columns(connection: &Lookahead<'_>, order: TaskOrder) -> TaskColumns {
+    [
+        ("title", TaskColumns::TITLE),
+        ("description", TaskColumns::DESCRIPTION),
+        ("status", TaskColumns::STATUS),
+        ("priority", TaskColumns::PRIORITY),
+        ("assignee", TaskColumns::ASSIGNEE),
+        ("dueAt", TaskColumns::DUE_AT),
+        ("labels", TaskColumns::LABELS),
+        ("position", TaskColumns::POSITION),
+        ("version", TaskColumns::VERSION),
+        ("createdBy", TaskColumns::CREATED_BY),
+        ("createdAt", TaskColumns::CREATED_AT),
+        ("updatedAt", TaskColumns::UPDATED_AT),
+    ]
+    .into_iter()
+    .filter(|(field, _)| reads(connection, field))
+    .fold(TaskColumns::of_order(order), |columns, (_, column)| {
+        columns.with(column)
+    })
+}
+
 /// Reads, in one statement per distinct page, the `tasks` pages that a list of projects'
 /// selection (`edges.node`) asks for, and hands them to the page loader: the projects' own
 /// `tasks` resolvers then find them there instead of depending on the loader's batching
@@ -172,8 +208,7 @@ pub async fn prefetch_pages(
         let Some(arguments) = TaskConnectionArgs::from_selection(&field) else {
             continue;
         };
-        let node = Lookahead::from(field).field("edges").field("node");
-        if let Ok((_, query)) = arguments.page_query(node) {
+        if let Ok((_, query)) = arguments.page_query(Lookahead::from(field)) {
             if !queries.contains(&query) {
                 queries.push(query);
             }

@@ -17,7 +17,7 @@ use crate::{
     error::{bad_input, AppResult},
     tasks::{
         model::Task,
-        store::{SortKey, TaskOrder, TaskPageQuery},
+        store::{SortKey, TaskColumns, TaskOrder, TaskPageQuery},
     },
     users::{model::User, store::escape_like},
 };
@@ -119,27 +119,67 @@ type PageRowTypes = (
     Nullable<Timestamptz>,
 );
 
-/// A task's columns in the order of `Task`'s fields (and `PageRowTypes`), qualified by `table`.
-fn task_columns(table: &str) -> String {
-    [
-        "id",
-        "project_id",
-        "parent_id",
-        "title",
-        "description",
-        "status",
-        "priority",
-        "assignee_id",
-        "due_at",
-        "labels",
-        "position",
-        "version",
-        "created_by",
+/// A task's columns in the order of `Task`'s fields (and `PageRowTypes`): each column's name,
+/// the set that reads it (`None`: every page reads it) and the value standing in for it when
+/// the query does not read it (of the column's type, and a valid value of the field).
+const TASK_COLUMNS: [(&str, Option<TaskColumns>, &str); 15] = [
+    ("id", None, ""),
+    ("project_id", None, ""),
+    ("parent_id", None, ""),
+    ("title", Some(TaskColumns::TITLE), "''::text"),
+    ("description", Some(TaskColumns::DESCRIPTION), "''::text"),
+    ("status", Some(TaskColumns::STATUS), "'TODO'::text"),
+    ("priority", Some(TaskColumns::PRIORITY), "'MEDIUM'::text"),
+    ("assignee_id", Some(TaskColumns::ASSIGNEE), "NULL::uuid"),
+    ("due_at", Some(TaskColumns::DUE_AT), "NULL::timestamptz"),
+    ("labels", Some(TaskColumns::LABELS), "'{}'::text[]"),
+    ("position", Some(TaskColumns::POSITION), "''::text"),
+    ("version", Some(TaskColumns::VERSION), "0"),
+    ("created_by", Some(TaskColumns::CREATED_BY), "NULL::uuid"),
+    (
         "created_at",
+        Some(TaskColumns::CREATED_AT),
+        "'epoch'::timestamptz",
+    ),
+    (
         "updated_at",
-    ]
-    .map(|column| format!("{table}.{column}"))
-    .join(", ")
+        Some(TaskColumns::UPDATED_AT),
+        "'epoch'::timestamptz",
+    ),
+];
+
+fn reads(columns: TaskColumns, column: Option<TaskColumns>) -> bool {
+    column.is_none_or(|column| columns.contains(column))
+}
+
+/// Every column of a task, qualified by `table`.
+fn task_columns(table: &str) -> String {
+    TASK_COLUMNS
+        .map(|(column, _, _)| format!("{table}.{column}"))
+        .join(", ")
+}
+
+/// The columns of `table` that `columns` reads, for the page's CTE.
+fn read_columns(table: &str, columns: TaskColumns) -> String {
+    TASK_COLUMNS
+        .iter()
+        .filter(|(_, set, _)| reads(columns, *set))
+        .map(|(column, _, _)| format!("{table}.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every column of a task from `table`, the ones `columns` does not read as their stand-ins.
+fn page_columns(table: &str, columns: TaskColumns) -> String {
+    TASK_COLUMNS
+        .map(|(column, set, stand_in)| {
+            if reads(columns, set) {
+                format!("{table}.{column}")
+            } else {
+                format!("{stand_in} AS {column}")
+            }
+        })
+        .join(", ")
 }
 
 impl PageRow {
@@ -233,7 +273,10 @@ fn page_statement(
     let mut statement = Statement::new();
     statement
         .sql(prefix)
-        .sql("WITH page AS MATERIALIZED (SELECT t.* FROM unnest(")
+        .sql(&format!(
+            "WITH page AS MATERIALIZED (SELECT {} FROM unnest(",
+            read_columns("t", query.prefetch.columns)
+        ))
         .bind(Bind::Uuids(project_ids.to_vec()))
         .sql("::uuid[]) AS p(id) CROSS JOIN LATERAL (SELECT tasks.* FROM tasks WHERE project_id = p.id");
     match query.filter.status {
@@ -310,7 +353,7 @@ fn page_statement(
     };
     statement.sql(&format!(
         "SELECT {}, {PAGE}::smallint AS part, {assignee_columns} FROM page{assignee_join}",
-        task_columns("page")
+        page_columns("page", query.prefetch.columns)
     ));
     if query.prefetch.subtasks {
         statement.sql(&format!(

@@ -318,4 +318,56 @@ pub struct TaskPageQuery {
 pub struct TaskPrefetch {
     pub assignees: bool,
     pub subtasks: bool,
+    /// The columns of the page's own tasks that the query reads (their subtasks are read whole:
+    /// they go to the subtask loader, which any other field of the request may ask).
+    pub columns: TaskColumns,
+}
+
+/// A set of a task's columns beyond the ones every page reads (id, project, parent and the
+/// order's key). A page's other columns come back empty: reading, materializing and sending
+/// a board's descriptions, labels and timestamps cost PostgreSQL more than the page itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TaskColumns(u16);
+
+impl TaskColumns {
+    pub const TITLE: TaskColumns = TaskColumns(1);
+    pub const DESCRIPTION: TaskColumns = TaskColumns(1 << 1);
+    pub const STATUS: TaskColumns = TaskColumns(1 << 2);
+    pub const PRIORITY: TaskColumns = TaskColumns(1 << 3);
+    pub const ASSIGNEE: TaskColumns = TaskColumns(1 << 4);
+    pub const DUE_AT: TaskColumns = TaskColumns(1 << 5);
+    pub const LABELS: TaskColumns = TaskColumns(1 << 6);
+    pub const POSITION: TaskColumns = TaskColumns(1 << 7);
+    pub const VERSION: TaskColumns = TaskColumns(1 << 8);
+    pub const CREATED_BY: TaskColumns = TaskColumns(1 << 9);
+    pub const CREATED_AT: TaskColumns = TaskColumns(1 << 10);
+    pub const UPDATED_AT: TaskColumns = TaskColumns(1 << 11);
+    pub const NONE: TaskColumns = TaskColumns(0);
+    pub const ALL: TaskColumns = TaskColumns((1 << 12) - 1);
+
+    pub fn with(self, other: TaskColumns) -> TaskColumns {
+        TaskColumns(self.0 | other.0)
+    }
+
+    pub fn contains(self, other: TaskColumns) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The columns an order sorts and builds cursors by.
+    pub fn of_order(order: TaskOrder) -> TaskColumns {
+        match order {
+            TaskOrder::Position => TaskColumns::STATUS.with(TaskColumns::POSITION),
+            TaskOrder::CreatedAt => TaskColumns::CREATED_AT,
+            TaskOrder::UpdatedAt => TaskColumns::UPDATED_AT,
+            TaskOrder::DueAt => TaskColumns::DUE_AT,
+            TaskOrder::Priority => TaskColumns::PRIORITY,
+        }
+    }
+}
+
+/// Every column, for a page whose reader is not known.
+impl Default for TaskColumns {
+    fn default() -> Self {
+        TaskColumns::ALL
+    }
 }
