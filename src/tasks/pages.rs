@@ -152,13 +152,6 @@ fn reads(columns: TaskColumns, column: Option<TaskColumns>) -> bool {
     column.is_none_or(|column| columns.contains(column))
 }
 
-/// Every column of a task, qualified by `table`.
-fn task_columns(table: &str) -> String {
-    TASK_COLUMNS
-        .map(|(column, _, _)| format!("{table}.{column}"))
-        .join(", ")
-}
-
 /// The columns of `table` that `columns` reads, for the page's CTE.
 fn read_columns(table: &str, columns: TaskColumns) -> String {
     TASK_COLUMNS
@@ -360,7 +353,7 @@ fn page_statement(
             " UNION ALL SELECT {}, 1::smallint AS part, {assignee_columns} \
              FROM page CROSS JOIN LATERAL (SELECT tasks.* FROM tasks WHERE parent_id = page.id \
              ORDER BY status_rank, position, id) s{subtask_assignee_join}",
-            task_columns("s")
+            page_columns("s", TaskColumns::ALL)
         ));
     }
     Ok(statement)

@@ -342,7 +342,6 @@ impl TaskColumns {
     pub const CREATED_BY: TaskColumns = TaskColumns(1 << 9);
     pub const CREATED_AT: TaskColumns = TaskColumns(1 << 10);
     pub const UPDATED_AT: TaskColumns = TaskColumns(1 << 11);
-    pub const NONE: TaskColumns = TaskColumns(0);
     pub const ALL: TaskColumns = TaskColumns((1 << 12) - 1);
 
     pub fn with(self, other: TaskColumns) -> TaskColumns {
