@@ -12,6 +12,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod limits;
+pub mod memo;
 pub mod pipelines;
 pub mod projects;
 pub mod reactions;

@@ -1,7 +1,7 @@
 //! Access tokens (HS256 JWTs naming a user and a session) and refresh tokens (random opaque
 //! strings of which only a sha256 hash is stored). Decoding accepts exactly one algorithm.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
@@ -11,7 +11,18 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, Deserialize)]
+use crate::memo::RecentMemo;
+
+/// Seconds an access token stays accepted past its `exp`: clock skew between our own instances
+/// is small; a minute would stretch a 15-minute token.
+const EXPIRY_LEEWAY_SECS: u64 = 5;
+/// Access tokens whose signature was checked, per instance: enough for every client active at
+/// once on a busy instance; a token seen again skips the HMAC and the JSON decoding.
+const VERIFIED_TOKENS: usize = 16_384;
+/// Our tokens are about 250 bytes; anything far longer is not remembered.
+const MAX_REMEMBERED_TOKEN: usize = 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub sub: Uuid,
     pub sid: Uuid,
@@ -26,6 +37,9 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
     access_ttl: Duration,
+    /// Tokens whose signature held, with their claims. Expiry is still checked on every use;
+    /// whether the session is live is the caller's question, asked every time.
+    verified: Arc<RecentMemo<AccessClaims>>,
 }
 
 pub struct IssuedAccessToken {
@@ -38,13 +52,13 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_required_spec_claims(&["sub", "exp", "iat"]);
-        // Clock skew between our own instances is small; a minute would stretch a 15-minute token.
-        validation.leeway = 5;
+        validation.leeway = EXPIRY_LEEWAY_SECS;
         TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
             access_ttl,
+            verified: Arc::new(RecentMemo::new(VERIFIED_TOKENS, MAX_REMEMBERED_TOKEN)),
         }
     }
 
@@ -68,9 +82,16 @@ impl TokenKeys {
     /// Verifies signature, algorithm and expiry. Whether the session is still live is the
     /// caller's question: it needs the database.
     pub fn verify_access_token(&self, token: &str) -> Option<AccessClaims> {
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|data| data.claims)
+        if let Some(claims) = self.verified.get(token) {
+            // The rule jsonwebtoken applies: expired once `exp` is more than the leeway ago.
+            let now = jsonwebtoken::get_current_timestamp() as i64;
+            return (claims.exp >= now - EXPIRY_LEEWAY_SECS as i64).then_some(claims);
+        }
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        self.verified.insert(token, claims.clone());
+        Some(claims)
     }
 }
 
@@ -107,6 +128,35 @@ mod tests {
             .expect("valid token");
         assert_eq!((claims.sub, claims.sid), (user, session));
         assert!(other.verify_access_token(&issued.token).is_none());
+    }
+
+    #[test]
+    fn a_remembered_token_is_still_refused_once_expired_and_only_the_exact_text_is_remembered() {
+        let keys = TokenKeys::new(&[7u8; 32], Duration::from_secs(60));
+        let issued = keys
+            .issue_access_token(Uuid::new_v4(), Uuid::new_v4())
+            .unwrap();
+        let mut claims = keys
+            .verify_access_token(&issued.token)
+            .expect("valid token");
+        assert!(
+            keys.verify_access_token(&issued.token).is_some(),
+            "from the memo"
+        );
+        let mut tampered = issued.token.clone();
+        tampered.push('x');
+        assert!(keys.verify_access_token(&tampered).is_none());
+
+        let now = jsonwebtoken::get_current_timestamp() as i64;
+        claims.exp = now - EXPIRY_LEEWAY_SECS as i64;
+        keys.verified.insert(&issued.token, claims.clone());
+        assert!(
+            keys.verify_access_token(&issued.token).is_some(),
+            "within the leeway"
+        );
+        claims.exp = now - EXPIRY_LEEWAY_SECS as i64 - 2;
+        keys.verified.insert(&issued.token, claims);
+        assert!(keys.verify_access_token(&issued.token).is_none(), "expired");
     }
 
     #[test]

@@ -26,23 +26,24 @@ const MAX_INLINED_DOCUMENT_BYTES: usize = 16 * 1024;
 const BUILT_IN_SCALARS: [&str; 5] = ["ID", "String", "Int", "Float", "Boolean"];
 
 /// For a subscription whose variables are all built-in scalars: parses the document, writes the
-/// variables' values into it and drops the variables. Any other request is left as it came.
-pub fn inline_subscription_variables(request: &mut Request) {
+/// variables' values into it and drops the variables; returns the document as parsed, before
+/// the rewrite. Any other request is left as it came (and `None` returned).
+pub fn inline_subscription_variables(request: &mut Request) -> Option<ExecutableDocument> {
     let worth_trying = !request.variables.is_empty()
         && request.query.len() <= MAX_INLINED_DOCUMENT_BYTES
         && request.query.contains("subscription");
     if !worth_trying {
-        return;
+        return None;
     }
-    let Ok(document) = request.parsed_query() else {
-        return;
-    };
-    let mut document = document.clone();
+    let parsed = request.parsed_query().ok()?.clone();
+    let mut document = parsed.clone();
     let variables = std::mem::take(&mut request.variables);
     if inline_variables(&mut document, request.operation_name.as_deref(), &variables) {
         request.set_parsed_query(document);
+        Some(parsed)
     } else {
         request.variables = variables;
+        None
     }
 }
 

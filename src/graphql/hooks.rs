@@ -8,7 +8,7 @@
 //! and none of these concerns looks at fields. Six extensions cost six hops per field (about
 //! 12 % of the server's samples on a 20 × 50 board); one costs one.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_graphql::{
     extensions::{
@@ -23,6 +23,8 @@ use async_graphql::{
 use super::{
     connection::{follow_credentials, renewed_viewer},
     credential_scopes::CredentialScopes,
+    document,
+    document_memo::{DocumentMemo, RequestDocument},
     limits,
     metering::SubscriptionMetering,
     observer, storable_text,
@@ -32,11 +34,16 @@ use crate::traces::SlowResolverSpans;
 /// Installs the hooks; `slow_resolvers` only while traces are configured.
 pub struct RequestHooks {
     slow_resolvers: Option<SlowResolverSpans>,
+    /// Per schema: a validation result holds for the schema it was reached with.
+    documents: Arc<DocumentMemo>,
 }
 
 impl RequestHooks {
     pub fn new(slow_resolvers: Option<SlowResolverSpans>) -> Self {
-        RequestHooks { slow_resolvers }
+        RequestHooks {
+            slow_resolvers,
+            documents: Arc::default(),
+        }
     }
 }
 
@@ -46,6 +53,8 @@ impl ExtensionFactory for RequestHooks {
             scopes: CredentialScopes::default(),
             metering: SubscriptionMetering::default(),
             slow_resolvers: self.slow_resolvers,
+            documents: Arc::clone(&self.documents),
+            document: OnceLock::new(),
         })
     }
 }
@@ -55,6 +64,9 @@ struct OperationHooks {
     scopes: CredentialScopes,
     metering: SubscriptionMetering,
     slow_resolvers: Option<SlowResolverSpans>,
+    documents: Arc<DocumentMemo>,
+    /// This request's document in the memo, once parsed (or recalled).
+    document: OnceLock<RequestDocument>,
 }
 
 #[async_trait::async_trait]
@@ -65,13 +77,32 @@ impl Extension for OperationHooks {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let request = observer::prepare_request(ctx, renewed_viewer(ctx, request));
+        let mut request = observer::prepare_request(ctx, renewed_viewer(ctx, request));
         self.scopes.prepare_request(&request);
+        let without_variables = request.variables.is_empty();
+        if let Some(recalled) = self.documents.recall(&mut request) {
+            let _ = self.document.set(recalled);
+        }
+        // A subscription's variables are written into (a copy of) its document; the memo keeps
+        // the document as parsed, which is what the same text parses to next time.
+        let parsed_before_inlining = document::inline_subscription_variables(&mut request);
         // Storable text checks the request once the limits have measured and parsed its
         // document; the meter sets up after the limits accepted it.
         let query = request.query.clone();
         let prepared = match limits::prepare_request(ctx, request) {
-            Ok(request) => next.run(ctx, self.metering.prepare_request(request)).await,
+            Ok(mut request) => {
+                if self.document.get().is_none() {
+                    let remembered = self.documents.remember(
+                        &mut request,
+                        parsed_before_inlining,
+                        without_variables,
+                    );
+                    if let Some(remembered) = remembered {
+                        let _ = self.document.set(remembered);
+                    }
+                }
+                next.run(ctx, self.metering.prepare_request(request)).await
+            }
             Err(refusal) => Err(refusal),
         };
         storable_text::prepared_request(&query, prepared)
@@ -94,7 +125,17 @@ impl Extension for OperationHooks {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
+        let document = self.document.get();
+        let result = match document.and_then(RequestDocument::validated) {
+            Some(result) => result,
+            None => {
+                let result = next.run(ctx).await?;
+                if let Some(document) = document {
+                    document.record_validation(result);
+                }
+                result
+            }
+        };
         // The meter admits a subscription before the limits charge it: a refused one spends
         // nothing.
         let result = self.metering.validated(ctx, result).await?;

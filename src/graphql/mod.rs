@@ -6,6 +6,7 @@
 pub mod connection;
 pub mod credential_scopes;
 pub mod document;
+pub mod document_memo;
 pub mod hooks;
 pub mod ids;
 pub mod limits;

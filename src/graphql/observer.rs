@@ -64,14 +64,12 @@ pub(crate) fn selected_operation(
 
 // The observer's parts of the schema's hooks; `graphql::hooks` runs them in their order.
 
-/// Before anything else sees the request: notes the requested operation name and inlines a
-/// subscription's variables.
-pub(super) fn prepare_request(ctx: &ExtensionContext<'_>, mut request: Request) -> Request {
+/// Before anything else sees the request: notes the requested operation name.
+pub(super) fn prepare_request(ctx: &ExtensionContext<'_>, request: Request) -> Request {
     if let Some(record) = ctx.data_opt::<OperationRecord>() {
         let name = request.operation_name.clone();
         record.update(|facts| facts.operation_name = name);
     }
-    super::document::inline_subscription_variables(&mut request);
     request
 }
 
