@@ -13,6 +13,7 @@ use crate::{
     events::stream::ProjectEventStream,
     graphql::{
         ids::decode_id,
+        plain::Plain,
         resume::{resume_after, CursorMarks},
     },
     projects::{
@@ -41,7 +42,8 @@ impl ProjectSubscription {
             desc = "Replay everything after this event `cursor`; omitted: live events only."
         )]
         after: Option<String>,
-    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<ProjectEventNode>>> {
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<Plain<ProjectEventNode>>>>
+    {
         let viewer = authz::signed_in(ctx)?.clone();
         let project_id = decode_id(PROJECT_TYPE, "projectId", &project_id)?;
         let after_seq = resume_after(ctx, after)
@@ -67,7 +69,7 @@ async fn open_project_events(
     project_id: Uuid,
     after_seq: Option<i64>,
     marks: CursorMarks,
-) -> AppResult<BoxStream<'static, async_graphql::Result<ProjectEventNode>>> {
+) -> AppResult<BoxStream<'static, async_graphql::Result<Plain<ProjectEventNode>>>> {
     let access = {
         let mut connection = state.pool.get().await?;
         project_roles::standing(&mut connection, &viewer, project_id)
@@ -89,7 +91,7 @@ async fn open_project_events(
             if let Ok(node) = &output {
                 marks.mark(node.event.seq);
             }
-            Some((output, (events, watcher, marks)))
+            Some((output.map(Plain), (events, watcher, marks)))
         },
     )
     .boxed())
