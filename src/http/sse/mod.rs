@@ -20,6 +20,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use futures_util::{stream::BoxStream, Stream, StreamExt};
+use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
@@ -330,23 +331,44 @@ fn next_frame(
     cursor: Option<String>,
     response: &GraphqlResponse,
 ) -> Bytes {
-    let payload = serde_json::to_value(response).unwrap_or_else(
-        |_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] }),
-    );
-    let data = match operation_id {
-        Some(id) => json!({ "id": id, "payload": payload }),
-        None => payload,
-    };
-    let mut frame = String::from("event: next\n");
+    /// The single connection mode's envelope, written straight into the frame: one event goes
+    /// to thousands of subscribers, each serializing it.
+    #[derive(Serialize)]
+    struct Addressed<'a> {
+        id: &'a str,
+        payload: &'a GraphqlResponse,
+    }
+    let mut frame = Vec::with_capacity(256);
+    frame.extend_from_slice(b"event: next\n");
     // A cursor is a number; anything that could break the framing is left out.
     if let Some(cursor) = cursor.filter(|cursor| !cursor.contains(['\r', '\n'])) {
-        frame.push_str("id: ");
-        frame.push_str(&cursor);
-        frame.push('\n');
+        frame.extend_from_slice(b"id: ");
+        frame.extend_from_slice(cursor.as_bytes());
+        frame.push(b'\n');
     }
-    frame.push_str("data: ");
-    frame.push_str(&data.to_string());
-    frame.push_str("\n\n");
+    frame.extend_from_slice(b"data: ");
+    // JSON escapes every line break inside strings, so the data stays on one line.
+    let data_start = frame.len();
+    let written = match operation_id {
+        Some(id) => serde_json::to_writer(
+            &mut frame,
+            &Addressed {
+                id,
+                payload: response,
+            },
+        ),
+        None => serde_json::to_writer(&mut frame, response),
+    };
+    if written.is_err() {
+        frame.truncate(data_start);
+        let failed = json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] });
+        let failed = match operation_id {
+            Some(id) => json!({ "id": id, "payload": failed }),
+            None => failed,
+        };
+        frame.extend_from_slice(failed.to_string().as_bytes());
+    }
+    frame.extend_from_slice(b"\n\n");
     Bytes::from(frame)
 }
 
