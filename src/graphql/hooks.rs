@@ -1,5 +1,6 @@
 //! The schema's one async-graphql extension. Every request-level concern — a renewed
-//! connection's viewer, the operation observer, credential scopes, storable text, request limits, subscription metering, live
+//! connection's viewer, the operation observer, credential scopes, the memo of parsed and
+//! validated documents, storable text, request limits, subscription metering, live
 //! credentials and, with traces on, slow-resolver spans — keeps its logic in its own module;
 //! this one only calls their parts, in the order their separate extensions used to nest.
 //!
