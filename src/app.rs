@@ -7,7 +7,7 @@ use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
-    auth::tokens::TokenKeys,
+    auth::{session_memo::SessionMemo, tokens::TokenKeys},
     config::{SecretSource, Settings},
     db,
     events::{bus::LogFallback, EventBus},
@@ -75,6 +75,11 @@ async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Lifecycle)> {
         ),
         None => EventBus::in_process(settings.event_buffer),
     };
+    let sessions = Arc::new(SessionMemo::new(
+        settings.account_security.session_memo,
+        events.subscription_state(),
+    ));
+    events.observe(sessions.clone());
     let redis_link = redis
         .clone()
         .map(|client| RedisLink::new(client, &settings.abuse.rate.redis_key_prefix));
@@ -86,6 +91,7 @@ async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Lifecycle)> {
             &settings.jwt_secret,
             settings.access_token_ttl,
         )),
+        sessions,
         settings: Arc::new(settings.clone()),
         metrics,
         events,

@@ -8,7 +8,7 @@ use async_graphql::Context;
 use tokio::sync::watch;
 
 use crate::{
-    auth::tokens::TokenKeys,
+    auth::{session_memo::SessionMemo, tokens::TokenKeys, viewer::CredentialSources},
     config::Settings,
     db::{DbPool, StatementCounter},
     events::EventBus,
@@ -25,6 +25,8 @@ pub struct AppServices {
     pub pool: DbPool,
     pub redis: Option<redis::Client>,
     pub keys: Arc<TokenKeys>,
+    /// Sessions found live a moment ago (`auth::session_memo`).
+    pub sessions: Arc<SessionMemo>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
     pub events: EventBus,
@@ -53,6 +55,15 @@ impl Deref for AppState {
 impl AppState {
     pub fn new(services: AppServices) -> Self {
         AppState(Arc::new(services))
+    }
+
+    /// What resolves a request's credentials.
+    pub fn credential_sources(&self) -> CredentialSources<'_> {
+        CredentialSources {
+            keys: &self.keys,
+            sessions: &self.sessions,
+            pool: &self.pool,
+        }
     }
 
     /// The state the schema was built with; every served schema has one.

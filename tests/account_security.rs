@@ -459,21 +459,41 @@ async fn my_sessions_lists_devices_and_revoking_one_kills_its_refresh_and_access
 }
 
 #[tokio::test]
-async fn authenticating_costs_one_statement_with_a_session_and_with_an_api_key() {
-    let app = TestApp::spawn().await;
+async fn authenticating_costs_one_statement_with_an_api_key_and_with_a_session_not_just_checked() {
+    let app = TestApp::builder()
+        // Long enough that the session checked below is still remembered when asked again.
+        .env("SESSION_MEMO_MS", "5000")
+        .spawn()
+        .await;
     let ada = app.register("ada@example.com", "Ada").await;
+    let statements_for_me = async |credential: &str| {
+        let before = app.statements_executed().await;
+        data(&app.graphql_as(credential, ME, json!({})).await);
+        app.statements_executed().await - before
+    };
+    // One statement checks the session and loads the user (registration's token has not been
+    // checked yet); the answer is then remembered (`auth::session_memo`, tests/session_memo.rs).
+    assert_eq!(
+        statements_for_me(&ada.access_token).await,
+        1,
+        "with a session"
+    );
+    assert_eq!(
+        statements_for_me(&ada.access_token).await,
+        0,
+        "with the session just checked"
+    );
+
     let key = create_key(&app, &ada, json!(["READ"])).await;
     let secret = key["secret"].as_str().unwrap().to_string();
     // The first use of the key also records its last use; later ones within a minute do not.
     data(&app.graphql_as(&secret, ME, json!({})).await);
-    data(&app.graphql_as(&ada.access_token, ME, json!({})).await);
-
-    for credential in [&ada.access_token, &secret] {
-        let before = app.statements_executed().await;
-        data(&app.graphql_as(credential, ME, json!({})).await);
-        let after = app.statements_executed().await;
-        assert_eq!(after - before, 1, "statements for `me`");
-    }
+    assert_eq!(statements_for_me(&secret).await, 1, "with an API key");
+    assert_eq!(
+        statements_for_me(&secret).await,
+        1,
+        "with an API key, again"
+    );
 }
 
 // ---- API keys ----

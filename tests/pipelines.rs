@@ -1732,12 +1732,9 @@ async fn a_runs_progress_reaches_another_instance_while_redis_is_down() {
     .await;
     redis.stop();
     for instance in [&workers, &watcher] {
-        eventually(
-            "the bus to notice Redis is gone",
-            Duration::from_secs(10),
-            || async { (instance.redis_subscribed() == Some(false)).then_some(()) },
-        )
-        .await;
+        instance
+            .wait_for_redis_subscription(false, Duration::from_secs(10))
+            .await;
     }
     // Queued through the watcher, run by the other instance's worker, watched on the first.
     let run = run_pipeline(&watcher, &owner, &pipeline, json!({})).await;

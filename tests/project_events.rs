@@ -447,12 +447,9 @@ async fn live_delivery_continues_from_the_log_while_redis_is_down_and_switches_b
     let mut on_b = socket_for(&instance_b, &owner).await;
     subscribe_live(&instance_b, &mut on_b, &project).await;
     for instance in [&instance_a, &instance_b] {
-        eventually(
-            "the bus to subscribe to Redis",
-            Duration::from_secs(10),
-            || async { (instance.redis_subscribed() == Some(true)).then_some(()) },
-        )
-        .await;
+        instance
+            .wait_for_redis_subscription(true, Duration::from_secs(10))
+            .await;
     }
     let mut seen_a = Vec::new();
     let mut seen_b = Vec::new();
@@ -482,23 +479,17 @@ async fn live_delivery_continues_from_the_log_while_redis_is_down_and_switches_b
 
     redis.stop();
     for instance in [&instance_a, &instance_b] {
-        eventually(
-            "the bus to notice Redis is gone",
-            Duration::from_secs(10),
-            || async { (instance.redis_subscribed() == Some(false)).then_some(()) },
-        )
-        .await;
+        instance
+            .wait_for_redis_subscription(false, Duration::from_secs(10))
+            .await;
     }
     phase("during the outage", &mut seen_a, &mut seen_b).await;
 
     redis.restart();
     for instance in [&instance_a, &instance_b] {
-        eventually(
-            "the bus to subscribe to Redis again",
-            Duration::from_secs(15),
-            || async { (instance.redis_subscribed() == Some(true)).then_some(()) },
-        )
-        .await;
+        instance
+            .wait_for_redis_subscription(true, Duration::from_secs(15))
+            .await;
     }
     phase("after the outage", &mut seen_a, &mut seen_b).await;
 

@@ -10,6 +10,7 @@ pub mod live;
 pub mod login_throttle;
 pub mod passwords;
 pub mod project_roles;
+pub mod session_memo;
 pub mod sessions;
 pub mod tokens;
 pub mod totp;

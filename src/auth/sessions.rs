@@ -281,24 +281,28 @@ pub async fn end_of_session(
     })
 }
 
-/// The user behind a live (unrevoked, unexpired) session, in one statement: this runs on every
-/// authenticated request.
+/// The user behind a live (unrevoked, unexpired) session and when the session expires, in one
+/// statement: this runs on every authenticated request the session memo cannot answer.
 pub async fn find_live_session_user(
     connection: &mut AsyncPgConnection,
     session_id: Uuid,
     user_id: Uuid,
-) -> AppResult<Option<User>> {
-    let found: Option<(DateTime<Utc>, User)> = sessions::table
+) -> AppResult<Option<(User, DateTime<Utc>)>> {
+    let found: Option<(DateTime<Utc>, DateTime<Utc>, User)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id))
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(diesel::dsl::now))
-        .select((sessions::last_used_at, User::as_select()))
+        .select((
+            sessions::last_used_at,
+            sessions::expires_at,
+            User::as_select(),
+        ))
         .first(connection)
         .await
         .optional()?;
-    let Some((last_used_at, user)) = found else {
+    let Some((last_used_at, expires_at, user)) = found else {
         return Ok(None);
     };
     if Utc::now() - last_used_at > LAST_USED_RESOLUTION {
@@ -307,5 +311,5 @@ pub async fn find_live_session_user(
             .execute(connection)
             .await?;
     }
-    Ok(Some(user))
+    Ok(Some((user, expires_at)))
 }

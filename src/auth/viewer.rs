@@ -9,6 +9,7 @@ use crate::{
     auth::{
         account::User,
         api_keys::{self, ApiScope, API_KEY_PREFIX},
+        session_memo::SessionMemo,
         sessions,
         tokens::TokenKeys,
     },
@@ -73,21 +74,20 @@ pub struct ResolvedCredentials {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Resolves an `Authorization` header value. No header means anonymous; a header that does not
-/// prove a live session is an error, never a silent downgrade to anonymous.
-pub async fn resolve_viewer(
-    authorization: Option<&str>,
-    keys: &TokenKeys,
-    pool: &DbPool,
-) -> AppResult<Viewer> {
-    Ok(resolve_credentials(authorization, keys, pool).await?.viewer)
+/// What turns credentials into a viewer: the token keys, the session memo and the pool.
+#[derive(Clone, Copy)]
+pub struct CredentialSources<'a> {
+    pub keys: &'a TokenKeys,
+    pub sessions: &'a SessionMemo,
+    pub pool: &'a DbPool,
 }
 
-/// `resolve_viewer`, keeping when the credentials expire.
+/// Resolves an `Authorization` header value, keeping when the credentials expire. No header
+/// means anonymous; a header that does not prove a live session is an error, never a silent
+/// downgrade to anonymous.
 pub async fn resolve_credentials(
     authorization: Option<&str>,
-    keys: &TokenKeys,
-    pool: &DbPool,
+    sources: CredentialSources<'_>,
 ) -> AppResult<ResolvedCredentials> {
     let Some(header) = authorization.map(str::trim).filter(|h| !h.is_empty()) else {
         return Ok(ResolvedCredentials {
@@ -103,13 +103,29 @@ pub async fn resolve_credentials(
             AppError::Unauthenticated("expected `Authorization: Bearer <token>`".into())
         })?;
     if token.starts_with(API_KEY_PREFIX) {
-        return resolve_api_key(token, pool).await;
+        return resolve_api_key(token, sources.pool).await;
     }
-    let claims = keys.verify_access_token(token).ok_or_else(invalid_token)?;
-    let mut connection = pool.get().await?;
-    let user = sessions::find_live_session_user(&mut connection, claims.sid, claims.sub)
-        .await?
+    let claims = sources
+        .keys
+        .verify_access_token(token)
         .ok_or_else(invalid_token)?;
+    let user = match sources.sessions.recall(claims.sid, claims.sub) {
+        Some(user) => user,
+        None => {
+            let lookup = sources.sessions.lookup_epoch();
+            let mut connection = sources.pool.get().await?;
+            let (user, session_expires_at) =
+                sessions::find_live_session_user(&mut connection, claims.sid, claims.sub)
+                    .await?
+                    .ok_or_else(invalid_token)?;
+            if let Some(lookup) = lookup {
+                sources
+                    .sessions
+                    .remember(lookup, claims.sid, &user, session_expires_at);
+            }
+            user
+        }
+    };
     Ok(ResolvedCredentials {
         viewer: Viewer::User(AuthenticatedUser {
             user,

@@ -21,6 +21,9 @@ pub struct AccountSecuritySettings {
     pub totp_encryption_key: [u8; 32],
     /// Keys without `expiresAt` expire after this; later dates are refused.
     pub api_key_max_lifetime: Duration,
+    /// How long a session found live is trusted without asking the database again
+    /// (`auth::session_memo`; zero asks on every request).
+    pub session_memo: Duration,
 }
 
 pub(super) fn account_security_settings(
@@ -67,5 +70,11 @@ pub(super) fn account_security_settings(
         api_key_max_lifetime: Duration::from_secs(
             parse_number(get, "API_KEY_MAX_LIFETIME_DAYS", 365, 1..=3_650)? * 86_400,
         ),
+        session_memo: Duration::from_millis(parse_number(
+            get,
+            "SESSION_MEMO_MS",
+            2_000,
+            0..=5_000,
+        )?),
     })
 }

@@ -7,7 +7,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, Weak},
+    sync::{Arc, Mutex, RwLock, Weak},
     time::Duration,
 };
 
@@ -122,6 +122,16 @@ struct Envelope {
     event: BusEvent,
 }
 
+/// Told, synchronously and before any subscriber reads it, of every event delivered to this
+/// instance (its own published ones and other instances' from Redis), and of every moment
+/// delivery may have skipped some: for in-process caches that must forget what an event
+/// invalidates before the next request could read it (`auth::session_memo`).
+pub trait DeliveryObserver: Send + Sync {
+    fn delivered(&self, event: &BusEvent);
+    /// Events of other instances may have been missed (the Redis subscription was down).
+    fn resynced(&self);
+}
+
 /// The single Redis channel every instance publishes to and subscribes to; topics are
 /// demultiplexed locally, so an instance holds one subscription whatever its subscribers.
 const REDIS_CHANNEL: &str = "catalyst:events";
@@ -140,6 +150,7 @@ struct BusInner {
     redis: Option<RedisLink>,
     /// Whether the Redis subscription is live; the log fallback runs while it is not.
     subscribed: watch::Sender<bool>,
+    observers: RwLock<Vec<Arc<dyn DeliveryObserver>>>,
 }
 
 struct RedisLink {
@@ -191,6 +202,7 @@ impl EventBus {
                 topics: Mutex::new(HashMap::new()),
                 redis,
                 subscribed: watch::channel(false).0,
+                observers: RwLock::new(Vec::new()),
             }),
         }
     }
@@ -222,6 +234,21 @@ impl EventBus {
         }
     }
 
+    /// Adds an observer of every delivery from now on.
+    pub fn observe(&self, observer: Arc<dyn DeliveryObserver>) {
+        if let Ok(mut observers) = self.inner.observers.write() {
+            observers.push(observer);
+        }
+    }
+
+    /// Follows whether the Redis subscription is live (`None` without Redis).
+    pub fn subscription_state(&self) -> Option<watch::Receiver<bool>> {
+        self.inner
+            .redis
+            .as_ref()
+            .map(|_| self.inner.subscribed.subscribe())
+    }
+
     /// `Some(true)` while the Redis subscription is live, `Some(false)` while the log fallback
     /// feeds subscribers, `None` without Redis.
     pub fn redis_subscribed(&self) -> Option<bool> {
@@ -245,6 +272,11 @@ impl EventBus {
 
 impl BusInner {
     fn deliver_locally(&self, event: Arc<BusEvent>) {
+        if let Ok(observers) = self.observers.read() {
+            for observer in observers.iter() {
+                observer.delivered(&event);
+            }
+        }
         let topic = event.topic();
         let mut topics = self
             .topics
@@ -316,6 +348,14 @@ impl BusInner {
             }
         }
         *known = heads;
+    }
+
+    fn notify_resynced(&self) {
+        if let Ok(observers) = self.observers.read() {
+            for observer in observers.iter() {
+                observer.resynced();
+            }
+        }
     }
 
     fn resync_all(&self) {
@@ -398,7 +438,9 @@ async fn run_redis_subscriber(
                 }
                 first_connection = false;
                 // Live from here on; whatever was published before the subscription took
-                // hold is in the log, and every topic reads up to its head once.
+                // hold is in the log, and every topic reads up to its head once. Observers
+                // forget first, so nothing they kept from before is trusted again.
+                inner.notify_resynced();
                 inner.subscribed.send_replace(true);
                 inner.resync_all();
                 drop(inner);

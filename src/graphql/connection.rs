@@ -221,7 +221,8 @@ impl ConnectionMutation {
         }
         let state = AppState::from_ctx(ctx);
         let resolved =
-            resolve_credentials(Some(&format!("Bearer {token}")), &state.keys, &state.pool).await?;
+            resolve_credentials(Some(&format!("Bearer {token}")), state.credential_sources())
+                .await?;
         let user = resolved.viewer.authenticated()?;
         let expires_at = resolved.expires_at.unwrap_or_else(Utc::now);
         if user.user_id() != live.current().user_id {

@@ -45,7 +45,7 @@ pub(in crate::http) async fn resolve_caller(
     let resolved = REQUEST_ID
         .scope(
             request_id.clone(),
-            resolve_credentials(authorization, &state.app.keys, &state.app.pool),
+            resolve_credentials(authorization, state.app.credential_sources()),
         )
         .await?;
     Ok(Caller {

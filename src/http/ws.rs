@@ -42,8 +42,9 @@ use crate::{
     auth::{
         client::ClientInfo,
         live::{HeldCredential, LiveCredentials},
+        session_memo::SessionMemo,
         tokens::TokenKeys,
-        viewer::{resolve_credentials, ResolvedCredentials, Viewer},
+        viewer::{resolve_credentials, CredentialSources, ResolvedCredentials, Viewer},
     },
     db::DbPool,
     error::{AppError, REQUEST_ID},
@@ -121,6 +122,7 @@ pub fn upgrade(
     };
     let auth = ConnectionAuth {
         keys: state.app.keys.clone(),
+        sessions: state.app.sessions.clone(),
         pool: state.app.pool.clone(),
         loader_max_batch: state.app.settings.loader_max_batch,
         client: client_info(headers, peer),
@@ -157,6 +159,7 @@ struct InitProgress {
 /// state because every open socket holds it until its client says hello.
 struct ConnectionAuth {
     keys: Arc<TokenKeys>,
+    sessions: Arc<SessionMemo>,
     pool: DbPool,
     loader_max_batch: usize,
     client: ClientInfo,
@@ -169,7 +172,12 @@ impl ConnectionAuth {
             .get("authorization")
             .or_else(|| payload.get("Authorization"))
             .and_then(|value| value.as_str());
-        match resolve_credentials(authorization, &self.keys, &self.pool).await {
+        let sources = CredentialSources {
+            keys: &self.keys,
+            sessions: &self.sessions,
+            pool: &self.pool,
+        };
+        match resolve_credentials(authorization, sources).await {
             Ok(ResolvedCredentials { viewer, expires_at }) => {
                 let mut data = Data::default();
                 // The socket's credentials follow it: they end its operations when they

@@ -14,6 +14,7 @@ use crate::{
         client::ClientInfo,
         live::{CredentialEnd, CredentialsEnded, EndedCredentials},
         passwords::{check_password_policy, hash_password, verify_password},
+        session_memo::AccountChanged,
         sessions::{self, RevokeReason, Rotation},
     },
     error::{bad_input, conflict, not_found, AppError, AppResult},
@@ -32,7 +33,7 @@ use crate::{
         payload::{auth_payload, AuthPayload, LoginPayload},
         store::{self, UserCursor},
     },
-    work,
+    work::{self, Change},
 };
 
 /// A person with an account, as members, assignees, authors and discoverers show them.
@@ -324,7 +325,7 @@ impl UserMutation {
         let state = AppState::from_ctx(ctx);
         let user_id = viewer.user_id();
         work::run(state, async |change| {
-            store::update_user(&mut change.db, user_id, &changes).await
+            update_account(change, user_id, &changes).await
         })
         .await
     }
@@ -352,7 +353,7 @@ impl UserMutation {
         let state = AppState::from_ctx(ctx);
         let user_id = viewer.user_id();
         work::run(state, async |change| {
-            let user = store::update_user(&mut change.db, user_id, &changes).await?;
+            let user = update_account(change, user_id, &changes).await?;
             sessions::revoke_other_sessions(
                 &mut change.db,
                 user_id,
@@ -413,8 +414,25 @@ impl UserMutation {
                 ..AuditEntry::by_user(kind, actor_id)
             };
             audit_store::record(&mut change.db, &client, entry).await?;
-            store::update_user(&mut change.db, target_id, &changes).await
+            update_account(change, target_id, &changes).await
         })
         .await
     }
+}
+
+/// Every change of a user row goes through here: once it commits, every instance forgets the
+/// account's remembered sessions, so no request runs with the row as it was.
+async fn update_account(
+    change: &mut Change,
+    user_id: uuid::Uuid,
+    changes: &UserChanges,
+) -> AppResult<User> {
+    let user = store::update_user(&mut change.db, user_id, changes).await?;
+    change.publish_after_commit(
+        AccountChanged {
+            account_changed: user_id,
+        }
+        .into_event(),
+    );
+    Ok(user)
 }

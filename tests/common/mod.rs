@@ -491,6 +491,20 @@ impl TestApp {
         self.events.redis_subscribed()
     }
 
+    /// Waits until the bus's Redis subscription is live (`true`) or known down (`false`);
+    /// fails the test after `within`.
+    pub async fn wait_for_redis_subscription(&self, subscribed: bool, within: Duration) {
+        let what = if subscribed {
+            "the bus to subscribe to Redis"
+        } else {
+            "the bus to notice Redis is gone"
+        };
+        wait::eventually(what, within, || async {
+            (self.redis_subscribed() == Some(subscribed)).then_some(())
+        })
+        .await;
+    }
+
     /// The total SQL statements the server has run, read from its own metrics.
     pub async fn statements_executed(&self) -> u64 {
         self.metric("db_statements_total")
