@@ -5,16 +5,19 @@
 //! have no live credentials and pass untouched. After a renewal, every later operation of the
 //! connection sees the renewed viewer.
 
-use std::sync::Arc;
+use std::{pin::Pin, sync::Arc};
 
 use async_graphql::{
     extensions::ExtensionContext, Context, Object, Request, Response, SimpleObject,
 };
 use chrono::{DateTime, Utc};
 use futures_util::{stream::BoxStream, StreamExt};
-use tokio::sync::{
-    broadcast::{self, error::RecvError},
-    watch,
+use tokio::{
+    sync::{
+        broadcast::{self, error::RecvError},
+        watch,
+    },
+    time::{Instant, Sleep},
 };
 
 use crate::{
@@ -71,6 +74,11 @@ struct CredentialGuard<'s> {
     /// `None` once the bus closed the topic (the server is stopping).
     notices: Option<broadcast::Receiver<BusMessage>>,
     pool: DbPool,
+    /// Fires at the held credential's expiry; set again only when a renewal moves it, so an
+    /// event costs no timer of its own.
+    expiry: Pin<Box<Sleep>>,
+    /// The expiry `expiry` is set for.
+    timed_for: Option<DateTime<Utc>>,
 }
 
 impl<'s> CredentialGuard<'s> {
@@ -88,6 +96,8 @@ impl<'s> CredentialGuard<'s> {
             held,
             notices: Some(bus.subscribe(Topic::Credentials(user_id))),
             pool: pool.clone(),
+            expiry: Box::pin(tokio::time::sleep_until(Instant::now())),
+            timed_for: None,
         }
     }
 
@@ -119,11 +129,15 @@ impl<'s> CredentialGuard<'s> {
             if expires_in.is_zero() {
                 return self.end(&held, held.expiry());
             }
+            if self.timed_for != Some(held.expires_at) {
+                self.expiry.as_mut().reset(Instant::now() + expires_in);
+                self.timed_for = Some(held.expires_at);
+            }
             tokio::select! {
                 biased;
                 // Renewed, or ended by another operation of the connection: look again.
                 Ok(()) = self.held.changed() => continue,
-                _ = tokio::time::sleep(expires_in) => return self.end(&held, held.expiry()),
+                () = self.expiry.as_mut() => return self.end(&held, held.expiry()),
                 message = next_notice(&mut self.notices) => {
                     if let Some(end) = Box::pin(self.judge(message, &held)).await {
                         return self.end(&held, end);

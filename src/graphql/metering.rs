@@ -9,7 +9,7 @@
 
 use std::{
     any::TypeId,
-    sync::{Arc, Mutex},
+    sync::{Arc, LazyLock, Mutex},
 };
 
 use async_graphql::{
@@ -246,18 +246,17 @@ impl MeteredSubscription {
     }
 }
 
+/// The field names of the `rateLimit` extension, made once: every delivered event carries it.
+static RATE_LIMIT_FIELDS: LazyLock<[async_graphql::Name; 4]> =
+    LazyLock::new(|| ["limit", "cost", "remaining", "resetAt"].map(async_graphql::Name::new));
+
 /// The shape of the `rateLimit` query, as a response extension.
 fn rate_limit(charge: &Charge, cost: u64) -> Value {
-    let mut fields = async_graphql::indexmap::IndexMap::new();
-    fields.insert(async_graphql::Name::new("limit"), Value::from(charge.limit));
-    fields.insert(async_graphql::Name::new("cost"), Value::from(cost));
-    fields.insert(
-        async_graphql::Name::new("remaining"),
-        Value::from(charge.remaining),
-    );
-    fields.insert(
-        async_graphql::Name::new("resetAt"),
-        Value::from(charge.reset_at.to_rfc3339()),
-    );
+    let [limit, cost_name, remaining, reset_at] = RATE_LIMIT_FIELDS.clone();
+    let mut fields = async_graphql::indexmap::IndexMap::with_capacity(4);
+    fields.insert(limit, Value::from(charge.limit));
+    fields.insert(cost_name, Value::from(cost));
+    fields.insert(remaining, Value::from(charge.remaining));
+    fields.insert(reset_at, Value::from(charge.reset_at.to_rfc3339()));
     Value::Object(fields)
 }

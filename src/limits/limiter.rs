@@ -156,10 +156,20 @@ impl RateLimiter {
                 }
             }
         }
-        let counted = buckets.entry(bucket.to_string()).or_insert(MemoryBucket {
-            window_end_ms,
-            used: 0,
-        });
+        // A bucket in use is found without allocating its key: subscriptions charge here on
+        // every delivered event.
+        if !buckets.contains_key(bucket) {
+            buckets.insert(
+                bucket.to_string(),
+                MemoryBucket {
+                    window_end_ms,
+                    used: 0,
+                },
+            );
+        }
+        let Some(counted) = buckets.get_mut(bucket) else {
+            return (0, true);
+        };
         if counted.window_end_ms != window_end_ms {
             *counted = MemoryBucket {
                 window_end_ms,
