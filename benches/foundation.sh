@@ -76,7 +76,7 @@ psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $PGBENCH_DB" >/dev/null
 python3 - "$me_RPS" "$typename_RPS" "$PGBENCH_TPS" "$IDLE_RSS_KIB" "$LOADED_RSS_KIB" "$me_api_key_RPS" <<'PY'
 import sys
 me, typename, pgbench, idle, loaded, me_api_key = map(float, sys.argv[1:])
-print(f"me / pgbench -S        {100 * me / pgbench:6.1f} %   (target >= 40 %)")
+print(f"me / pgbench -S        {100 * me / pgbench:6.1f} %   (target >= 40 %; issue 15: >= 60 %)")
 print(f"me with API key / pgbench -S {100 * me_api_key / pgbench:.1f} %")
 print(f"__typename / pgbench -S {100 * typename / pgbench:5.1f} %")
 print(f"idle RSS               {idle / 1024:6.1f} MiB (target <= 30 MiB); after load {loaded / 1024:.1f} MiB")
