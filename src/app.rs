@@ -211,8 +211,16 @@ impl Application {
                 tokio::time::sleep_until(ends).await;
             }
         };
+        let metrics = self.state.metrics.clone();
+        let served = async move {
+            server.await.context("server error")?;
+            // The server is done with its connections, but not with the WebSockets it
+            // upgraded: they are sending their 1012 closes, which must leave before we exit.
+            metrics.websockets_closed().await;
+            anyhow::Ok(())
+        };
         tokio::select! {
-            result = server => result.context("server error")?,
+            result = served => result?,
             _ = deadline => tracing::warn!("grace period over; dropping remaining connections"),
         }
         let ends = *grace_ends.get_or_init(|| tokio::time::Instant::now() + grace);

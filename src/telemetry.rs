@@ -68,6 +68,9 @@ pub struct Metrics {
     http_request_duration: Histogram<f64>,
     graphql_operations: Counter<u64>,
     open_websockets: UpDownCounter<i64>,
+    /// The same count, read at shutdown: upgraded sockets are no longer the HTTP server's, so
+    /// it waits here for their closing frames (1012) to go out before the process ends.
+    websockets_still_open: tokio::sync::watch::Sender<usize>,
     predictor_attempts: Counter<u64>,
     pool_gauge: OnceLock<ObservableGauge<u64>>,
     statement_counter: OnceLock<ObservableCounter<u64>>,
@@ -106,6 +109,7 @@ impl Metrics {
                 .i64_up_down_counter("websocket_connections_open")
                 .with_description("Open GraphQL WebSocket connections")
                 .build(),
+            websockets_still_open: tokio::sync::watch::channel(0).0,
             predictor_attempts: meter
                 .u64_counter("reaction_predictor_attempts")
                 .with_description(
@@ -175,10 +179,19 @@ impl Metrics {
 
     pub fn websocket_opened(&self) {
         self.open_websockets.add(1, &[]);
+        self.websockets_still_open.send_modify(|open| *open += 1);
     }
 
     pub fn websocket_closed(&self) {
         self.open_websockets.add(-1, &[]);
+        self.websockets_still_open
+            .send_modify(|open| *open = open.saturating_sub(1));
+    }
+
+    /// Completes once every WebSocket has closed.
+    pub async fn websockets_closed(&self) {
+        let mut open = self.websockets_still_open.subscribe();
+        let _ = open.wait_for(|open| *open == 0).await;
     }
 
     pub fn render(&self) -> String {
