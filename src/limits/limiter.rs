@@ -167,9 +167,9 @@ impl RateLimiter {
                 },
             );
         }
-        let Some(counted) = buckets.get_mut(bucket) else {
-            return (0, true);
-        };
+        let counted = buckets
+            .get_mut(bucket)
+            .expect("the bucket is there: inserted just above if it was missing");
         if counted.window_end_ms != window_end_ms {
             *counted = MemoryBucket {
                 window_end_ms,
