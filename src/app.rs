@@ -190,10 +190,9 @@ impl Application {
             tracing::info!("shutting down: listener closed; finishing in-flight requests");
             let _ = lifecycle.shutdown.send(true);
         };
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, service).with_graceful_shutdown(signal);
+        let connections = http::Connections::new(self.router, self.state.metrics.clone());
+        let server = axum::serve(http::DetachableListener(self.listener), connections)
+            .with_graceful_shutdown(signal);
         // Workers live in this future: if it is dropped, they stop at once, and their runs are
         // claimed again by other workers once their leases lapse.
         let workers = WorkerPool::spawn(
@@ -215,8 +214,9 @@ impl Application {
         let served = async move {
             server.await.context("server error")?;
             // The server is done with its connections, but not with the WebSockets it
-            // upgraded: they are sending their 1012 closes, which must leave before we exit.
-            metrics.websockets_closed().await;
+            // upgraded or the event streams it let go: they are sending their 1012 closes and
+            // final chunks, which must leave before we exit.
+            metrics.off_server_connections_closed().await;
             anyhow::Ok(())
         };
         tokio::select! {

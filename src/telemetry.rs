@@ -2,7 +2,7 @@
 //! with `TEST_LOG=1`), with the OTLP trace export when configured; metrics live in a registry
 //! per application so parallel test servers never mix.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use opentelemetry::{
     metrics::{
@@ -68,12 +68,26 @@ pub struct Metrics {
     http_request_duration: Histogram<f64>,
     graphql_operations: Counter<u64>,
     open_websockets: UpDownCounter<i64>,
-    /// The same count, read at shutdown: upgraded sockets are no longer the HTTP server's, so
-    /// it waits here for their closing frames (1012) to go out before the process ends.
-    websockets_still_open: tokio::sync::watch::Sender<usize>,
+    /// Connections the HTTP server no longer sees: upgraded WebSockets and event streams
+    /// written off hyper. Read at shutdown, which waits here for their closing frames (1012,
+    /// the final chunk) to go out before the process ends.
+    off_server_connections: tokio::sync::watch::Sender<usize>,
     predictor_attempts: Counter<u64>,
     pool_gauge: OnceLock<ObservableGauge<u64>>,
     statement_counter: OnceLock<ObservableCounter<u64>>,
+}
+
+/// One connection off the HTTP server, counted while it lives.
+pub struct OffServerConnection {
+    metrics: Arc<Metrics>,
+}
+
+impl Drop for OffServerConnection {
+    fn drop(&mut self) {
+        self.metrics
+            .off_server_connections
+            .send_modify(|open| *open = open.saturating_sub(1));
+    }
 }
 
 /// Request-latency buckets in seconds: fine below 100 ms where our requests should live.
@@ -109,7 +123,7 @@ impl Metrics {
                 .i64_up_down_counter("websocket_connections_open")
                 .with_description("Open GraphQL WebSocket connections")
                 .build(),
-            websockets_still_open: tokio::sync::watch::channel(0).0,
+            off_server_connections: tokio::sync::watch::channel(0).0,
             predictor_attempts: meter
                 .u64_counter("reaction_predictor_attempts")
                 .with_description(
@@ -179,18 +193,26 @@ impl Metrics {
 
     pub fn websocket_opened(&self) {
         self.open_websockets.add(1, &[]);
-        self.websockets_still_open.send_modify(|open| *open += 1);
+        self.off_server_connections.send_modify(|open| *open += 1);
     }
 
     pub fn websocket_closed(&self) {
         self.open_websockets.add(-1, &[]);
-        self.websockets_still_open
+        self.off_server_connections
             .send_modify(|open| *open = open.saturating_sub(1));
     }
 
-    /// Completes once every WebSocket has closed.
-    pub async fn websockets_closed(&self) {
-        let mut open = self.websockets_still_open.subscribe();
+    /// Counts a connection taken off the HTTP server until the returned guard drops.
+    pub fn connection_left_server(self: &Arc<Self>) -> OffServerConnection {
+        self.off_server_connections.send_modify(|open| *open += 1);
+        OffServerConnection {
+            metrics: self.clone(),
+        }
+    }
+
+    /// Completes once every connection off the HTTP server has closed.
+    pub async fn off_server_connections_closed(&self) {
+        let mut open = self.off_server_connections.subscribe();
         let _ = open.wait_for(|open| *open == 0).await;
     }
 

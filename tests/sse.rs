@@ -116,6 +116,158 @@ async fn distinct_mode_streams_share_one_cleartext_http2_connection() {
     }
 }
 
+/// A bare HTTP/1.1 connection, read byte for byte as a proxy's upstream connection would be.
+struct Http1Connection {
+    stream: tokio::net::TcpStream,
+    received: Vec<u8>,
+}
+
+impl Http1Connection {
+    async fn open(app: &TestApp) -> Self {
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+            .await
+            .expect("the server accepts");
+        Http1Connection {
+            stream,
+            received: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, request: &str) {
+        use tokio::io::AsyncWriteExt;
+        self.stream.write_all(request.as_bytes()).await.unwrap();
+    }
+
+    /// Everything up to and including the next `needle`; panics if it does not come in time.
+    async fn read_through(&mut self, needle: &str) -> String {
+        use tokio::io::AsyncReadExt;
+        loop {
+            if let Some(at) = self
+                .received
+                .windows(needle.len())
+                .position(|window| window == needle.as_bytes())
+            {
+                let taken: Vec<u8> = self.received.drain(..at + needle.len()).collect();
+                return String::from_utf8(taken).expect("UTF-8");
+            }
+            let mut buffer = [0u8; 4096];
+            let read = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                self.stream.read(&mut buffer),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("no {needle:?} in time; got {:?}", self.received_text()))
+            .expect("the connection reads");
+            assert!(
+                read > 0,
+                "the connection closed before {needle:?}; got {:?}",
+                self.received_text()
+            );
+            self.received.extend_from_slice(&buffer[..read]);
+        }
+    }
+
+    /// Whether the server closes the connection with nothing more to read.
+    async fn closes(&mut self) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            self.stream.read_to_end(&mut rest),
+        )
+        .await;
+        matches!(read, Ok(Ok(0))) && self.received.is_empty()
+    }
+
+    fn received_text(&self) -> String {
+        String::from_utf8_lossy(&self.received).into_owned()
+    }
+}
+
+fn post_request(app: &TestApp, token: &str, body: &Value) -> String {
+    let body = body.to_string();
+    format!(
+        "POST /graphql HTTP/1.1\r\nhost: 127.0.0.1:{}\r\nauthorization: Bearer {token}\r\n\
+         accept: text/event-stream\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n{body}",
+        app.port,
+        body.len()
+    )
+}
+
+#[tokio::test]
+async fn over_http1_a_subscription_streams_chunked_and_its_connection_closes_with_it() {
+    let mut app = TestApp::spawn().await;
+    let owner = app.register("owner@example.com", "Owner").await;
+    let project = app.create_project(&owner, "Board").await;
+    let subscribe = json!({ "query": EVENTS, "variables": { "projectId": project } });
+
+    let mut left = Http1Connection::open(&app).await;
+    left.send(&post_request(&app, &owner.access_token, &subscribe))
+        .await;
+    let head = left.read_through("\r\n\r\n").await.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200 ok\r\n"), "{head}");
+    for expected in [
+        "content-type: text/event-stream",
+        "transfer-encoding: chunked",
+        "connection: close",
+        "x-request-id: ",
+        "x-content-type-options: nosniff",
+        "date: ",
+    ] {
+        assert!(head.contains(expected), "{expected} in {head}");
+    }
+    let mut stays = Http1Connection::open(&app).await;
+    stays
+        .send(&post_request(&app, &owner.access_token, &subscribe))
+        .await;
+    stays.read_through("\r\n\r\n").await;
+    app.wait_for_subscribers(project_topic(&project), 2).await;
+
+    app.create_task(&owner, &project, "one", json!({})).await;
+    for connection in [&mut left, &mut stays] {
+        connection.read_through("event: next").await;
+        let event = connection.read_through("\n\n").await;
+        assert!(event.contains(r#""title":"one""#), "{event}");
+    }
+    // The client leaving is seen on the bare socket: its subscription stops listening.
+    drop(left);
+    common::wait::eventually(
+        "the stream whose client left to stop listening",
+        std::time::Duration::from_secs(10),
+        || async { (app_subscribers(&app, &project) == 1).then_some(()) },
+    )
+    .await;
+    // A stopping server ends the stream with the final chunk, then closes the connection.
+    app.stop().await;
+    stays.read_through("0\r\n\r\n").await;
+    assert!(stays.closes().await, "{}", stays.received_text());
+}
+
+#[tokio::test]
+async fn over_http1_a_query_stream_keeps_its_connection_for_the_next_request() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("owner@example.com", "Owner").await;
+    let mut connection = Http1Connection::open(&app).await;
+    for _ in 0..2 {
+        connection
+            .send(&post_request(
+                &app,
+                &owner.access_token,
+                &json!({ "query": "{ me { email } }" }),
+            ))
+            .await;
+        let head = connection
+            .read_through("\r\n\r\n")
+            .await
+            .to_ascii_lowercase();
+        assert!(!head.contains("connection: close"), "{head}");
+        let body = connection.read_through("event: complete").await;
+        assert!(body.contains("owner@example.com"), "{body}");
+        connection.read_through("0\r\n\r\n").await;
+    }
+}
+
 #[tokio::test]
 async fn a_query_over_get_streams_one_result_then_complete() {
     let app = TestApp::spawn().await;

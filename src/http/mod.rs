@@ -3,6 +3,7 @@
 //! metrics).
 
 mod caller;
+mod detach;
 mod error_shape;
 mod graphql;
 mod hardening;
@@ -31,6 +32,8 @@ use tower_http::{
 };
 
 use crate::{schema::CatalystSchema, state::AppState, traces};
+
+pub use detach::{Connections, DetachableListener};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -12,7 +12,7 @@ mod reservations;
 
 use std::{convert::Infallible, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 
-use async_graphql::{Data, Response as GraphqlResponse};
+use async_graphql::{parser::types::DocumentOperations, Data, Response as GraphqlResponse};
 use axum::{
     body::{Body, Bytes},
     extract::{ConnectInfo, Request, State},
@@ -27,6 +27,7 @@ use tokio::sync::watch;
 pub use reservations::Reservations;
 
 use super::{
+    detach::DetachOverHttp1,
     graphql::{ensure_error_code, parse_get_parameters, parse_request_object, RawGraphqlRequest},
     request_caller::{authentication_failed, resolve_caller, Caller},
     HttpState,
@@ -196,13 +197,19 @@ async fn distinct(
         Err(error) => return authentication_failed(super::graphql::ResponseMedia::Json, error),
     };
     let request_id = caller.request_id.clone();
-    let frames =
+    let operation =
         operation_frames(&state, caller, raw, over_get, last_event_id(headers), None).await;
-    event_stream_response(
-        Scoped::new(request_id, frames),
+    let mut response = event_stream_response(
+        Scoped::new(request_id, operation.frames),
         state.app.settings.abuse.http.sse_keep_alive,
         state.app.shutdown.clone(),
-    )
+    );
+    // A query's stream ends with its one result, and its connection stays open for the next
+    // request; a subscription's stays for hours.
+    if operation.is_subscription {
+        response.extensions_mut().insert(DetachOverHttp1);
+    }
+    response
 }
 
 fn last_event_id(headers: &HeaderMap) -> Option<String> {
@@ -214,8 +221,14 @@ fn last_event_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The SSE frames of one operation: a `next` event per result, then `complete`. `operation_id`
-/// is the single connection mode's id, wrapped around each payload.
+/// The SSE frames of one operation: a `next` event per result, then `complete`.
+struct OperationFrames {
+    frames: BoxStream<'static, Bytes>,
+    is_subscription: bool,
+}
+
+/// Runs one operation as SSE frames. `operation_id` is the single connection mode's id,
+/// wrapped around each payload.
 async fn operation_frames(
     state: &HttpState,
     caller: Caller,
@@ -223,7 +236,7 @@ async fn operation_frames(
     over_get: bool,
     resume: Option<String>,
     operation_id: Option<Arc<str>>,
-) -> BoxStream<'static, Bytes> {
+) -> OperationFrames {
     let complete = complete_frame(operation_id.as_deref());
     let document = match state
         .app
@@ -234,9 +247,13 @@ async fn operation_frames(
         Ok(document) => document,
         Err(error) => {
             let refusal = next_frame(operation_id.as_deref(), None, &persisted_refusal(error));
-            return futures_util::stream::iter([refusal, complete]).boxed();
+            return OperationFrames {
+                frames: futures_util::stream::iter([refusal, complete]).boxed(),
+                is_subscription: false,
+            };
         }
     };
+    let is_subscription = names_subscription(&document.query, raw.operation_name.as_deref());
     let mut request = async_graphql::Request::new(document.query).variables(raw.variables);
     request.operation_name = raw.operation_name;
     request.extensions = async_graphql::Extensions(
@@ -252,7 +269,7 @@ async fn operation_frames(
     );
     let cursor = DeliveredCursor::default();
     let session = session_data(state, caller, over_get, resume, &cursor);
-    state
+    let frames = state
         .schema
         .execute_stream_with_session_data(request, Arc::new(session))
         .map(move |mut response| {
@@ -262,7 +279,29 @@ async fn operation_frames(
             next_frame(operation_id.as_deref(), cursor.take(), &response)
         })
         .chain(futures_util::stream::once(async move { complete }))
-        .boxed()
+        .boxed();
+    OperationFrames {
+        frames,
+        is_subscription,
+    }
+}
+
+/// Whether the operation the request runs is a subscription. A document that does not parse or
+/// name one is not: it ends with its error at once.
+fn names_subscription(query: &str, operation_name: Option<&str>) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    let is_subscription = |operation: &async_graphql::parser::types::OperationDefinition| {
+        operation.ty == async_graphql::parser::types::OperationType::Subscription
+    };
+    match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), _) => is_subscription(&operation.node),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .get(name)
+            .is_some_and(|operation| is_subscription(&operation.node)),
+        (DocumentOperations::Multiple(_), None) => false,
+    }
 }
 
 /// What a WebSocket's `connection_init` would give its operations, for one SSE operation.

@@ -29,6 +29,7 @@ use crate::{
     auth::{tokens::generate_opaque_token, viewer::Viewer},
     error::REQUEST_ID,
     http::{
+        detach::DetachOverHttp1,
         graphql::{RawGraphqlRequest, ResponseMedia},
         request_caller::{authentication_failed, resolve_caller, Caller},
         HttpState,
@@ -182,11 +183,13 @@ pub async fn open_stream(
         let _ = &closes;
         frame
     });
-    event_stream_response(
+    let mut response = event_stream_response(
         frames,
         state.app.settings.abuse.http.sse_keep_alive,
         state.app.shutdown.clone(),
-    )
+    );
+    response.extensions_mut().insert(DetachOverHttp1);
+    response
 }
 
 /// Closes the reservation when its stream ends, however it ends (the client left, the server
@@ -254,8 +257,9 @@ pub async fn run_operation(
     }
     let request_id = caller.request_id.clone();
     let id: Arc<str> = Arc::from(operation_id.as_str());
-    let frames =
-        operation_frames(&state, caller, raw, false, last_event_id(headers), Some(id)).await;
+    let frames = operation_frames(&state, caller, raw, false, last_event_id(headers), Some(id))
+        .await
+        .frames;
     let sender = reservation.frames.clone();
     let finished = Arc::downgrade(&reservation);
     let Ok(mut operations) = reservation.operations.lock() else {
