@@ -1,6 +1,7 @@
 //! Nested pages cost what the page holds, not what the project holds: over a project of 20,000
 //! tasks, the statements behind `project.tasks` (every order, with and without a cursor, with
-//! assignees and subtasks) and `project.members` read each parent's rows as an index range
+//! assignees and subtasks) and `project.members`, and over 20,000 events and 20,000 runs those
+//! behind `project.activity` and `pipeline.runs`, read each parent's rows as an index range
 //! scan and sort nothing (their plans, `EXPLAIN (ANALYZE, FORMAT JSON)`, say so), and the pages
 //! the API serves are the ones the orders define.
 
@@ -8,7 +9,9 @@ mod common;
 
 use async_graphql::ID;
 use catalyst::{
+    events::log::explain_pages_newest_first,
     graphql::ids::decode_id,
+    pipelines::queue::explain_run_pages,
     projects::{store::MEMBERS_JSON, views::PROJECT_TYPE},
     tasks::{
         model::TaskStatus,
@@ -92,8 +95,11 @@ struct Id {
     id: Uuid,
 }
 
-/// What is wrong with a plan: a window, a sort (of more than `sorted` rows), a scan of tasks or
-/// memberships that does not go through an index, or one that reads more rows per parent than
+/// Tables read a page (or a project's members) at a time.
+const PAGED_TABLES: [&str; 4] = ["tasks", "project_members", "activity_log", "pipeline_runs"];
+
+/// What is wrong with a plan: a window, a sort (of more than `sorted` rows), a scan of a paged
+/// table that does not go through an index, or one that reads more rows per parent than
 /// `per_parent`.
 fn plan_problems(plan: &Value, per_parent: f64, sorted: f64) -> Vec<String> {
     let mut problems = Vec::new();
@@ -110,7 +116,7 @@ fn plan_problems(plan: &Value, per_parent: f64, sorted: f64) -> Vec<String> {
         if kind == "WindowAgg" || (kind.ends_with("Sort") && rows > sorted) {
             problems.push(format!("{kind} over {rows} rows"));
         }
-        if relation == "tasks" || relation == "project_members" {
+        if PAGED_TABLES.contains(&relation) {
             if !matches!(kind, "Index Scan" | "Index Only Scan" | "Bitmap Heap Scan") {
                 problems.push(format!("{kind} on {relation}"));
             }
@@ -304,4 +310,127 @@ async fn pages_of_20000_tasks_follow_every_order_across_cursors() {
         let expected: Vec<Uuid> = expected.into_iter().map(|row| row.id).collect();
         assert_eq!(served, expected, "{name}");
     }
+}
+
+/// Fills a table with other projects' rows too, so that reading one parent's rows from its
+/// index is the plan a real database gets.
+async fn run_all(connection: &mut AsyncPgConnection, statements: &[&str]) {
+    for statement in statements {
+        diesel::sql_query(*statement)
+            .execute(connection)
+            .await
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+}
+
+#[tokio::test]
+async fn activity_and_run_pages_are_index_range_scans_over_20000_events_and_runs() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("owner@example.com", "Owner").await;
+    let uuid_of = |id: &str| decode_id(PROJECT_TYPE, "id", &ID(id.to_string())).unwrap();
+    let big = uuid_of(&app.create_project(&owner, "Big").await);
+    let small = uuid_of(&app.create_project(&owner, "Small").await);
+    let mut connection = AsyncPgConnection::establish(&app.database_url)
+        .await
+        .expect("the test database accepts connections");
+    let seeds = [
+        "INSERT INTO projects (id, name) SELECT md5('project' || p)::uuid, 'Other ' || p
+         FROM generate_series(1, 200) AS p"
+            .to_string(),
+        format!(
+            "INSERT INTO activity_log (prev_seq, project_id, kind, payload)
+             SELECT 0, project, 'PROJECT_UPDATED', '{{}}'
+             FROM (SELECT '{big}'::uuid AS project, generate_series(1, 20000)
+                   UNION ALL SELECT '{small}'::uuid, generate_series(1, 50)
+                   UNION ALL SELECT md5('project' || p)::uuid, generate_series(1, 50)
+                   FROM generate_series(1, 200) AS p) AS events"
+        ),
+        format!(
+            "INSERT INTO pipelines (id, project_id, name)
+             SELECT md5('pipeline' || p)::uuid, CASE p WHEN 0 THEN '{big}'::uuid
+                    WHEN 1 THEN '{small}'::uuid ELSE md5('project' || p)::uuid END, 'P' || p
+             FROM generate_series(0, 200) AS p"
+        ),
+        "INSERT INTO pipeline_runs (id, pipeline_id, project_id, status, graph, queued_at)
+         SELECT md5('run' || p || '-' || r)::uuid, pipelines.id, pipelines.project_id,
+                'SUCCEEDED', '{}', timestamptz '2026-06-01' + r * interval '1 second'
+         FROM generate_series(0, 200) AS p
+         JOIN pipelines ON pipelines.id = md5('pipeline' || p)::uuid
+         CROSS JOIN LATERAL generate_series(1, CASE p WHEN 0 THEN 20000 ELSE 50 END) AS r"
+            .to_string(),
+        "ANALYZE activity_log".to_string(),
+        "ANALYZE pipeline_runs".to_string(),
+    ];
+    run_all(
+        &mut connection,
+        &seeds.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await;
+    let projects = [big, small];
+    let pipelines: Vec<Uuid> = diesel::sql_query(
+        "SELECT id FROM pipelines WHERE id IN (md5('pipeline0')::uuid, md5('pipeline1')::uuid)",
+    )
+    .load::<Id>(&mut connection)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|row| row.id)
+    .collect();
+    assert_eq!(pipelines.len(), 2);
+
+    // A cursor in the middle of the big project's log and of its pipeline's runs.
+    let middle_seq: i64 = diesel::sql_query(format!(
+        "SELECT seq AS value FROM activity_log WHERE project_id = '{big}' ORDER BY seq OFFSET 10000 LIMIT 1"
+    ))
+    .get_result::<Value64>(&mut connection)
+    .await
+    .unwrap()
+    .value;
+    let middle_run = (
+        "2026-06-01T02:46:40Z".parse().unwrap(),
+        diesel::sql_query("SELECT md5('run0-10000')::uuid AS id")
+            .get_result::<Id>(&mut connection)
+            .await
+            .unwrap()
+            .id,
+    );
+    for before in [None, Some(middle_seq)] {
+        let plan = explain_pages_newest_first(&mut connection, &projects, before, 20)
+            .await
+            .expect("the activity page statement explains");
+        let problems = plan_problems(&plan, 21.0, 0.0);
+        assert!(
+            problems.is_empty(),
+            "activity before {before:?}: {problems:?}\n{plan:#}"
+        );
+        assert!(plan.to_string().contains("activity_log_project_seq_idx"));
+    }
+    for after in [None, Some(middle_run)] {
+        let plan = explain_run_pages(&mut connection, &pipelines, after, 20)
+            .await
+            .expect("the run page statement explains");
+        let problems = plan_problems(&plan, 21.0, 0.0);
+        assert!(
+            problems.is_empty(),
+            "runs after {after:?}: {problems:?}\n{plan:#}"
+        );
+        assert!(plan.to_string().contains("pipeline_runs_pipeline_idx"));
+    }
+
+    // The check can fail: both pipelines' runs in one ordered statement sort all 20,050.
+    let merged: Plan = diesel::sql_query(
+        "EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM pipeline_runs WHERE pipeline_id = ANY($1)
+         ORDER BY queued_at DESC, id DESC LIMIT 42",
+    )
+    .bind::<Array<SqlUuid>, _>(pipelines)
+    .get_result(&mut connection)
+    .await
+    .expect("the merged statement explains");
+    assert!(!plan_problems(&merged.plan, 21.0, 0.0).is_empty());
+}
+
+#[derive(QueryableByName)]
+struct Value64 {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    value: i64,
 }

@@ -10,9 +10,12 @@ use chrono::{DateTime, Utc};
 use diesel::{
     pg::Pg,
     query_builder::{AstPass, Query, QueryFragment, QueryId},
-    sql_types::{Array, BigInt, Nullable, SmallInt, Text, Timestamptz, Untyped, Uuid as SqlUuid},
-    QueryResult,
+    sql_types::{
+        Array, BigInt, Json, Nullable, SmallInt, Text, Timestamptz, Untyped, Uuid as SqlUuid,
+    },
+    QueryResult, QueryableByName,
 };
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 /// A value bound to a placeholder.
@@ -81,6 +84,24 @@ impl<Row> Statement<Row> {
     pub fn bind(&mut self, value: Bind) -> &mut Self {
         self.parts.push(Part::Bind(value));
         self
+    }
+
+    /// `EXPLAIN (ANALYZE, FORMAT JSON)` of this very statement: how tests (and an operator
+    /// chasing a slow page) see the plan the database runs it with.
+    pub async fn explain_analyze(
+        &self,
+        connection: &mut AsyncPgConnection,
+    ) -> QueryResult<serde_json::Value> {
+        #[derive(QueryableByName)]
+        struct Plan {
+            #[diesel(sql_type = Json, column_name = "QUERY PLAN")]
+            plan: serde_json::Value,
+        }
+        let mut explain = Statement::new();
+        explain.sql("EXPLAIN (ANALYZE, FORMAT JSON) ");
+        explain.parts.extend(self.parts.iter().cloned());
+        let plan: Plan = explain.get_result(connection).await?;
+        Ok(plan.plan)
     }
 }
 

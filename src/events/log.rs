@@ -218,6 +218,34 @@ pub async fn pages_newest_first(
     limit: i64,
 ) -> AppResult<Vec<ActivityEvent>> {
     use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    let rows: Vec<ActivityRow> = pages_statement(project_ids, before_seq, limit)
+        .with_row_types::<(
+            BigInt,
+            BigInt,
+            SqlUuid,
+            Nullable<SqlUuid>,
+            Text,
+            Jsonb,
+            Timestamptz,
+        )>()
+        .load(connection)
+        .await?;
+    Ok(rows_into_events(rows))
+}
+
+/// The plan of the statement `pages_newest_first` runs.
+pub async fn explain_pages_newest_first(
+    connection: &mut AsyncPgConnection,
+    project_ids: &[Uuid],
+    before_seq: Option<i64>,
+    limit: i64,
+) -> AppResult<serde_json::Value> {
+    Ok(pages_statement(project_ids, before_seq, limit)
+        .explain_analyze(connection)
+        .await?)
+}
+
+fn pages_statement(project_ids: &[Uuid], before_seq: Option<i64>, limit: i64) -> Statement {
     let mut statement = Statement::new();
     statement
         .sql(
@@ -233,19 +261,7 @@ pub async fn pages_newest_first(
         .sql(" ORDER BY seq DESC LIMIT ")
         .bind(Bind::BigInt(limit + 1))
         .sql(") e");
-    let rows: Vec<ActivityRow> = statement
-        .with_row_types::<(
-            BigInt,
-            BigInt,
-            SqlUuid,
-            Nullable<SqlUuid>,
-            Text,
-            Jsonb,
-            Timestamptz,
-        )>()
-        .load(connection)
-        .await?;
-    Ok(rows_into_events(rows))
+    statement
 }
 
 fn rows_into_events(rows: Vec<ActivityRow>) -> Vec<ActivityEvent> {

@@ -68,6 +68,24 @@ pub async fn run_pages(
     after: Option<RunCursor>,
     limit: i64,
 ) -> AppResult<Vec<PipelineRun>> {
+    Ok(run_pages_statement(pipeline_ids, after, limit)
+        .load(connection)
+        .await?)
+}
+
+/// The plan of the statement `run_pages` runs.
+pub async fn explain_run_pages(
+    connection: &mut AsyncPgConnection,
+    pipeline_ids: &[Uuid],
+    after: Option<RunCursor>,
+    limit: i64,
+) -> AppResult<serde_json::Value> {
+    Ok(run_pages_statement(pipeline_ids, after, limit)
+        .explain_analyze(connection)
+        .await?)
+}
+
+fn run_pages_statement(pipeline_ids: &[Uuid], after: Option<RunCursor>, limit: i64) -> Statement {
     let mut statement = Statement::new();
     statement
         .sql("SELECT r.* FROM unnest(")
@@ -85,7 +103,7 @@ pub async fn run_pages(
         .sql(" ORDER BY queued_at DESC, id DESC LIMIT ")
         .bind(Bind::BigInt(limit + 1))
         .sql(") r");
-    Ok(statement.load(connection).await?)
+    statement
 }
 
 /// Claims the oldest queued run, or one whose worker's lease lapsed, for `lease_owner`.

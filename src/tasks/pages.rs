@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{
-    sql_types::{Array, Bool, Int4, Json, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid},
-    Queryable, QueryableByName,
+    sql_types::{Array, Bool, Int4, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid},
+    Queryable,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -37,7 +37,7 @@ pub async fn load_pages(
     project_ids: &[Uuid],
     query: &TaskPageQuery,
 ) -> AppResult<PageRows> {
-    let rows: Vec<PageRow> = page_statement("", project_ids, query)?
+    let rows: Vec<PageRow> = page_statement(project_ids, query)?
         .with_row_types::<PageRowTypes>()
         .load(connection)
         .await?;
@@ -56,12 +56,6 @@ pub async fn load_pages(
     Ok(pages)
 }
 
-#[derive(QueryableByName)]
-struct Plan {
-    #[diesel(sql_type = Json, column_name = "QUERY PLAN")]
-    plan: serde_json::Value,
-}
-
 /// `EXPLAIN (ANALYZE, FORMAT JSON)` of the very statement `load_pages` runs: how tests (and an
 /// operator chasing a slow board) see that each page is an index range scan.
 pub async fn explain_pages(
@@ -69,10 +63,9 @@ pub async fn explain_pages(
     project_ids: &[Uuid],
     query: &TaskPageQuery,
 ) -> AppResult<serde_json::Value> {
-    let plan: Plan = page_statement("EXPLAIN (ANALYZE, FORMAT JSON) ", project_ids, query)?
-        .get_result(connection)
-        .await?;
-    Ok(plan.plan)
+    Ok(page_statement(project_ids, query)?
+        .explain_analyze(connection)
+        .await?)
 }
 
 const PAGE: i16 = 0;
@@ -252,11 +245,7 @@ impl After {
 
 /// Builds the statement. Its text depends only on the order, which filters are set, whether
 /// there is a cursor and what is prefetched, so each variant is prepared once per connection.
-fn page_statement(
-    prefix: &str,
-    project_ids: &[Uuid],
-    query: &TaskPageQuery,
-) -> AppResult<Statement> {
+fn page_statement(project_ids: &[Uuid], query: &TaskPageQuery) -> AppResult<Statement> {
     let after = query
         .after
         .as_ref()
@@ -265,7 +254,6 @@ fn page_statement(
     let columns = order_columns(query.order);
     let mut statement = Statement::new();
     statement
-        .sql(prefix)
         .sql(&format!(
             "WITH page AS MATERIALIZED (SELECT {} FROM unnest(",
             read_columns("t", query.prefetch.columns)
