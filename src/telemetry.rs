@@ -68,6 +68,7 @@ pub struct Metrics {
     http_request_duration: Histogram<f64>,
     graphql_operations: Counter<u64>,
     open_websockets: UpDownCounter<i64>,
+    open_detached_streams: UpDownCounter<i64>,
     /// Connections the HTTP server no longer sees: upgraded WebSockets and event streams
     /// written off hyper. Read at shutdown, which waits here for their closing frames (1012,
     /// the final chunk) to go out before the process ends.
@@ -77,13 +78,14 @@ pub struct Metrics {
     statement_counter: OnceLock<ObservableCounter<u64>>,
 }
 
-/// One connection off the HTTP server, counted while it lives.
-pub struct OffServerConnection {
+/// One event stream written off the HTTP server, counted while it lives.
+pub struct DetachedStream {
     metrics: Arc<Metrics>,
 }
 
-impl Drop for OffServerConnection {
+impl Drop for DetachedStream {
     fn drop(&mut self) {
+        self.metrics.open_detached_streams.add(-1, &[]);
         self.metrics
             .off_server_connections
             .send_modify(|open| *open = open.saturating_sub(1));
@@ -122,6 +124,10 @@ impl Metrics {
             open_websockets: meter
                 .i64_up_down_counter("websocket_connections_open")
                 .with_description("Open GraphQL WebSocket connections")
+                .build(),
+            open_detached_streams: meter
+                .i64_up_down_counter("http1_event_streams_open")
+                .with_description("Open SSE streams over HTTP/1.1, written off hyper")
                 .build(),
             off_server_connections: tokio::sync::watch::channel(0).0,
             predictor_attempts: meter
@@ -202,10 +208,11 @@ impl Metrics {
             .send_modify(|open| *open = open.saturating_sub(1));
     }
 
-    /// Counts a connection taken off the HTTP server until the returned guard drops.
-    pub fn connection_left_server(self: &Arc<Self>) -> OffServerConnection {
+    /// Counts an event stream taken off the HTTP server until the returned guard drops.
+    pub fn event_stream_detached(self: &Arc<Self>) -> DetachedStream {
+        self.open_detached_streams.add(1, &[]);
         self.off_server_connections.send_modify(|open| *open += 1);
-        OffServerConnection {
+        DetachedStream {
             metrics: self.clone(),
         }
     }

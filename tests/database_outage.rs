@@ -58,6 +58,9 @@ async fn expect_unavailable(response: reqwest::Response) -> Value {
 async fn a_signed_in_caller_gets_503_while_the_database_is_gone_and_is_served_once_it_is_back() {
     let app = TestApp::builder()
         .env("WORKER_CONCURRENCY", "0")
+        // Every request below must ask the database for its session: one remembered from the
+        // setup (for up to `SESSION_MEMO_MS`) would let the WebSocket in without it.
+        .env("SESSION_MEMO_MS", "0")
         .spawn()
         .await;
     let owner = app.register("owner@example.com", "Owner").await;

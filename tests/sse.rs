@@ -223,6 +223,7 @@ async fn over_http1_a_subscription_streams_chunked_and_its_connection_closes_wit
         .await;
     stays.read_through("\r\n\r\n").await;
     app.wait_for_subscribers(project_topic(&project), 2).await;
+    assert_eq!(detached_streams(&app).await, 2.0);
 
     app.create_task(&owner, &project, "one", json!({})).await;
     for connection in [&mut left, &mut stays] {
@@ -238,10 +239,26 @@ async fn over_http1_a_subscription_streams_chunked_and_its_connection_closes_wit
         || async { (app_subscribers(&app, &project) == 1).then_some(()) },
     )
     .await;
+    common::wait::eventually(
+        "the stream whose client left to leave the gauge",
+        std::time::Duration::from_secs(10),
+        || async { (detached_streams(&app).await == 1.0).then_some(()) },
+    )
+    .await;
     // A stopping server ends the stream with the final chunk, then closes the connection.
     app.stop().await;
     stays.read_through("0\r\n\r\n").await;
     assert!(stays.closes().await, "{}", stays.received_text());
+}
+
+/// The `/metrics` gauge of SSE streams written off hyper.
+async fn detached_streams(app: &TestApp) -> f64 {
+    app.metrics()
+        .await
+        .lines()
+        .find(|line| line.starts_with("http1_event_streams_open"))
+        .and_then(|line| line.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 #[tokio::test]
@@ -266,6 +283,7 @@ async fn over_http1_a_query_stream_keeps_its_connection_for_the_next_request() {
         assert!(body.contains("owner@example.com"), "{body}");
         connection.read_through("0\r\n\r\n").await;
     }
+    assert_eq!(detached_streams(&app).await, 0.0);
 }
 
 #[tokio::test]

@@ -196,7 +196,7 @@ impl Service<Request> for Connection {
             let Some(stream) = taken else {
                 return Ok(response);
             };
-            let open = metrics.connection_left_server();
+            let open = metrics.event_stream_detached();
             tokio::spawn(async move {
                 write_detached(stream, response).await;
                 drop(open);

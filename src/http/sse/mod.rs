@@ -12,7 +12,10 @@ mod reservations;
 
 use std::{convert::Infallible, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 
-use async_graphql::{parser::types::DocumentOperations, Data, Response as GraphqlResponse};
+use async_graphql::{
+    parser::types::{DocumentOperations, OperationDefinition, OperationType},
+    Data, Response as GraphqlResponse,
+};
 use axum::{
     body::{Body, Bytes},
     extract::{ConnectInfo, Request, State},
@@ -292,9 +295,8 @@ fn names_subscription(query: &str, operation_name: Option<&str>) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(query) else {
         return false;
     };
-    let is_subscription = |operation: &async_graphql::parser::types::OperationDefinition| {
-        operation.ty == async_graphql::parser::types::OperationType::Subscription
-    };
+    let is_subscription =
+        |operation: &OperationDefinition| operation.ty == OperationType::Subscription;
     match (&document.operations, operation_name) {
         (DocumentOperations::Single(operation), _) => is_subscription(&operation.node),
         (DocumentOperations::Multiple(operations), Some(name)) => operations
